@@ -1,0 +1,246 @@
+//! The `vitrina` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Secret};
+use crate::outbox::{JobState, Outbox};
+use crate::server::{Application, shutdown_signal};
+use crate::store::Store;
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vitrina",
+    version,
+    about = "Telegram Mini App storefront for shops on 1C-Bitrix and 1C"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). `VITRINA_<SECTION>__<KEY>` variables override it.
+    #[arg(long, short, global = true, env = "VITRINA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "VITRINA_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the shop: HTTP server, API, bot webhook and background workers.
+    Serve {
+        /// Listen address, overriding server.listen.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Run a demo shop on a local SQLite file, with dev sign-in, openable in a browser.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Where the demo keeps its database.
+        #[arg(long, default_value = "vitrina-demo")]
+        data_dir: PathBuf,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Inspect and repair the outbox of external side effects.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print it with secrets redacted.
+    Check,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCommand {
+    /// List jobs, newest first.
+    List {
+        /// pending, done or dead; all when omitted.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Requeue a dead or stuck job with a fresh attempt budget.
+    Retry {
+        /// Job id.
+        id: Option<i64>,
+        /// Requeue every dead job.
+        #[arg(long, conflicts_with = "id")]
+        all_dead: bool,
+    },
+    /// Delete a job that is not done, so that it never runs.
+    Drop { id: i64 },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let load = || Config::load(cli.config.as_deref());
+    match cli.command {
+        Command::Version => {
+            println!("vitrina {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            let config = load()?;
+            print!("{}", config.to_redacted_toml());
+            eprintln!("config OK");
+            Ok(())
+        }
+        Command::Migrate => {
+            let config = load()?;
+            let store = Store::connect(&config.database).await?;
+            let applied = store.migrate().await?;
+            println!(
+                "{applied} migration(s) applied; schema is current ({})",
+                store.backend().name()
+            );
+            Ok(())
+        }
+        Command::Serve { listen } => {
+            let mut config = load()?;
+            if let Some(addr) = listen {
+                config.server.listen = addr;
+            }
+            serve(config, false).await
+        }
+        Command::Demo { listen, data_dir } => {
+            let mut config = load()?;
+            config.server.listen = listen;
+            config.server.public_url = format!("http://{listen}");
+            let db = data_dir.join("vitrina.db");
+            config.database.url = Secret::new(format!("sqlite://{}", db.display()));
+            config.dev.sign_in = true;
+            config.validate()?;
+            serve(config, true).await
+        }
+        Command::Outbox { command } => {
+            let config = load()?;
+            let store = Store::connect(&config.database).await?;
+            store.ready().await?;
+            outbox(Outbox::new(store, config.outbox.clone()), command).await
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    let addr = app.local_addr();
+    let state = app.state();
+    tracing::info!(
+        %addr,
+        instance = %state.instance,
+        database = state.store.backend().name(),
+        public_url = %state.config.server.public_url,
+        "vitrina {} listening",
+        env!("CARGO_PKG_VERSION")
+    );
+    if demo {
+        println!(
+            "\n  vitrina demo shop is running: open http://{addr}/ in a browser\n  (Ctrl+C stops it)\n"
+        );
+    }
+    app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn outbox(outbox: Outbox, command: OutboxCommand) -> anyhow::Result<()> {
+    match command {
+        OutboxCommand::List { state, limit, json } => {
+            let state = match state.as_deref() {
+                None | Some("all") => None,
+                Some(s) => Some(JobState::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!("--state: expected pending, done, dead or all, got {s:?}")
+                })?),
+            };
+            let rows = outbox.list(state, limit).await?;
+            if json {
+                for row in &rows {
+                    println!("{}", serde_json::to_string(row)?);
+                }
+            } else {
+                println!(
+                    "{:>8}  {:<8} {:<28} {:>8}  {:<20}  last error",
+                    "id", "state", "kind", "attempts", "next run"
+                );
+                for r in &rows {
+                    let when = humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH
+                            + std::time::Duration::from_millis(r.run_at.max(0) as u64),
+                    );
+                    println!(
+                        "{:>8}  {:<8} {:<28} {:>4}/{:<3}  {:<20}  {}",
+                        r.id,
+                        r.state,
+                        r.kind,
+                        r.attempts,
+                        r.max_attempts,
+                        when.to_string(),
+                        r.last_error.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        OutboxCommand::Retry { id, all_dead } => {
+            if id.is_none() && !all_dead {
+                anyhow::bail!("outbox retry: give a job id or --all-dead");
+            }
+            let n = outbox.retry(id).await?;
+            if n == 0 {
+                anyhow::bail!("no job to retry (it does not exist or is done already)");
+            }
+            println!("{n} job(s) requeued");
+            Ok(())
+        }
+        OutboxCommand::Drop { id } => {
+            if !outbox.drop_job(id).await? {
+                anyhow::bail!("job {id} does not exist or is done already");
+            }
+            println!("job {id} dropped");
+            Ok(())
+        }
+    }
+}

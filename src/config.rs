@@ -1,0 +1,557 @@
+//! One typed configuration, read from a TOML file and `VITRINA_<SECTION>__<KEY>` environment
+//! variables, validated once at start. Unknown keys are errors: a typo in a production config
+//! must stop the process, not silently fall back to a default.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Environment variables with the `VITRINA_` prefix that belong to the CLI, not to the config.
+const CLI_ENV_KEYS: &[&str] = &["config", "log", "log_format"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub telegram: TelegramConfig,
+    pub backend: BackendConfig,
+    pub bitrix: BitrixConfig,
+    pub exchange_1c: Exchange1cConfig,
+    pub outbox: OutboxConfig,
+    pub dev: DevConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// What Telegram opens; every link vitrina sends is built from it.
+    pub public_url: String,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// How long in-flight requests may run after SIGTERM before the process exits anyway.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`. May carry a password.
+    pub url: Secret,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub busy_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("sqlite://data/vitrina.db"),
+            max_connections: 10,
+            busy_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    pub bot_token: Option<Secret>,
+    #[serde(with = "humantime_serde")]
+    pub init_data_max_age: Duration,
+    pub webhook_secret: Option<Secret>,
+    pub staff_chat_id: Option<i64>,
+    pub payment_provider_token: Option<Secret>,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        Self {
+            bot_token: None,
+            init_data_max_age: Duration::from_secs(24 * 3600),
+            webhook_secret: None,
+            staff_chat_id: None,
+            payment_provider_token: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    #[default]
+    Embedded,
+    Bitrix,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendConfig {
+    pub kind: BackendKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BitrixConfig {
+    /// Inbound webhook URL; the path carries the access code, so it is a secret.
+    pub webhook_url: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Exchange1cConfig {
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Concurrent jobs per instance; 0 disables the worker in this process.
+    pub workers: usize,
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    pub max_attempts: u32,
+    #[serde(with = "humantime_serde")]
+    pub backoff_base: Duration,
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease: Duration::from_secs(60),
+            max_attempts: 12,
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(3600),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevConfig {
+    /// Serve `/dev/*` helpers (dev-signed initData). Only for `vitrina demo` and local work.
+    pub sign_in: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("{0}")]
+    Parse(String),
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Defaults, then the file (if given), then `VITRINA_…` variables from the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        // Defaults come from `#[serde(default)]`, not from a serialized Config: serializing
+        // would redact the secrets.
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Missing(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("VITRINA_").split("__").ignore(CLI_ENV_KEYS));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe_figment_error(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: String| Err(ConfigError::Invalid { key, message });
+        let url = &self.server.public_url;
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url
+                .parse::<http::Uri>()
+                .map(|u| u.host().is_none())
+                .unwrap_or(true)
+        {
+            return invalid(
+                "server.public_url",
+                format!(
+                    "expected an absolute http(s) URL such as https://shop.example.com, got {url:?}"
+                ),
+            );
+        }
+        if self.server.max_body_bytes < 1024 {
+            return invalid(
+                "server.max_body_bytes",
+                "expected at least 1024 bytes".into(),
+            );
+        }
+        if self.server.request_timeout.is_zero() {
+            return invalid(
+                "server.request_timeout",
+                "expected a positive duration such as \"30s\"".into(),
+            );
+        }
+        let db = self.database.url.expose();
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
+            return invalid(
+                "database.url",
+                "expected sqlite://path/to/file.db or postgres://user@host/db".into(),
+            );
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "expected at least 1".into());
+        }
+        if let Some(token) = &self.telegram.bot_token
+            && !looks_like_bot_token(token.expose())
+        {
+            return invalid(
+                "telegram.bot_token",
+                "expected a token from @BotFather such as 123456789:AA… (digits, a colon, then letters, digits, - or _)".into(),
+            );
+        }
+        if let Some(secret) = &self.telegram.webhook_secret {
+            let s = secret.expose();
+            if s.is_empty()
+                || s.len() > 256
+                || !s
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return invalid(
+                    "telegram.webhook_secret",
+                    "expected 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for secret_token)".into(),
+                );
+            }
+        }
+        if self.telegram.init_data_max_age.is_zero() {
+            return invalid(
+                "telegram.init_data_max_age",
+                "expected a positive duration such as \"24h\"".into(),
+            );
+        }
+        if self.backend.kind == BackendKind::Bitrix && self.bitrix.webhook_url.is_none() {
+            return invalid(
+                "bitrix.webhook_url",
+                "required when backend.kind = \"bitrix\" (https://<portal>/rest/<user>/<code>/)"
+                    .into(),
+            );
+        }
+        if self.outbox.max_attempts == 0 {
+            return invalid("outbox.max_attempts", "expected at least 1".into());
+        }
+        if self.outbox.lease < Duration::from_secs(1) {
+            return invalid("outbox.lease", "expected at least 1s".into());
+        }
+        if self.outbox.poll_interval.is_zero() {
+            return invalid(
+                "outbox.poll_interval",
+                "expected a positive duration such as \"1s\"".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets redacted (for `vitrina config check`).
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database.url.expose().starts_with("sqlite:")
+    }
+}
+
+fn looks_like_bot_token(token: &str) -> bool {
+    match token.split_once(':') {
+        Some((id, rest)) => {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        }
+        None => false,
+    }
+}
+
+/// Figment's messages already name the key and the source; make them one line each.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = match &e.metadata {
+                Some(md) => match &md.source {
+                    Some(src) => format!(" (from {src})"),
+                    None => format!(" (from {})", md.name),
+                },
+                None => String::new(),
+            };
+            if key.is_empty() {
+                format!("config: {}{source}", e.kind)
+            } else {
+                format!("config key `{key}`: {}{source}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A configuration value that must never reach a log, an error message or a response.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+const REDACTED: &str = "[redacted]";
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(REDACTED)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Environment values such as a numeric password arrive as numbers; a secret is text.
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret::new(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Secret, E> {
+                Ok(Secret::new(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Secret, E> {
+                Ok(Secret::new(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A database URL fit for logs: the password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let masked = if userinfo.contains(':') {
+                format!("{user}:{REDACTED}")
+            } else {
+                user.to_string()
+            };
+            format!("{scheme}://{masked}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[allow(clippy::result_large_err)] // figment's Jail API, test-only
+    fn load_str(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(toml.as_bytes()).expect("write");
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            let result = Config::load(Some(file.path()));
+            // Jail wants a figment error; we carry ours out through a cell instead.
+            RESULT.with(|r| *r.borrow_mut() = Some(result));
+            Ok(())
+        });
+        RESULT.with(|r| r.borrow_mut().take()).expect("jail ran")
+    }
+
+    thread_local! {
+        static RESULT: std::cell::RefCell<Option<Result<Config, ConfigError>>> = const { std::cell::RefCell::new(None) };
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = load_str("", &[]).expect("defaults load");
+        assert!(config.is_sqlite());
+        assert_eq!(
+            config.telegram.init_data_max_age,
+            Duration::from_secs(86400)
+        );
+    }
+
+    #[test]
+    fn mistyped_key_is_named() {
+        let err = load_str("[server]\nlisen = \"127.0.0.1:1\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lisen"), "{err}");
+        assert!(err.contains("listen"), "suggests the known keys: {err}");
+    }
+
+    #[test]
+    fn unknown_section_is_named() {
+        let err = load_str("[telegramm]\nbot_token = \"1:a\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("telegramm"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_key_and_expectation() {
+        let err = load_str("[server]\nlisten = \"not an address\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.listen"), "{err}");
+        let err = load_str("[telegram]\ninit_data_max_age = \"soon\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("telegram.init_data_max_age"), "{err}");
+        let err = load_str("[server]\npublic_url = \"shop.example.com\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("server.public_url") && err.contains("absolute"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn env_overrides_file_and_unknown_env_key_fails() {
+        let config = load_str(
+            "[server]\nlisten = \"127.0.0.1:1\"\n",
+            &[
+                ("VITRINA_SERVER__LISTEN", "127.0.0.1:2"),
+                ("VITRINA_TELEGRAM__STAFF_CHAT_ID", "-100123"),
+            ],
+        )
+        .expect("loads");
+        assert_eq!(config.server.listen.port(), 2);
+        assert_eq!(config.telegram.staff_chat_id, Some(-100123));
+        let err = load_str("", &[("VITRINA_TELEGRAM__BOT_TOKN", "1:x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bot_tokn"), "{err}");
+    }
+
+    #[test]
+    fn numeric_secret_from_env_is_text() {
+        let config = load_str("", &[("VITRINA_EXCHANGE_1C__PASSWORD", "123456")]).expect("loads");
+        assert_eq!(
+            config.exchange_1c.password.as_ref().map(Secret::expose),
+            Some("123456")
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted_everywhere() {
+        let config = load_str(
+            "[telegram]\nbot_token = \"123456:SECRET-token_value\"\npayment_provider_token = \"PROVIDERSECRET\"\n\
+             [bitrix]\nwebhook_url = \"https://portal.example.ru/rest/1/WEBHOOKSECRET/\"\n\
+             [exchange_1c]\nuser = \"1c\"\npassword = \"PASSWORDSECRET\"\n\
+             [database]\nurl = \"postgres://shop:DBSECRET@db/shop\"\n",
+            &[],
+        )
+        .expect("loads");
+        let rendered = [format!("{config:?}"), config.to_redacted_toml()];
+        for text in rendered {
+            for secret in [
+                "SECRET-token",
+                "PROVIDERSECRET",
+                "WEBHOOKSECRET",
+                "PASSWORDSECRET",
+                "DBSECRET",
+            ] {
+                assert!(!text.contains(secret), "{secret} leaked in {text}");
+            }
+            assert!(text.contains("[redacted]"));
+        }
+    }
+
+    #[test]
+    fn bad_bot_token_is_rejected_without_echoing_it() {
+        let err = load_str("[telegram]\nbot_token = \"oops no colon\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("telegram.bot_token") && !err.contains("oops"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redacts_database_password() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:[redacted]@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

@@ -1,0 +1,15 @@
+//! vitrina: a Telegram Mini App storefront for shops on 1C-Bitrix and 1C.
+//!
+//! Modules are named after the domain; start at [`server`] for the HTTP application and at
+//! [`cli`] for the commands.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod ops;
+pub mod outbox;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,156 @@
+//! Prometheus metrics: HTTP requests by route and status, DB pool, outbox depth and job outcomes.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub kind: String,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: Family<HttpLabels, Histogram, fn() -> Histogram>,
+    jobs: Family<JobLabels, Counter>,
+    job_duration: Family<JobLabels, Histogram, fn() -> Histogram>,
+    db_connections: Gauge,
+    db_idle: Gauge,
+    outbox_jobs: Family<StateLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("vitrina");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration =
+            Family::<HttpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram as fn() -> Histogram,
+            );
+        let jobs = Family::<JobLabels, Counter>::default();
+        let job_duration = Family::<JobLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let db_connections = Gauge::default();
+        let db_idle = Gauge::default();
+        let outbox_jobs = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            http_duration.clone(),
+        );
+        registry.register(
+            "outbox_jobs_finished",
+            "Outbox job runs by kind and result",
+            jobs.clone(),
+        );
+        registry.register(
+            "outbox_job_duration_seconds",
+            "Outbox job run time",
+            job_duration.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            db_connections.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle database connections",
+            db_idle.clone(),
+        );
+        registry.register(
+            "outbox_depth",
+            "Outbox jobs waiting (pending) or dead-lettered",
+            outbox_jobs.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            jobs,
+            job_duration,
+            db_connections,
+            db_idle,
+            outbox_jobs,
+        }
+    }
+
+    pub fn http_request(&self, labels: HttpLabels, elapsed: Duration) {
+        self.http_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        self.http_requests.get_or_create(&labels).inc();
+    }
+
+    pub fn job_finished(&self, kind: &str, result: &'static str, elapsed: Duration) {
+        let labels = JobLabels {
+            kind: kind.to_string(),
+            result,
+        };
+        self.jobs.get_or_create(&labels).inc();
+        self.job_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn set_db_pool(&self, size: u32, idle: usize) {
+        self.db_connections.set(i64::from(size));
+        self.db_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    }
+
+    pub fn set_outbox_depth(&self, pending: i64, dead: i64) {
+        self.outbox_jobs
+            .get_or_create(&StateLabels { state: "pending" })
+            .set(pending);
+        self.outbox_jobs
+            .get_or_create(&StateLabels { state: "dead" })
+            .set(dead);
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(16 * 1024);
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            out = format!("# encoding failed: {e}\n");
+        }
+        out
+    }
+}

@@ -1,0 +1,176 @@
+//! Endpoints for operators and load balancers: liveness, readiness, metrics, the API spec.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::error::{ApiError, FieldError, Problem};
+use crate::server::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "vitrina",
+        description = "Telegram Mini App storefront for shops on 1C-Bitrix and 1C. \
+            Every error is application/problem+json with a stable `code`."
+    ),
+    paths(healthz, readyz, metrics),
+    components(schemas(Problem, FieldError, Health, Readiness))
+)]
+pub struct ApiDoc;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` when the process answers.
+    pub status: &'static str,
+    pub version: &'static str,
+    /// This process's id among several instances.
+    pub instance: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub database: &'static str,
+}
+
+/// Liveness: the process is up and serving HTTP. Does not touch the database.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        instance: state.instance.clone(),
+    })
+}
+
+/// Readiness: the database answers and its schema is current. A load balancer sends traffic
+/// only to ready instances.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses(
+    (status = 200, body = Readiness),
+    (status = 503, description = "database unreachable or not migrated", body = Problem, content_type = "application/problem+json")
+))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
+    match tokio::time::timeout(std::time::Duration::from_secs(3), state.store.ready()).await {
+        Ok(Ok(())) => Ok(Json(Readiness {
+            status: "ok",
+            database: state.store.backend().name(),
+        })),
+        Ok(Err(e)) => Err(ApiError::unavailable("not_ready", e.to_string())),
+        Err(_) => Err(ApiError::unavailable(
+            "not_ready",
+            "database did not answer within 3s",
+        )),
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses(
+    (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")
+))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics
+        .set_db_pool(state.store.pool_size(), state.store.pool_idle());
+    // Depth is read from the database: with several instances it is the cluster's queue.
+    if let Ok(depth) = state.outbox.depth().await {
+        state.metrics.set_outbox_depth(depth.pending, depth.dead);
+    }
+    let mut response = state.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn openapi_json() -> Response {
+    match openapi().to_pretty_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// A readable page rendered from the same spec, with no external scripts (works offline).
+pub async fn docs() -> Response {
+    let spec = serde_json::to_value(openapi()).unwrap_or_default();
+    (StatusCode::OK, Html(render_docs(&spec))).into_response()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn render_docs(spec: &serde_json::Value) -> String {
+    let title = spec["info"]["title"].as_str().unwrap_or("API");
+    let mut html = format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content='width=device-width'>\
+         <title>{t} API</title><style>body{{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         code,pre{{background:#8881;padding:.1em .3em;border-radius:4px}}h3{{margin-bottom:.2em}}\
+         .m{{display:inline-block;min-width:4.5em;font-weight:600}}table{{border-collapse:collapse}}td{{padding:2px 8px;vertical-align:top}}</style></head><body>\
+         <h1>{t} API <small>{v}</small></h1><p>{d}</p><p>Machine-readable: <a href=/api/openapi.json>/api/openapi.json</a></p>",
+        t = esc(title),
+        v = esc(spec["info"]["version"].as_str().unwrap_or("")),
+        d = esc(spec["info"]["description"].as_str().unwrap_or("")),
+    );
+    if let Some(paths) = spec["paths"].as_object() {
+        for (path, item) in paths {
+            let Some(ops) = item.as_object() else {
+                continue;
+            };
+            for (method, op) in ops {
+                if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    continue;
+                }
+                html += &format!(
+                    "<h3><span class=m>{}</span><code>{}</code></h3><p>{}</p>",
+                    method.to_uppercase(),
+                    esc(path),
+                    esc(op["description"]
+                        .as_str()
+                        .or(op["summary"].as_str())
+                        .unwrap_or(""))
+                );
+                if let Some(params) = op["parameters"].as_array() {
+                    html += "<table>";
+                    for p in params {
+                        html += &format!(
+                            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                            esc(p["name"].as_str().unwrap_or("")),
+                            esc(p["in"].as_str().unwrap_or("")),
+                            esc(p["description"].as_str().unwrap_or(""))
+                        );
+                    }
+                    html += "</table>";
+                }
+                if let Some(responses) = op["responses"].as_object() {
+                    let list: Vec<String> = responses
+                        .iter()
+                        .map(|(code, r)| {
+                            format!(
+                                "<b>{}</b> {}",
+                                esc(code),
+                                esc(r["description"].as_str().unwrap_or(""))
+                            )
+                        })
+                        .collect();
+                    html += &format!("<p>Responses: {}</p>", list.join(" · "));
+                }
+            }
+        }
+    }
+    html += "<h2 id=problems>Errors</h2><p>Every error is <code>application/problem+json</code>: \
+             <code>{type, title, status, detail, code, request_id, errors[]}</code>. Switch on <code>code</code>; \
+             quote <code>request_id</code> when reporting a problem.</p></body></html>";
+    html
+}

@@ -1,0 +1,256 @@
+//! The HTTP application: state, router, middleware, workers and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::LatencyUnit;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::metrics::{HttpLabels, Metrics};
+use crate::outbox::{Handlers, Outbox, spawn_workers};
+use crate::store::Store;
+use crate::{error, ops, web};
+
+/// Everything a handler may need. Cheap to clone; nothing in it is state that another
+/// instance would need (that lives in the database).
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub outbox: Outbox,
+    pub metrics: Arc<Metrics>,
+    /// Identifies this process in logs, leases and `/healthz`.
+    pub instance: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot listen on {addr}: {source}{hint}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+        hint: &'static str,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    handlers: Handlers,
+}
+
+impl Application {
+    /// Connects the store, applies migrations and binds the listener; nothing is served yet.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let store = Store::connect(&config.database).await?;
+        let applied = store.migrate().await?;
+        if applied > 0 {
+            info!(
+                applied,
+                backend = store.backend().name(),
+                "database migrations applied"
+            );
+        }
+        Self::with_store(config, store).await
+    }
+
+    pub async fn with_store(config: Config, store: Store) -> Result<Self, StartError> {
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr,
+                hint: if source.kind() == std::io::ErrorKind::AddrInUse {
+                    " (another process uses this port: stop it or pass --listen)"
+                } else {
+                    ""
+                },
+                source,
+            })?;
+        let instance = format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "vitrina".into()),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let outbox = Outbox::new(store.clone(), config.outbox.clone());
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            outbox,
+            metrics: Arc::new(Metrics::new()),
+            instance,
+        };
+        Ok(Self {
+            listener,
+            state,
+            handlers: Handlers::new(),
+        })
+    }
+
+    /// Registers outbox job handlers (bot messages, Bitrix calls) before `run`.
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers = handlers;
+        self
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.server.listen)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish
+    /// (up to `server.shutdown_grace`) and stops the workers after their current job.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            state,
+            handlers,
+        } = self;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = spawn_workers(
+            &state.outbox,
+            &handlers,
+            &state.instance,
+            state.config.outbox.workers,
+            state.metrics.clone(),
+            &stop_rx,
+        );
+        let grace = state.config.server.shutdown_grace;
+        let app = router(state);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let mut stopped = stop_rx.clone();
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            info!("shutting down: no new connections, finishing in-flight requests");
+        });
+        let mut deadline = stop_rx.clone();
+        let result = tokio::select! {
+            r = serve => r,
+            _ = async move {
+                let _ = deadline.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                warn!(?grace, "shutdown grace period over; dropping remaining requests");
+                Ok(())
+            }
+        };
+        for worker in workers {
+            let _ = tokio::time::timeout(grace, worker).await;
+        }
+        info!("stopped");
+        result
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let x_request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/openapi.json", get(ops::openapi_json))
+        .route("/api/docs", get(ops::docs))
+        .fallback(web::serve)
+        .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
+        .layer(middleware::from_fn(error::problem_middleware))
+        .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, config.server.request_timeout))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    // The path only: query strings may carry tokens.
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
+        )
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+            HeaderName::from_static("x-telegram-bot-api-secret-token"),
+        ]))
+        .with_state(state)
+}
+
+async fn track_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "web".to_string());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    state.metrics.http_request(
+        HttpLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        },
+        started.elapsed(),
+    );
+    response
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => info!("SIGINT received"),
+        _ = term => info!("SIGTERM received"),
+    }
+}
