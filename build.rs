@@ -10,7 +10,7 @@ fn main() {
     } else {
         Path::new(&root).join("web/fallback")
     };
-    println!("cargo:rustc-env=VITRINA_WEB_DIR={}", dir.display());
+    println!("cargo:rustc-env=WEB_ASSETS_DIR={}", dir.display());
     println!("cargo:rerun-if-changed=web/dist");
     println!("cargo:rerun-if-changed=web/fallback");
     println!("cargo:rerun-if-changed=migrations");

@@ -152,7 +152,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.server.public_url = format!("http://{listen}");
             let db = data_dir.join("vitrina.db");
             config.database.url = Secret::new(format!("sqlite://{}", db.display()));
-            config.dev.sign_in = true;
+            config.dev.enabled = true;
             config.validate()?;
             serve(config, true).await
         }

@@ -159,8 +159,9 @@ impl Default for OutboxConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct DevConfig {
-    /// Serve `/dev/*` helpers (dev-signed initData). Only for `vitrina demo` and local work.
-    pub sign_in: bool,
+    /// Serve the `/dev/*` helpers (dev-signed initData, a deliberately slow request).
+    /// On in `vitrina demo`; never turn it on for a shop that customers use.
+    pub enabled: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

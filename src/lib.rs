@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dev;
 pub mod error;
 pub mod metrics;
 pub mod ops;

@@ -180,18 +180,23 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let x_request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let mut routes = Router::new();
+    if config.dev.enabled {
+        routes = routes.merge(crate::dev::routes());
+    }
+    routes
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi_json))
         .route("/api/docs", get(ops::docs))
         .fallback(web::serve)
-        .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
-        .layer(middleware::from_fn(error::problem_middleware))
+        // Layers wrap outward: the last one added sees the request first.
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, config.server.request_timeout))
+        .layer(middleware::from_fn(error::problem_middleware))
+        .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()

@@ -11,7 +11,7 @@ use rust_embed::Embed;
 use crate::error::ApiError;
 
 #[derive(Embed)]
-#[folder = "$VITRINA_WEB_DIR"]
+#[folder = "$WEB_ASSETS_DIR"]
 struct Assets;
 
 /// Path prefixes that belong to the server, never to the single-page app.

@@ -19,6 +19,21 @@ use crate::store::{Backend, Store, StoreError, duration_ms, now_ms};
 mod worker;
 pub use worker::{HandlerFn, Handlers, JobError, Worker, spawn_workers};
 
+fn backoff_for(config: &OutboxConfig, attempt: i64) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(30);
+    let full = config
+        .backoff_base
+        .saturating_mul(1u32 << exp)
+        .min(config.backoff_max);
+    let half = full / 2;
+    half + full.saturating_sub(half).mul_f64(fastrand::f64())
+}
+
+#[cfg(test)]
+mod tests;
+
 /// A job to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -274,16 +289,7 @@ impl Outbox {
     /// Exponential backoff with jitter: base·2^(attempt-1), capped, then a random point in its
     /// upper half so that jobs failing together do not retry together.
     pub fn backoff(&self, attempt: i64) -> Duration {
-        let exp = u32::try_from(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX)
-            .min(30);
-        let full = self
-            .config
-            .backoff_base
-            .saturating_mul(1u32 << exp)
-            .min(self.config.backoff_max);
-        let half = full / 2;
-        half + full.saturating_sub(half).mul_f64(fastrand::f64())
+        backoff_for(&self.config, attempt)
     }
 
     pub async fn depth(&self) -> Result<Depth, StoreError> {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs it (`.ci/run` calls `make test`, which calls this).
+# Installs what a fresh machine lacks; exits non-zero on the first failing stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+stage() { printf '\n==> %s\n' "$*"; }
+
+stage "PostgreSQL at 127.0.0.1:5432 (store tests run on SQLite and PostgreSQL)"
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  echo "PostgreSQL is not answering; trying to start the local cluster"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  sleep 2
+fi
+(exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null || { echo "error: PostgreSQL is required at 127.0.0.1:5432 (set PG_TEST_URL to use another server)"; exit 1; }
+
+if [ -f web/package.json ]; then
+  stage "Mini App: install, type-check, unit tests, build"
+  bash scripts/web-build.sh
+fi
+
+stage "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+stage "Rust tests (unit, integration; SQLite and PostgreSQL)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast --status-level fail --final-status-level slow
+else
+  cargo test --workspace --no-fail-fast
+fi
+
+stage "API contract: schemathesis against the live binary's OpenAPI spec"
+bash scripts/schemathesis.sh
+
+if [ -d web/e2e ]; then
+  stage "Browser tests: the real Mini App in Chromium against the real binary"
+  bash scripts/e2e.sh
+fi
+
+stage "all tests passed"

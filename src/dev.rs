@@ -1,0 +1,26 @@
+//! Helpers for the demo and local development, mounted only when `dev.enabled` is on.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Query;
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::server::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/dev/slow", get(slow))
+}
+
+#[derive(Deserialize)]
+struct SlowQuery {
+    ms: u64,
+}
+
+/// Answers after `ms` milliseconds (at most 60 s): for trying timeouts and graceful shutdown.
+async fn slow(Query(q): Query<SlowQuery>) -> String {
+    let ms = q.ms.min(60_000);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    format!("slept {ms} ms\n")
+}

@@ -1,0 +1,241 @@
+//! The `vitrina` binary as an operator meets it: start-up errors, config check, migrate,
+//! outbox commands and graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vitrina");
+
+fn vitrina(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir).args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VITRINA_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("run vitrina")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_clean_failure(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure, got success: {err}");
+    assert!(
+        err.contains(needle),
+        "stderr should mention {needle:?}: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "no panic: {err}"
+    );
+    let error_lines = err.lines().filter(|l| l.starts_with("error:")).count();
+    assert_eq!(error_lines, 1, "one clear error line: {err}");
+}
+
+#[test]
+fn version_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = vitrina(dir.path(), &["version"], &[]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("vitrina "));
+}
+
+#[test]
+fn mistyped_config_key_fails_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vitrina.toml"),
+        "[server]\nlisten = \"127.0.0.1:8080\"\npublic_ur = \"https://x\"\n",
+    )
+    .unwrap();
+    let o = vitrina(
+        dir.path(),
+        &["--config", "vitrina.toml", "config", "check"],
+        &[],
+    );
+    assert_clean_failure(&o, "public_ur");
+    let o = vitrina(dir.path(), &["--config", "vitrina.toml", "serve"], &[]);
+    assert_clean_failure(&o, "public_ur");
+}
+
+#[test]
+fn missing_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = vitrina(dir.path(), &["--config", "nope.toml", "serve"], &[]);
+    assert_clean_failure(&o, "nope.toml");
+}
+
+#[test]
+fn config_check_redacts_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = vitrina(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("VITRINA_TELEGRAM__BOT_TOKEN", "123456:TOPSECRETTOKEN"),
+            (
+                "VITRINA_BITRIX__WEBHOOK_URL",
+                "https://portal.example.ru/rest/1/HOOKSECRET/",
+            ),
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.contains("[redacted]") && out.contains("[telegram]"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("TOPSECRETTOKEN") && !out.contains("HOOKSECRET"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unreachable_database_stops_startup_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = vitrina(
+        dir.path(),
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[
+            (
+                "VITRINA_DATABASE__URL",
+                "postgres://vitrina:pw@127.0.0.1:1/shop",
+            ),
+            ("VITRINA_DATABASE__CONNECT_TIMEOUT", "2s"),
+        ],
+    );
+    assert_clean_failure(&o, "cannot connect");
+    assert!(
+        !stderr(&o).contains(":pw@"),
+        "password leaked: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn port_in_use_stops_startup_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = vitrina(
+        dir.path(),
+        &["serve", "--listen", &addr],
+        &[("VITRINA_DATABASE__URL", "sqlite://shop.db")],
+    );
+    assert_clean_failure(&o, "cannot listen");
+}
+
+#[test]
+fn migrate_then_outbox_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("VITRINA_DATABASE__URL", "sqlite://data/shop.db")];
+    let o = vitrina(dir.path(), &["migrate"], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("applied"));
+
+    // A job that failed for good, written the way the app writes it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(async {
+        use vitrina::config::*;
+        use vitrina::outbox::*;
+        let url = format!("sqlite://{}", dir.path().join("data/shop.db").display());
+        let store = vitrina::store::Store::connect(&DatabaseConfig {
+            url: Secret::new(url),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let outbox = Outbox::new(store.clone(), OutboxConfig::default());
+        outbox
+            .enqueue_now(NewJob::new("bot.send", serde_json::json!({"chat": 1})))
+            .await
+            .unwrap();
+        let handlers = Handlers::new().on("bot.send", |_| async {
+            Err(JobError::Permanent("403 Forbidden".into()))
+        });
+        Worker::new(outbox.clone(), handlers, "w")
+            .run_once()
+            .await
+            .unwrap();
+        let id = outbox.list(None, 1).await.unwrap()[0].id;
+        store.close().await;
+        id
+    });
+
+    let o = vitrina(dir.path(), &["outbox", "list", "--state", "dead"], &env);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.contains("bot.send") && out.contains("dead") && out.contains("403 Forbidden"),
+        "{out}"
+    );
+
+    let o = vitrina(dir.path(), &["outbox", "list", "--json"], &env);
+    let row: serde_json::Value =
+        serde_json::from_slice(o.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(row["id"], id);
+
+    let o = vitrina(dir.path(), &["outbox", "retry", &id.to_string()], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = vitrina(dir.path(), &["outbox", "list", "--state", "pending"], &env);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bot.send"));
+
+    let o = vitrina(dir.path(), &["outbox", "drop", &id.to_string()], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = vitrina(dir.path(), &["outbox", "drop", &id.to_string()], &env);
+    assert_clean_failure(&o, "does not exist");
+    let o = vitrina(dir.path(), &["outbox", "list", "--state", "sleeping"], &env);
+    assert_clean_failure(&o, "--state");
+}
+
+#[test]
+fn sigterm_lets_a_slow_request_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir", "demo"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("demo printed its URL").unwrap();
+        if let Some(rest) = line.split("open http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"GET /dev/slow?ms=1500 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("slept 1500 ms"), "{response}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit after draining: {status:?}");
+    assert!(
+        sent.elapsed() >= Duration::from_millis(1000),
+        "the request was not cut short"
+    );
+    // After shutdown nothing listens.
+    assert!(TcpStream::connect(&addr).is_err());
+}

@@ -1,0 +1,72 @@
+//! Starts the real application on a free port with its own database.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use tokio::sync::oneshot;
+use vitrina::config::Config;
+use vitrina::server::Application;
+use vitrina::store::Backend;
+use vitrina::store::testing::TestDb;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new(backend).await;
+        Self::spawn_on(db, tweak).await
+    }
+
+    pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::default();
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        config.database = db.config.clone();
+        tweak(&mut config);
+        let app = Application::with_store(config, db.store.clone())
+            .await
+            .expect("app starts");
+        let addr = app.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            db,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
