@@ -47,6 +47,15 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Import a CommerceML catalog: XML files, a folder as 1C writes it, or a .zip package.
+    Import {
+        /// import.xml, offers.xml, prices/rests files, folders or .zip packages.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -139,6 +148,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import { paths, json } => {
+            let config = load()?;
+            let store = Store::connect(&config.database).await?;
+            store.migrate().await?;
+            import(&config, &store, &paths, json).await
+        }
         Command::Serve { listen } => {
             let mut config = load()?;
             if let Some(addr) = listen {
@@ -152,7 +167,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.server.public_url = format!("http://{listen}");
             let db = data_dir.join("vitrina.db");
             config.database.url = Secret::new(format!("sqlite://{}", db.display()));
+            config.catalog.media_dir = data_dir.join("media");
             config.dev.enabled = true;
+            if config.telegram.bot_token.is_none() {
+                config.telegram.bot_token = Some(Secret::new(crate::auth::DEMO_BOT_TOKEN));
+            }
             config.validate()?;
             serve(config, true).await
         }
@@ -167,6 +186,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
+    if demo {
+        let state = app.state();
+        if let Some(report) =
+            crate::catalog::demo::seed_if_empty(&state.store, &state.config.catalog).await?
+        {
+            tracing::info!(
+                products = report.products,
+                offers = report.offers,
+                "demo catalog imported"
+            );
+        }
+    }
     let addr = app.local_addr();
     let state = app.state();
     tracing::info!(
@@ -183,6 +214,78 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn import(
+    config: &Config,
+    store: &Store,
+    paths: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {pos} items ({per_sec}) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let source = format!(
+        "cli:{}",
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let importer = crate::catalog::import::Importer::new(store, &config.catalog).on_progress({
+        let bar = bar.clone();
+        move |n| bar.set_position(n)
+    });
+    let result = importer.import_paths(paths, &source).await;
+    bar.finish_and_clear();
+    let report = result?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "catalog version {} published ({}) in {:.1}s from {} file(s), {} items ({:.0}/s)",
+        report.version,
+        report.kind,
+        report.elapsed_ms as f64 / 1000.0,
+        report.files.len(),
+        report.items,
+        report.items as f64 / (report.elapsed_ms.max(1) as f64 / 1000.0)
+    );
+    println!(
+        "  sections {}  properties {}  price types {}  warehouses {}",
+        report.sections, report.properties, report.price_types, report.warehouses
+    );
+    println!(
+        "  products {}  offers {}  prices {}",
+        report.products, report.offers, report.prices
+    );
+    println!(
+        "  images: {} new, {} linked",
+        report.images_added, report.images_linked
+    );
+    println!(
+        "  removed: {} sections, {} products, {} offers",
+        report.removed_sections, report.removed_products, report.removed_offers
+    );
+    if report.warnings_total > 0 {
+        println!("  {} warning(s):", report.warnings_total);
+        for w in &report.warnings {
+            println!("    {w}");
+        }
+        if report.warnings_total > report.warnings.len() as u64 {
+            println!(
+                "    … and {} more",
+                report.warnings_total - report.warnings.len() as u64
+            );
+        }
+    }
     Ok(())
 }
 

@@ -24,6 +24,8 @@ pub struct Config {
     pub bitrix: BitrixConfig,
     pub exchange_1c: Exchange1cConfig,
     pub outbox: OutboxConfig,
+    pub auth: AuthConfig,
+    pub catalog: CatalogConfig,
     pub dev: DevConfig,
 }
 
@@ -80,6 +82,13 @@ impl Default for DatabaseConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct TelegramConfig {
     pub bot_token: Option<Secret>,
+    /// Which initData check the API does: `hmac` (needs bot_token), `ed25519` (Telegram's
+    /// signature; needs only the bot id, for hosts that must not hold the token) or `both`.
+    pub init_data_check: InitDataCheck,
+    /// The bot's numeric id, for `ed25519` without a bot_token.
+    pub bot_id: Option<u64>,
+    /// Use Telegram's test-environment public key for `ed25519`.
+    pub test_environment: bool,
     #[serde(with = "humantime_serde")]
     pub init_data_max_age: Duration,
     pub webhook_secret: Option<Secret>,
@@ -91,10 +100,69 @@ impl Default for TelegramConfig {
     fn default() -> Self {
         Self {
             bot_token: None,
+            init_data_check: InitDataCheck::Hmac,
+            bot_id: None,
+            test_environment: false,
             init_data_max_age: Duration::from_secs(24 * 3600),
             webhook_secret: None,
             staff_chat_id: None,
             payment_provider_token: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// The price type customers pay, by 1C id or name (`Розничная`). Empty: a type named
+    /// like «Розничная»/Retail, else the first price an offer has.
+    pub retail_price_type: String,
+    /// Where product images are kept, content-addressed.
+    pub media_dir: PathBuf,
+    /// Larger source images are skipped with a warning.
+    pub max_image_bytes: u64,
+    /// Zip packages: the most bytes all entries may unpack to.
+    pub max_unpacked_bytes: u64,
+    /// Zip packages: the largest allowed unpacked/packed ratio of an entry (zip bombs).
+    pub max_zip_ratio: u64,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            retail_price_type: String::new(),
+            media_dir: PathBuf::from("data/media"),
+            max_image_bytes: 20 * 1024 * 1024,
+            max_unpacked_bytes: 8 * 1024 * 1024 * 1024,
+            max_zip_ratio: 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum InitDataCheck {
+    Hmac,
+    Ed25519,
+    Both,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of session tokens from `POST /api/v1/auth`.
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: Duration,
+    /// HMAC key for session tokens. When absent, a random key is generated once and kept in
+    /// the database, shared by every instance.
+    pub token_key: Option<Secret>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(3600),
+            token_key: None,
         }
     }
 }
@@ -120,11 +188,26 @@ pub struct BitrixConfig {
     pub webhook_url: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Exchange1cConfig {
     pub user: Option<String>,
     pub password: Option<Secret>,
+    /// Largest part of a file 1C may send in one request (it splits bigger files).
+    pub file_limit: usize,
+    /// Accept zip packages (1C then sends one archive instead of many files).
+    pub zip: bool,
+}
+
+impl Default for Exchange1cConfig {
+    fn default() -> Self {
+        Self {
+            user: None,
+            password: None,
+            file_limit: 32 * 1024 * 1024,
+            zip: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,6 +245,9 @@ pub struct DevConfig {
     /// Serve the `/dev/*` helpers (dev-signed initData, a deliberately slow request).
     /// On in `vitrina demo`; never turn it on for a shop that customers use.
     pub enabled: bool,
+    /// Dev sign-in mints initData that this server accepts. With a real bot token that would
+    /// let anyone sign in as anyone, so it needs this explicit second switch.
+    pub allow_with_real_bot_token: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -268,6 +354,53 @@ impl Config {
                 "bitrix.webhook_url",
                 "required when backend.kind = \"bitrix\" (https://<portal>/rest/<user>/<code>/)"
                     .into(),
+            );
+        }
+        match self.telegram.init_data_check {
+            InitDataCheck::Hmac | InitDataCheck::Both => {}
+            InitDataCheck::Ed25519 => {
+                if self.telegram.bot_id.is_none() && self.telegram.bot_token.is_none() {
+                    return invalid(
+                        "telegram.bot_id",
+                        "required for init_data_check = \"ed25519\" when telegram.bot_token is not set".into(),
+                    );
+                }
+            }
+        }
+        if let Some(key) = &self.auth.token_key
+            && key.expose().len() < 32
+        {
+            return invalid(
+                "auth.token_key",
+                "expected at least 32 characters of random text".into(),
+            );
+        }
+        if self.auth.token_ttl < Duration::from_secs(60) {
+            return invalid("auth.token_ttl", "expected at least 1m".into());
+        }
+        let real_token = self
+            .telegram
+            .bot_token
+            .as_ref()
+            .is_some_and(|t| t.expose() != crate::auth::DEMO_BOT_TOKEN);
+        if self.dev.enabled && real_token && !self.dev.allow_with_real_bot_token {
+            return invalid(
+                "dev.enabled",
+                "dev sign-in together with a real telegram.bot_token lets anyone sign in as any customer; \
+                 turn dev.enabled off, or set dev.allow_with_real_bot_token = true if this is a private test bot"
+                    .into(),
+            );
+        }
+        if self.exchange_1c.user.is_some() != self.exchange_1c.password.is_some() {
+            return invalid(
+                "exchange_1c.password",
+                "set both exchange_1c.user and exchange_1c.password, or neither".into(),
+            );
+        }
+        if self.exchange_1c.file_limit < 64 * 1024 {
+            return invalid(
+                "exchange_1c.file_limit",
+                "expected at least 65536 bytes".into(),
             );
         }
         if self.outbox.max_attempts == 0 {
@@ -503,7 +636,14 @@ mod tests {
 
     #[test]
     fn numeric_secret_from_env_is_text() {
-        let config = load_str("", &[("VITRINA_EXCHANGE_1C__PASSWORD", "123456")]).expect("loads");
+        let config = load_str(
+            "",
+            &[
+                ("VITRINA_EXCHANGE_1C__USER", "1c"),
+                ("VITRINA_EXCHANGE_1C__PASSWORD", "123456"),
+            ],
+        )
+        .expect("loads");
         assert_eq!(
             config.exchange_1c.password.as_ref().map(Secret::expose),
             Some("123456")

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use crate::server::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/dev/slow", get(slow))
+    Router::new()
+        .route("/dev/slow", get(slow))
+        .route("/dev/init-data", get(crate::auth::http::dev_init_data))
 }
 
 #[derive(Deserialize)]

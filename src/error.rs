@@ -37,6 +37,36 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Errors of any endpoint that reads a JSON body, for the OpenAPI spec.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its OpenAPI description is used
+pub enum BodyErrors {
+    /// `bad_request`: the body is not JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// `payload_too_large`.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// `unsupported_media_type`: send `Content-Type: application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// `invalid_body` (wrong shape) or `validation_failed` (with per-field `errors`).
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
+/// Errors of any endpoint that needs a signed-in customer, for the OpenAPI spec.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its OpenAPI description is used
+pub enum AuthErrors {
+    /// `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// `auth_not_configured`: the shop has no bot token configured.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 /// The error every handler returns.
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {detail}")]
@@ -154,6 +184,11 @@ fn code_for(status: StatusCode) -> &'static str {
     }
 }
 
+/// Marks an error response that must reach the client as it is: protocols with their own
+/// error format (the 1C exchange answers `failure` lines that 1C shows to the operator).
+#[derive(Debug, Clone, Copy)]
+pub struct Verbatim;
+
 /// Makes every error response a problem+json document carrying the request id.
 pub async fn problem_middleware(request: Request<Body>, next: Next) -> Response {
     let request_id = request
@@ -163,7 +198,9 @@ pub async fn problem_middleware(request: Request<Body>, next: Next) -> Response 
         .map(str::to_string);
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<Verbatim>().is_some()
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -3,10 +3,14 @@
 //! Modules are named after the domain; start at [`server`] for the HTTP application and at
 //! [`cli`] for the commands.
 
+pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod dev;
 pub mod error;
+pub mod exchange;
+pub mod extract;
 pub mod metrics;
 pub mod ops;
 pub mod outbox;

@@ -17,10 +17,42 @@ use crate::server::AppState;
         description = "Telegram Mini App storefront for shops on 1C-Bitrix and 1C. \
             Every error is application/problem+json with a stable `code`."
     ),
-    paths(healthz, readyz, metrics),
-    components(schemas(Problem, FieldError, Health, Readiness))
+    paths(
+        healthz, readyz, metrics,
+        crate::auth::http::auth, crate::auth::http::me, crate::auth::http::update_me, crate::auth::http::seed_auth,
+    ),
+    components(schemas(Problem, FieldError, Health, Readiness)),
+    modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "tma",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`tma <initData>`: Telegram.WebApp.initData as received",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("a session token from POST /api/v1/auth"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -10,12 +10,11 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -23,6 +22,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use tracing::{info, warn};
 
+use crate::auth::{self, Auth};
 use crate::config::Config;
 use crate::metrics::{HttpLabels, Metrics};
 use crate::outbox::{Handlers, Outbox, spawn_workers};
@@ -37,6 +37,7 @@ pub struct AppState {
     pub store: Store,
     pub outbox: Outbox,
     pub metrics: Arc<Metrics>,
+    pub auth: Arc<Auth>,
     /// Identifies this process in logs, leases and `/healthz`.
     pub instance: String,
 }
@@ -93,7 +94,9 @@ impl Application {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         let outbox = Outbox::new(store.clone(), config.outbox.clone());
+        let auth = Auth::new(&config, store.clone()).await?;
         let state = AppState {
+            auth,
             config: Arc::new(config),
             store,
             outbox,
@@ -180,11 +183,22 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let x_request_id = HeaderName::from_static("x-request-id");
+    let exchange_route = get(crate::exchange::exchange)
+        .post(crate::exchange::exchange)
+        .layer(DefaultBodyLimit::max(
+            config.exchange_1c.file_limit + 64 * 1024,
+        ));
     let mut routes = Router::new();
     if config.dev.enabled {
         routes = routes.merge(crate::dev::routes());
     }
     routes
+        .route("/api/v1/auth", post(auth::http::auth))
+        .route("/api/v1/me", get(auth::http::me).patch(auth::http::update_me))
+        .route("/api/telegram/auth", post(auth::http::seed_auth))
+        .route("/1c/exchange", exchange_route.clone())
+        // Where 1C looks on a 1C-Bitrix site: a 1C set up for one works with vitrina unchanged.
+        .route("/bitrix/admin/1c_exchange.php", exchange_route)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -193,7 +207,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(web::serve)
         // Layers wrap outward: the last one added sees the request first.
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, config.server.request_timeout))
         .layer(middleware::from_fn(error::problem_middleware))
         .layer(middleware::from_fn_with_state(state.clone(), track_metrics))

@@ -86,6 +86,8 @@ async fn readyz_fails_until_migrations_are_applied() {
     let store = vitrina::store::Store::connect(&config).await.unwrap();
     let mut app_config = vitrina::config::Config::default();
     app_config.server.listen = "127.0.0.1:0".parse().unwrap();
+    // The session key normally lives in the (not yet created) database.
+    app_config.auth.token_key = Some(vitrina::config::Secret::new("k".repeat(32)));
     let app = vitrina::server::Application::with_store(app_config, store.clone())
         .await
         .unwrap();
@@ -142,10 +144,11 @@ async fn errors_are_problem_json_with_request_id() {
 #[tokio::test]
 async fn oversized_body_is_refused() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.server.max_body_bytes = 4096).await;
+    let big = serde_json::json!({ "init_data": "x".repeat(10_000) });
     let response = app
         .client
-        .post(app.url("/api/v1/anything"))
-        .body(vec![b'x'; 10_000])
+        .post(app.url("/api/v1/auth"))
+        .json(&big)
         .send()
         .await
         .unwrap();

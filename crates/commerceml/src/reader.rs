@@ -249,6 +249,12 @@ impl<R: BufRead> Reader<R> {
         self.schema_version.as_deref()
     }
 
+    /// The line the reader has reached: just past the last item returned. Good for
+    /// warnings about an item ("offers.xml:1234: offer for an unknown product").
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// Name of the detected input encoding (`"UTF-8"`, `"windows-1251"`).
     pub fn encoding(&self) -> &'static str {
         self.encoding.name()

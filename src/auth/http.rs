@@ -1,0 +1,199 @@
+//! Sign-in and profile endpoints.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::customer::{self, CustomerProfile};
+use super::{Auth, Customer, DevUser, SessionToken};
+use crate::error::{ApiError, AuthErrors, BodyErrors, FieldError};
+use crate::extract::ApiJson;
+use crate::server::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AuthRequest {
+    /// `Telegram.WebApp.initData` exactly as the client received it.
+    pub init_data: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+    pub customer: CustomerProfile,
+}
+
+/// Exchange initData for a short-lived session token.
+#[utoipa::path(post, path = "/api/v1/auth", tag = "auth", request_body = AuthRequest, responses(
+    (status = 200, body = AuthResponse), AuthErrors, BodyErrors,
+))]
+pub async fn auth(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AuthRequest>,
+) -> Result<Json<AuthResponse>, ApiError> {
+    let customer = state.auth.sign_in(&body.init_data).await?;
+    let SessionToken { token, expires_at } = state.auth.issue_token(&customer)?;
+    let profile = load_profile(&state, &customer).await?;
+    Ok(Json(AuthResponse {
+        token,
+        expires_at,
+        customer: profile,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeedAuthResponse {
+    pub token: String,
+}
+
+/// Seed-compatible sign-in (`/api/telegram/auth` from the 1C-Bitrix article): `{token}`.
+#[utoipa::path(post, path = "/api/telegram/auth", tag = "seed", request_body = AuthRequest, responses(
+    (status = 200, body = SeedAuthResponse), AuthErrors, BodyErrors,
+))]
+pub async fn seed_auth(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AuthRequest>,
+) -> Result<Json<SeedAuthResponse>, ApiError> {
+    let customer = state.auth.sign_in(&body.init_data).await?;
+    Ok(Json(SeedAuthResponse {
+        token: state.auth.issue_token(&customer)?.token,
+    }))
+}
+
+async fn load_profile(state: &AppState, customer: &Customer) -> Result<CustomerProfile, ApiError> {
+    customer::profile(&state.store, customer.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))
+}
+
+/// The signed-in customer's profile.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("tma" = []), ("bearer" = [])), responses(
+    (status = 200, body = CustomerProfile), AuthErrors,
+))]
+pub async fn me(
+    State(state): State<AppState>,
+    customer: Customer,
+) -> Result<Json<CustomerProfile>, ApiError> {
+    Ok(Json(load_profile(&state, &customer).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// 10 to 15 digits with an optional `+` and separators, e.g. `+7 (999) 123-45-67`;
+    /// stored as `+79991234567`. An empty string removes it.
+    #[schema(pattern = r"^$|^\s*\+?(?:[ ()\-.]*[0-9]){10,15}[ ()\-.]*$")]
+    pub phone: Option<String>,
+    /// Interface language.
+    #[schema(pattern = "^(ru|en)$")]
+    pub language_code: Option<String>,
+}
+
+/// Update the contact phone or the interface language.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", security(("tma" = []), ("bearer" = [])), request_body = MeUpdate, responses(
+    (status = 200, body = CustomerProfile), AuthErrors, BodyErrors,
+))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    customer: Customer,
+    ApiJson(update): ApiJson<MeUpdate>,
+) -> Result<Json<CustomerProfile>, ApiError> {
+    let mut errors = Vec::new();
+    let phone = match update.phone.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(p) => match normalize_phone(p) {
+            Some(p) => Some(Some(p)),
+            None => {
+                errors.push(FieldError {
+                    field: "phone".into(),
+                    code: "invalid_phone".into(),
+                    message: "expected a phone number with country code, e.g. +79991234567".into(),
+                });
+                None
+            }
+        },
+    };
+    if let Some(lang) = update.language_code.as_deref()
+        && !matches!(lang, "ru" | "en")
+    {
+        errors.push(FieldError {
+            field: "language_code".into(),
+            code: "unsupported_language".into(),
+            message: "expected ru or en".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    if let Some(phone) = phone {
+        customer::set_phone(&state.store, customer.id, phone.as_deref()).await?;
+    }
+    if let Some(lang) = update.language_code.as_deref() {
+        customer::set_language(&state.store, customer.id, lang).await?;
+    }
+    Ok(Json(load_profile(&state, &customer).await?))
+}
+
+/// `+7 (999) 123-45-67` → `+79991234567`; a Russian `8…` trunk prefix becomes `+7…`.
+pub fn normalize_phone(input: &str) -> Option<String> {
+    if !input
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return None;
+    }
+    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+    let digits =
+        if !input.trim_start().starts_with('+') && digits.len() == 11 && digits.starts_with('8') {
+            format!("7{}", &digits[1..])
+        } else {
+            digits
+        };
+    (10..=15)
+        .contains(&digits.len())
+        .then(|| format!("+{digits}"))
+}
+
+#[derive(Debug, Serialize)]
+pub struct DevInitData {
+    pub init_data: String,
+    /// Ready to paste into curl: `-H "Authorization: tma …"`.
+    pub authorization: String,
+}
+
+/// Dev sign-in: initData signed with the demo bot token, so the Mini App and curl work
+/// without Telegram. Mounted only with `dev.enabled`.
+pub async fn dev_init_data(Query(user): Query<DevUser>) -> Json<DevInitData> {
+    let init_data = Auth::dev_init_data(&user, std::time::SystemTime::now());
+    Json(DevInitData {
+        authorization: format!("tma {init_data}"),
+        init_data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_phone;
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            normalize_phone("+7 (999) 123-45-67").as_deref(),
+            Some("+79991234567")
+        );
+        assert_eq!(
+            normalize_phone("8 999 123 45 67").as_deref(),
+            Some("+79991234567")
+        );
+        assert_eq!(
+            normalize_phone("+44 20 7946 0958").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(normalize_phone("12345"), None);
+        assert_eq!(normalize_phone("+7 999 abc"), None);
+    }
+}
