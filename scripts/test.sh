@@ -31,6 +31,11 @@ else
   cargo test --workspace --no-fail-fast
 fi
 
+stage "fuzz target for the initData parser builds (and survives a short smoke run)"
+# The real fuzzing run needs nightly and cargo-fuzz: cd crates/initdata && cargo +nightly fuzz run parse
+CARGO_TARGET_DIR=target/fuzz cargo build --quiet --manifest-path crates/initdata/fuzz/Cargo.toml
+target/fuzz/debug/parse -runs=100000 2>&1 | tail -n 1
+
 stage "API contract: schemathesis against the live binary's OpenAPI spec"
 bash scripts/schemathesis.sh
 

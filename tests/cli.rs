@@ -239,3 +239,52 @@ fn sigterm_lets_a_slow_request_finish() {
     // After shutdown nothing listens.
     assert!(TcpStream::connect(&addr).is_err());
 }
+
+#[test]
+fn import_command_reads_a_zip_and_reports() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/commerceml/tests/fixtures/v2.04"
+    );
+    let zip_path = dir.path().join("package.zip");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        for name in ["import.xml", "offers.xml"] {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(&std::fs::read(format!("{fixtures}/{name}")).unwrap())
+                .unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let env = [
+        ("VITRINA_DATABASE__URL", "sqlite://shop.db"),
+        ("VITRINA_CATALOG__MEDIA_DIR", "media"),
+    ];
+    let o = vitrina(dir.path(), &["import", "package.zip"], &env);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("catalog version 1 published (full)"), "{out}");
+    assert!(
+        out.contains("products 2") && out.contains("offers 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("offers.xml:") && out.contains("unknown product"),
+        "warnings name file:line: {out}"
+    );
+
+    // A broken file: one error line naming file and line; the catalog stays at version 1.
+    std::fs::write(
+        dir.path().join("offers.xml"),
+        "<?xml version=\"1.0\"?>\n<КоммерческаяИнформация>\n<ПакетПредложений>\n",
+    )
+    .unwrap();
+    let o = vitrina(dir.path(), &["import", "offers.xml"], &env);
+    assert_clean_failure(&o, "offers.xml:");
+    let o = vitrina(dir.path(), &["import", "--json", "package.zip"], &env);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["version"], 2, "the failed import published nothing");
+}

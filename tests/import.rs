@@ -492,3 +492,191 @@ async fn windows_1251_and_bad_input() {
         "only the good import published"
     );
 }
+
+#[tokio::test]
+async fn warnings_name_file_and_line() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let media = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("import.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.05\">\n<Каталог><Ид>c</Ид><Товары>\n\
+         <Товар><Ид>a</Ид><Наименование>Первый</Наименование></Товар>\n\
+         <Товар><Ид>a</Ид><Наименование>Первый, исправленный</Наименование><Картинка>import_files/missing.jpg</Картинка></Товар>\n\
+         </Товары></Каталог></КоммерческаяИнформация>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("offers.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.05\">\n<ПакетПредложений><Ид>c#</Ид>\n\
+         <ТипыЦен><ТипЦены><Ид>retail</Ид><Наименование>Розничная</Наименование><Валюта>RUB</Валюта></ТипЦены></ТипыЦен><Предложения>\n\
+         <Предложение><Ид>a</Ид><Цены><Цена><ИдТипаЦены>ghost</ИдТипаЦены><ЦенаЗаЕдиницу>5</ЦенаЗаЕдиницу></Цена>\
+         <Цена><ИдТипаЦены>retail</ИдТипаЦены><ЦенаЗаЕдиницу>10.5</ЦенаЗаЕдиницу></Цена></Цены><Количество>1</Количество></Предложение>\n\
+         <Предложение><Ид>nobody#1</Ид><Цены><Цена><ИдТипаЦены>retail</ИдТипаЦены><ЦенаЗаЕдиницу>1</ЦенаЗаЕдиницу></Цена></Цены></Предложение>\n\
+         </Предложения></ПакетПредложений></КоммерческаяИнформация>\n",
+    )
+    .unwrap();
+    let report = Importer::new(&db.store, &config(media.path()))
+        .import_paths(&[dir.path().to_path_buf()], "test")
+        .await
+        .unwrap();
+    let has = |prefix: &str, needle: &str| {
+        report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(prefix) && w.contains(needle))
+    };
+    assert!(
+        has("import.xml:5", "appears twice"),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        has("import.xml:5", "picture skipped"),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        has("offers.xml:5", "price type ghost"),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        has("offers.xml:6", "unknown product nobody"),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(report.warnings_total, 4);
+    // Nothing lost: the last version of the product, the retail price, the unknown type stored.
+    let s = &db.store;
+    assert_eq!(
+        text(s, "SELECT name FROM products WHERE id = $1", "a")
+            .await
+            .as_deref(),
+        Some("Первый, исправленный")
+    );
+    assert_eq!(
+        int(s, "SELECT price FROM offers WHERE id = $1", "a").await,
+        Some(1050)
+    );
+    assert_eq!(
+        int(
+            s,
+            "SELECT amount FROM offer_prices WHERE offer_id = $1 AND price_type_id = 'ghost'",
+            "a"
+        )
+        .await,
+        Some(500)
+    );
+}
+
+/// Every offers fixture (2.03 … 2.08 and the real 2014 export) imports completely once its
+/// products exist: each offer the reader sees lands with its retail price and stock.
+async fn every_offers_fixture_imports(backend: Backend) {
+    use commerceml::{Item, Reader};
+    let files = [
+        "v2.03/offers.xml",
+        "v2.04/offers.xml",
+        "v2.05/offers.xml",
+        "v2.06/offers.xml",
+        "v2.07/offers0_1.xml",
+        "v2.08/offers.xml",
+        "real/1c-2014-offers-2.04.xml",
+    ];
+    for rel in files {
+        let db = TestDb::new(backend).await;
+        let media = tempfile::tempdir().unwrap();
+        // What the reader sees in the file: the expected catalog.
+        let mut expected = Vec::new();
+        let mut retail_types = Vec::new();
+        for item in Reader::from_path(fixture(rel)).unwrap() {
+            match item.unwrap() {
+                Item::PriceType(t)
+                    if t.name
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase().contains("розн")) =>
+                {
+                    retail_types.push(t.id)
+                }
+                Item::Offer(o) if !o.deleted => expected.push(o),
+                _ => {}
+            }
+        }
+        assert!(!expected.is_empty(), "{rel}");
+        // Its products, as an import.xml would carry them.
+        let dir = tempfile::tempdir().unwrap();
+        let mut import = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><КоммерческаяИнформация ВерсияСхемы=\"2.04\"><Каталог><Ид>c</Ид><Товары>",
+        );
+        let mut seen = std::collections::HashSet::new();
+        for o in &expected {
+            if seen.insert(o.product_id.clone()) {
+                let id = o.product_id.replace('&', "&amp;").replace('<', "&lt;");
+                import += &format!("<Товар><Ид>{id}</Ид><Наименование>{id}</Наименование></Товар>");
+            }
+        }
+        import += "</Товары></Каталог></КоммерческаяИнформация>";
+        std::fs::write(dir.path().join("import.xml"), import).unwrap();
+        std::fs::copy(fixture(rel), dir.path().join("offers.xml")).unwrap();
+        let report = Importer::new(&db.store, &config(media.path()))
+            .import_paths(&[dir.path().to_path_buf()], "test")
+            .await
+            .unwrap();
+        assert_eq!(
+            report.offers as usize,
+            expected.len(),
+            "{rel}: {:?}",
+            report.warnings
+        );
+        let rows = scalar(&db.store, "SELECT CAST(COUNT(*) AS BIGINT) FROM offers").await;
+        let distinct: std::collections::HashSet<&str> =
+            expected.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(rows as usize, distinct.len(), "{rel}");
+        for o in expected.iter().take(50) {
+            let stock = o.quantity.as_ref().map(|q| {
+                let (m, s) = (q.mantissa(), q.scale());
+                if s <= 3 {
+                    m * 10i64.pow(3 - s)
+                } else {
+                    m / 10i64.pow(s - 3)
+                }
+            });
+            if let Some(stock) = stock {
+                assert_eq!(
+                    int(
+                        &db.store,
+                        "SELECT stock_milli FROM offers WHERE id = $1",
+                        &o.id
+                    )
+                    .await,
+                    Some(stock),
+                    "{rel} {}",
+                    o.id
+                );
+            }
+            let retail = o
+                .prices
+                .iter()
+                .flatten()
+                .find(|p| retail_types.contains(&p.price_type_id));
+            if let Some(price) = retail.and_then(|p| p.minor_units(2)) {
+                assert_eq!(
+                    int(&db.store, "SELECT price FROM offers WHERE id = $1", &o.id).await,
+                    Some(price),
+                    "{rel} {}",
+                    o.id
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_offers_fixture_imports_sqlite() {
+    every_offers_fixture_imports(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_offers_fixture_imports_postgres() {
+    every_offers_fixture_imports(Backend::Postgres).await;
+}
