@@ -25,12 +25,17 @@ for _ in $(seq 1 100); do
 done
 [ -n "$addr" ] || { cat "$log"; echo "error: vitrina demo printed no URL"; exit 1; }
 
+# positive_data_acceptance is left out on purpose: the schema says what a request looks like,
+# not whether this shop can fulfil it (a phone number that is not one, a delivery method the
+# shop does not offer, an offer out of stock); those get 4xx with a problem+json answer, and
+# the other checks verify that every such answer is documented and well-formed.
 # Customer endpoints are exercised signed in (dev-signed initData from the demo), and
 # schemathesis also checks that they refuse requests without it.
 auth=$(python3 -c "import json,sys,urllib.request; print(json.load(urllib.request.urlopen('http://$addr/dev/init-data'))['authorization'])")
 "$venv/bin/st" run "http://$addr/api/openapi.json" \
   --header "Authorization: $auth" \
   --checks all \
+  --exclude-checks positive_data_acceptance \
   --max-examples 50 \
   --seed 1 \
   --no-color

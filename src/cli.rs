@@ -66,8 +66,42 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Orders: list, show, change status (for shops without Bitrix).
+    Orders {
+        #[command(subcommand)]
+        command: OrdersCommand,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// Newest orders first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        limit: i64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One order with its items and status timeline.
+    Show { id: i64 },
+    /// Move an order to another status (as orders.transitions allow).
+    SetStatus {
+        id: i64,
+        status: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Cancel an order; its goods go back to stock.
+    Cancel {
+        id: i64,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,6 +208,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             config.validate()?;
             serve(config, true).await
+        }
+        Command::Orders { command } => {
+            let config = load()?;
+            let store = Store::connect(&config.database).await?;
+            store.ready().await?;
+            orders(&config, &store, command).await
         }
         Command::Outbox { command } => {
             let config = load()?;
@@ -287,6 +327,127 @@ async fn import(
         }
     }
     Ok(())
+}
+
+fn money(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+fn print_order(o: &crate::orders::Order) {
+    println!(
+        "order {} (id {})  status {}  payment {} ({})",
+        o.number, o.id, o.status, o.payment_state, o.payment_method
+    );
+    println!(
+        "  {} {}{}",
+        o.contact.name,
+        o.contact.phone,
+        o.comment
+            .as_deref()
+            .map(|c| format!("  «{c}»"))
+            .unwrap_or_default()
+    );
+    println!(
+        "  delivery {} {}{}",
+        o.delivery.method,
+        money(o.delivery.price),
+        o.delivery
+            .address
+            .as_deref()
+            .or(o.delivery.pickup_point.as_deref())
+            .map(|a| format!("  {a}"))
+            .unwrap_or_default()
+    );
+    for i in &o.items {
+        println!(
+            "  {} × {}{}  {} = {}",
+            i.quantity,
+            i.name,
+            i.variant
+                .as_deref()
+                .map(|v| format!(" ({v})"))
+                .unwrap_or_default(),
+            money(i.price),
+            money(i.total)
+        );
+    }
+    println!("  total {} {}", money(o.total.amount), o.total.currency);
+    for e in &o.timeline {
+        let at = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(e.at.max(0) as u64),
+        );
+        println!(
+            "  {at}  {:<10} {}{}",
+            e.status,
+            e.actor,
+            e.note
+                .as_deref()
+                .map(|n| format!("  «{n}»"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+async fn orders(config: &Config, store: &Store, command: OrdersCommand) -> anyhow::Result<()> {
+    use crate::orders;
+    let outbox = Outbox::new(store.clone(), config.outbox.clone());
+    let show_err = |e: crate::error::ApiError| anyhow::anyhow!("{}", e.detail);
+    match command {
+        OrdersCommand::List {
+            status,
+            limit,
+            json,
+        } => {
+            for id in orders::list_ids(store, None, status.as_deref(), limit).await? {
+                let Some(o) = orders::load_any(store, id).await? else {
+                    continue;
+                };
+                if json {
+                    println!("{}", serde_json::to_string(&o)?);
+                } else {
+                    println!(
+                        "{:>10}  {:<10} {:>12} {}  {}  {}",
+                        o.number,
+                        o.status,
+                        money(o.total.amount),
+                        o.total.currency,
+                        o.contact.name,
+                        o.contact.phone
+                    );
+                }
+            }
+            Ok(())
+        }
+        OrdersCommand::Show { id } => {
+            let o = orders::load_any(store, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("order {id} does not exist"))?;
+            print_order(&o);
+            Ok(())
+        }
+        OrdersCommand::SetStatus { id, status, note } => {
+            let o = orders::set_status(config, store, &outbox, id, &status, note.as_deref(), "cli")
+                .await
+                .map_err(show_err)?;
+            println!("order {} is now {}", o.number, o.status);
+            Ok(())
+        }
+        OrdersCommand::Cancel { id, note } => {
+            let o = orders::set_status(
+                config,
+                store,
+                &outbox,
+                id,
+                "cancelled",
+                note.as_deref(),
+                "cli",
+            )
+            .await
+            .map_err(show_err)?;
+            println!("order {} cancelled; its goods are back in stock", o.number);
+            Ok(())
+        }
+    }
 }
 
 async fn outbox(outbox: Outbox, command: OutboxCommand) -> anyhow::Result<()> {

@@ -26,6 +26,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub auth: AuthConfig,
     pub catalog: CatalogConfig,
+    pub checkout: CheckoutConfig,
+    pub orders: OrdersConfig,
     pub dev: DevConfig,
 }
 
@@ -41,6 +43,9 @@ pub struct ServerConfig {
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` are believed (CIDR or
+    /// address). From anyone else these headers are ignored: a client could forge them.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +56,10 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
+            trusted_proxies: vec![
+                "127.0.0.1/32".parse().expect("valid"),
+                "::1/128".parse().expect("valid"),
+            ],
         }
     }
 }
@@ -125,6 +134,9 @@ pub struct CatalogConfig {
     pub max_unpacked_bytes: u64,
     /// Zip packages: the largest allowed unpacked/packed ratio of an entry (zip bombs).
     pub max_zip_ratio: u64,
+    /// How often each instance checks for a catalog published by another instance.
+    #[serde(with = "humantime_serde")]
+    pub refresh_interval: Duration,
 }
 
 impl Default for CatalogConfig {
@@ -135,6 +147,128 @@ impl Default for CatalogConfig {
             max_image_bytes: 20 * 1024 * 1024,
             max_unpacked_bytes: 8 * 1024 * 1024 * 1024,
             max_zip_ratio: 200,
+            refresh_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckoutConfig {
+    pub currency: String,
+    pub delivery: Vec<DeliveryMethod>,
+    /// Offered in this order: `on_receipt`, `telegram` (a payment provider; needs
+    /// telegram.payment_provider_token), `stars` (Telegram Stars).
+    pub payment_methods: Vec<PaymentMethod>,
+}
+
+impl Default for CheckoutConfig {
+    fn default() -> Self {
+        Self {
+            currency: "RUB".into(),
+            delivery: vec![
+                DeliveryMethod {
+                    id: "courier".into(),
+                    name: "Курьером".into(),
+                    name_en: Some("Courier".into()),
+                    price: 39_000,
+                    free_from: Some(500_000),
+                    needs_address: true,
+                    pickup_points: Vec::new(),
+                },
+                DeliveryMethod {
+                    id: "pickup".into(),
+                    name: "Самовывоз".into(),
+                    name_en: Some("Pickup".into()),
+                    price: 0,
+                    free_from: None,
+                    needs_address: false,
+                    pickup_points: vec!["Москва, ул. Примерная, 1 (10:00–21:00)".into()],
+                },
+                DeliveryMethod {
+                    id: "post".into(),
+                    name: "Почтой России".into(),
+                    name_en: Some("Russian Post".into()),
+                    price: 29_000,
+                    free_from: None,
+                    needs_address: true,
+                    pickup_points: Vec::new(),
+                },
+            ],
+            payment_methods: vec![PaymentMethod::OnReceipt],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryMethod {
+    pub id: String,
+    /// Russian name; `name_en` for English-speaking customers.
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// Minor units.
+    pub price: i64,
+    /// Free when the items cost at least this much (minor units).
+    #[serde(default)]
+    pub free_from: Option<i64>,
+    #[serde(default)]
+    pub needs_address: bool,
+    /// The customer picks one of these; empty for methods without pickup.
+    #[serde(default)]
+    pub pickup_points: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    OnReceipt,
+    Telegram,
+    Stars,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrdersConfig {
+    /// Every status an order can have; the first is a new order's.
+    pub statuses: Vec<String>,
+    /// Allowed changes: status → statuses it may become.
+    pub transitions: std::collections::BTreeMap<String, Vec<String>>,
+    /// Statuses that return the ordered goods to stock.
+    pub restock_on: Vec<String>,
+    /// Printed before the order number: `V-000042`.
+    pub number_prefix: String,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        let t = |from: &str, to: &[&str]| {
+            (from.to_string(), to.iter().map(|s| s.to_string()).collect())
+        };
+        Self {
+            statuses: [
+                "new",
+                "confirmed",
+                "paid",
+                "shipped",
+                "delivered",
+                "cancelled",
+            ]
+            .map(String::from)
+            .to_vec(),
+            transitions: [
+                t("new", &["confirmed", "paid", "cancelled"]),
+                t("confirmed", &["paid", "shipped", "cancelled"]),
+                t("paid", &["shipped", "cancelled"]),
+                t("shipped", &["delivered"]),
+                t("delivered", &[]),
+                t("cancelled", &[]),
+            ]
+            .into_iter()
+            .collect(),
+            restock_on: vec!["cancelled".into()],
+            number_prefix: "V-".into(),
         }
     }
 }
@@ -402,6 +536,57 @@ impl Config {
                 "exchange_1c.file_limit",
                 "expected at least 65536 bytes".into(),
             );
+        }
+        if self.checkout.delivery.is_empty() {
+            return invalid(
+                "checkout.delivery",
+                "expected at least one delivery method".into(),
+            );
+        }
+        let mut ids = std::collections::HashSet::new();
+        for d in &self.checkout.delivery {
+            if !ids.insert(d.id.as_str()) {
+                return invalid(
+                    "checkout.delivery",
+                    format!("delivery method id {:?} appears twice", d.id),
+                );
+            }
+            if d.price < 0 || d.free_from.is_some_and(|f| f < 0) {
+                return invalid(
+                    "checkout.delivery",
+                    format!("delivery method {:?}: prices cannot be negative", d.id),
+                );
+            }
+        }
+        if self.checkout.payment_methods.is_empty() {
+            return invalid(
+                "checkout.payment_methods",
+                "expected at least one of on_receipt, telegram, stars".into(),
+            );
+        }
+        if self
+            .checkout
+            .payment_methods
+            .contains(&PaymentMethod::Telegram)
+            && self.telegram.payment_provider_token.is_none()
+        {
+            return invalid(
+                "checkout.payment_methods",
+                "telegram payments need telegram.payment_provider_token (from @BotFather, Payments)".into(),
+            );
+        }
+        if self.orders.statuses.is_empty() {
+            return invalid("orders.statuses", "expected at least one status".into());
+        }
+        for (from, tos) in &self.orders.transitions {
+            for status in std::iter::once(from).chain(tos) {
+                if !self.orders.statuses.contains(status) {
+                    return invalid(
+                        "orders.transitions",
+                        format!("status {status:?} is not in orders.statuses"),
+                    );
+                }
+            }
         }
         if self.outbox.max_attempts == 0 {
             return invalid("outbox.max_attempts", "expected at least 1".into());

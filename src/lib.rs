@@ -4,6 +4,7 @@
 //! [`cli`] for the commands.
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -13,7 +14,9 @@ pub mod exchange;
 pub mod extract;
 pub mod metrics;
 pub mod ops;
+pub mod orders;
 pub mod outbox;
+pub mod proxy;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -23,11 +23,12 @@ use tracing::Level;
 use tracing::{info, warn};
 
 use crate::auth::{self, Auth};
+use crate::catalog::snapshot::CatalogReader;
 use crate::config::Config;
 use crate::metrics::{HttpLabels, Metrics};
 use crate::outbox::{Handlers, Outbox, spawn_workers};
 use crate::store::Store;
-use crate::{error, ops, web};
+use crate::{cart, catalog, error, ops, orders, web};
 
 /// Everything a handler may need. Cheap to clone; nothing in it is state that another
 /// instance would need (that lives in the database).
@@ -38,6 +39,7 @@ pub struct AppState {
     pub outbox: Outbox,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<Auth>,
+    pub catalog: Arc<CatalogReader>,
     /// Identifies this process in logs, leases and `/healthz`.
     pub instance: String,
 }
@@ -95,8 +97,10 @@ impl Application {
         );
         let outbox = Outbox::new(store.clone(), config.outbox.clone());
         let auth = Auth::new(&config, store.clone()).await?;
+        let catalog = CatalogReader::load(store.clone()).await?;
         let state = AppState {
             auth,
+            catalog,
             config: Arc::new(config),
             store,
             outbox,
@@ -147,6 +151,12 @@ impl Application {
             &stop_rx,
         );
         let grace = state.config.server.shutdown_grace;
+        tokio::spawn(
+            state
+                .catalog
+                .clone()
+                .refresh_loop(state.config.catalog.refresh_interval, stop_rx.clone()),
+        );
         let app = router(state);
         tokio::spawn(async move {
             shutdown.await;
@@ -183,6 +193,7 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let x_request_id = HeaderName::from_static("x-request-id");
+    let trusted = config.server.trusted_proxies.clone();
     let exchange_route = get(crate::exchange::exchange)
         .post(crate::exchange::exchange)
         .layer(DefaultBodyLimit::max(
@@ -196,6 +207,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth", post(auth::http::auth))
         .route("/api/v1/me", get(auth::http::me).patch(auth::http::update_me))
         .route("/api/telegram/auth", post(auth::http::seed_auth))
+        .route("/api/v1/sections", get(catalog::http::sections))
+        .route("/api/v1/products", get(catalog::http::products))
+        .route("/api/v1/products/{id}", get(catalog::http::product))
+        .route("/api/v1/search/suggest", get(catalog::http::suggest))
+        .route("/images/{hash}/{size}", get(catalog::images::image))
+        .route("/api/v1/cart", get(cart::get_cart).delete(cart::clear))
+        .route("/api/v1/cart/items", post(cart::add_item))
+        .route("/api/v1/cart/items/{offer_id}", axum::routing::patch(cart::set_item).delete(cart::remove_item))
+        .route("/api/v1/checkout/options", get(orders::http::options))
+        .route("/api/v1/orders", get(orders::http::list).post(orders::http::create))
+        .route("/api/v1/orders/{id}", get(orders::http::get))
+        .route("/api/telegram/cart", get(cart::get_cart))
+        .route("/api/telegram/cart/add", post(orders::http::seed_cart_add))
+        .route("/api/telegram/order", post(orders::http::seed_order))
+        .route("/api/telegram/catalog", get(catalog::http::seed_catalog))
+        .route("/api/telegram/catalog/{id}", get(catalog::http::seed_product))
         .route("/1c/exchange", exchange_route.clone())
         // Where 1C looks on a 1C-Bitrix site: a 1C set up for one works with vitrina unchanged.
         .route("/bitrix/admin/1c_exchange.php", exchange_route)
@@ -213,10 +240,11 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
+                .make_span_with(move |request: &Request| {
                     // The path only: query strings may carry tokens.
                     let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                    let client = crate::proxy::of_request(request, &trusted).map(|c| c.ip.to_string()).unwrap_or_default();
+                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id, client = %client)
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),

@@ -8,9 +8,13 @@ use sqlx::Row;
 use crate::store::{Store, StoreError};
 
 pub mod demo;
+pub mod http;
+pub mod images;
 pub mod import;
 pub mod media;
 pub mod package;
+pub mod search;
+pub mod snapshot;
 
 /// The newest published catalog version, 0 before the first import.
 pub async fn current_version(store: &Store) -> Result<i64, StoreError> {

@@ -357,6 +357,9 @@ async fn run_import(state: AppState, session: String, name: String) {
     };
     let outcome = import_file(&state, &session, &name).await;
     heartbeat.abort();
+    if outcome.is_ok() {
+        state.catalog.published();
+    }
     let (state_text, message) = match &outcome {
         Ok(report) => {
             tracing::info!(file = %name, version = report.version, products = report.products, offers = report.offers,

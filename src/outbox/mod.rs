@@ -183,8 +183,18 @@ impl Outbox {
         let _ = tokio::time::timeout(poll, self.wake.notified()).await;
     }
 
-    /// Claims up to `limit` due jobs for `owner`, leasing them for the configured lease.
-    pub async fn claim(&self, owner: &str, limit: i64) -> Result<Vec<Job>, StoreError> {
+    /// Claims up to `limit` due jobs of the given kinds for `owner`, leasing them for the
+    /// configured lease. Kinds this process cannot handle stay queued for one that can (a
+    /// newer instance during a rolling upgrade, or a feature not enabled here).
+    pub async fn claim(
+        &self,
+        owner: &str,
+        limit: i64,
+        kinds: &[&str],
+    ) -> Result<Vec<Job>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = now_ms();
         self.bury_expired(now).await?;
         // PostgreSQL: concurrent claimers skip each other's rows instead of waiting on them.
@@ -193,20 +203,24 @@ impl Outbox {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let kind_params: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 5)).collect();
         let sql = format!(
             "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
              WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND run_at <= $3 \
                  AND (lease_until IS NULL OR lease_until < $3) AND attempts < max_attempts \
-                 ORDER BY run_at, id LIMIT $4 {lock}) \
-             RETURNING id, kind, payload, attempts, max_attempts"
+                 AND kind IN ({}) ORDER BY run_at, id LIMIT $4 {lock}) \
+             RETURNING id, kind, payload, attempts, max_attempts",
+            kind_params.join(", ")
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner)
             .bind(now + duration_ms(self.config.lease))
             .bind(now)
-            .bind(limit)
-            .fetch_all(self.store.pool())
-            .await?;
+            .bind(limit);
+        for kind in kinds {
+            query = query.bind(*kind);
+        }
+        let rows = query.fetch_all(self.store.pool()).await?;
         let mut jobs = Vec::with_capacity(rows.len());
         for row in rows {
             let payload: String = row.try_get("payload")?;

@@ -247,7 +247,7 @@ store_test!(
 );
 
 store_test!(
-    dedupe_key_enqueues_once_and_unknown_kind_backs_off,
+    dedupe_key_enqueues_once_and_unknown_kind_waits,
     |db: TestDb| async move {
         let outbox = Outbox::new(db.store.clone(), fast_config());
         let first = outbox
@@ -260,15 +260,21 @@ store_test!(
             .unwrap();
         assert!(first.is_some());
         assert_eq!(second, None);
-        let worker = Worker::new(outbox.clone(), Handlers::new(), "w1");
-        assert!(worker.run_once().await.unwrap());
+        // A worker that cannot handle the kind leaves the job, untouched, for one that can.
+        let other = Handlers::new().on("y", |_| async { Ok(()) });
+        let worker = Worker::new(outbox.clone(), other, "w1");
+        assert!(!worker.run_once().await.unwrap());
         let row = &outbox.list(None, 10).await.unwrap()[0];
-        assert_eq!(row.state, "pending");
-        assert!(
-            row.last_error
-                .as_deref()
-                .unwrap_or("")
-                .contains("no handler")
+        assert_eq!((row.state.as_str(), row.attempts), ("pending", 0));
+        let able = Worker::new(
+            outbox.clone(),
+            Handlers::new().on("x", |_| async { Ok(()) }),
+            "w2",
+        );
+        assert!(able.run_once().await.unwrap());
+        assert_eq!(
+            outbox.list(Some(JobState::Done), 10).await.unwrap().len(),
+            1
         );
     }
 );

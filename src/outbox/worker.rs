@@ -96,7 +96,14 @@ impl Worker {
 
     /// Claims and runs at most one job. `Ok(false)` when nothing was due.
     pub async fn run_once(&self) -> Result<bool, crate::store::StoreError> {
-        let Some(job) = self.outbox.claim(&self.owner, 1).await?.into_iter().next() else {
+        let kinds: Vec<&str> = self.handlers.kinds().collect();
+        let Some(job) = self
+            .outbox
+            .claim(&self.owner, 1, &kinds)
+            .await?
+            .into_iter()
+            .next()
+        else {
             return Ok(false);
         };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Catalog read path at 100k products. Imports a synthetic 1C package (bench/gen_commerceml.py),
+# starts the release binary, and measures with wrk (64 connections, 2 threads):
+#   - the product list (20 items), compared in the same run with nginx serving the identical
+#     response bytes as a static file (the reference);
+#   - the same list walked with 200 different cursors (no response cache hits);
+#   - first pages with facets for every section (facet computation);
+#   - search with rotating queries (word forms, typos, wrong layout, articles).
+# Usage: bench/catalog.sh [products]   (default 100000). Installs wrk and nginx if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-100000}
+for tool in wrk nginx; do
+  command -v "$tool" >/dev/null || command -v "/usr/sbin/$tool" >/dev/null || apt-get install -y -qq wrk nginx-light >/dev/null
+done
+cargo build --release --quiet --bin vitrina
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+python3 bench/gen_commerceml.py "$work/pkg" --products "$n" --offers-per-product 3 >/dev/null
+export VITRINA_DATABASE__URL="sqlite://$work/db/vitrina.db" VITRINA_CATALOG__MEDIA_DIR="$work/media" VITRINA_OUTBOX__WORKERS=0 VITRINA_LOG=warn
+target/release/vitrina import "$work/pkg" >/dev/null
+target/release/vitrina serve --listen 127.0.0.1:18181 >"$work/vitrina.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18181/readyz >/dev/null && break; sleep 0.2; done
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status")
+
+list_url="http://127.0.0.1:18181/api/v1/products?limit=20&sort=popular"
+mkdir -p "$work/www/api/v1"
+curl -sf "$list_url" >"$work/www/api/v1/products.json"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes 2;
+error_log $work/nginx-error.log;
+pid $work/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  server { listen 127.0.0.1:18182; root $work/www; location / { try_files /api/v1/products.json =404; } }
+}
+NGINX
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+"$nginx_bin" -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+sleep 0.5
+
+# 200 cursors into the popular order, then a Lua script that walks them.
+python3 - "$list_url" >"$work/cursors.lua" <<'PY'
+import json, sys, urllib.request
+url = sys.argv[1]
+paths, cursor = [], None
+for _ in range(200):
+    u = url + (f"&cursor={cursor}" if cursor else "")
+    paths.append(u.replace("http://127.0.0.1:18181", ""))
+    cursor = json.load(urllib.request.urlopen(u))["next_cursor"]
+    if not cursor:
+        break
+print("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}")
+print("local i = 0\nrequest = function() i = i % #paths + 1; return wrk.format('GET', paths[i] .. '&_=' .. math.random(1, 1000000)) end")
+PY
+python3 - >"$work/facets.lua" <<'PY'
+import json, urllib.request
+def walk(nodes):
+    for s in nodes:
+        yield s["id"]; yield from walk(s["children"])
+ids = list(walk(json.load(urllib.request.urlopen("http://127.0.0.1:18181/api/v1/sections"))))
+print("local paths = {" + ",".join(json.dumps(f"/api/v1/products?section={i}&in_stock=true") for i in ids) + "}")
+print("local i = 0\nrequest = function() i = i % #paths + 1; return wrk.format('GET', paths[i] .. '&_=' .. math.random(1, 1000000)) end")
+PY
+cat >"$work/search.lua" <<'LUA'
+local qs = {"ламинат", "ламинаты", "ламинт", "kfvbyfn", "плинтус", "подложка", "кроссовки", "кросовки", "телефон", "ntktajy",
+  "куртка", "rehnrf", "aberhof", "tarkett", "дуб", "ART-0000042", "ART-0031337", "наушники", "кабель", "чехол"}
+local i = 0
+request = function() i = i % #qs + 1; return wrk.format("GET", "/api/v1/products?q=" .. qs[i]:gsub("[^%w%-]", function(c) return string.format("%%%02X", string.byte(c)) end) .. "&_=" .. math.random(1, 1000000)) end
+LUA
+
+run() { # name url [script]
+  local out
+  if [ -n "${3:-}" ]; then out=$(wrk -t2 -c64 -d10s --latency -s "$3" "$2"); else out=$(wrk -t2 -c64 -d10s --latency "$2"); fi
+  local rps p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  printf '%-34s %12s req/s   p99 %8s\n' "$1" "$rps" "$p99"
+}
+echo "catalog: $n products, $((n * 3)) offers; vitrina RSS after load: $((rss_kb / 1024)) MB"
+run "nginx: same bytes, static file" "http://127.0.0.1:18182/api/v1/products.json"
+run "vitrina: list, 20 items" "$list_url"
+run "vitrina: list, 200 cursors" "http://127.0.0.1:18181" "$work/cursors.lua"
+run "vitrina: first pages with facets" "http://127.0.0.1:18181" "$work/facets.lua"
+run "vitrina: search, 20 queries" "http://127.0.0.1:18181" "$work/search.lua"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); wrk and the servers share the cores"

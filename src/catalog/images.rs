@@ -1,0 +1,201 @@
+//! `GET /images/{hash}/{w}x{h}.{jpg|webp}`: product images resized on first request, cached
+//! on disk, served with immutable URLs (the hash names the content, the size is fixed).
+
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// The only sizes served: a small fixed set keeps the disk cache bounded and URLs shareable.
+pub const SIZES: [(u32, u32); 4] = [(160, 160), (320, 320), (640, 640), (1080, 1080)];
+const MAX_PIXELS_SIDE: u32 = 12_000;
+const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+const JPEG_QUALITY: u8 = 82;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Jpeg,
+    Webp,
+}
+
+fn parse_size(spec: &str) -> Option<(u32, u32, Format)> {
+    let (size, ext) = spec.rsplit_once('.')?;
+    let format = match ext {
+        "jpg" | "jpeg" => Format::Jpeg,
+        "webp" => Format::Webp,
+        _ => return None,
+    };
+    let (w, h) = size.split_once('x')?;
+    let (w, h) = (w.parse().ok()?, h.parse().ok()?);
+    SIZES.contains(&(w, h)).then_some((w, h, format))
+}
+
+pub async fn image(
+    State(state): State<AppState>,
+    Path((hash, spec)): Path<(String, String)>,
+) -> Response {
+    if hash.len() != 64
+        || !hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return ApiError::not_found("image").into_response();
+    }
+    let Some((w, h, format)) = parse_size(&spec) else {
+        let sizes: Vec<String> = SIZES.iter().map(|(w, h)| format!("{w}x{h}")).collect();
+        return ApiError::bad_request(
+            "invalid_image_size",
+            format!("sizes are {} as .jpg or .webp", sizes.join(", ")),
+        )
+        .into_response();
+    };
+    let media = state.config.catalog.media_dir.clone();
+    let source = media.join(&hash[..2]).join(&hash);
+    let ext = if format == Format::Jpeg {
+        "jpg"
+    } else {
+        "webp"
+    };
+    let cached = media
+        .join("cache")
+        .join(&hash[..2])
+        .join(format!("{hash}-{w}x{h}.{ext}"));
+    let result = tokio::task::spawn_blocking(move || render(&source, &cached, w, h, format)).await;
+    match result {
+        Ok(Ok(bytes)) => {
+            let mut response = Response::new(Body::from(bytes));
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(if format == Format::Jpeg {
+                    "image/jpeg"
+                } else {
+                    "image/webp"
+                }),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            response
+        }
+        Ok(Err(RenderError::Missing)) => ApiError::not_found("image").into_response(),
+        Ok(Err(RenderError::Failed(message))) => {
+            tracing::warn!(%hash, %message, "image cannot be rendered");
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "image_unreadable",
+                "the stored image cannot be decoded",
+            )
+            .into_response()
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+enum RenderError {
+    Missing,
+    Failed(String),
+}
+
+fn render(
+    source: &std::path::Path,
+    cached: &PathBuf,
+    w: u32,
+    h: u32,
+    format: Format,
+) -> Result<Vec<u8>, RenderError> {
+    if let Ok(bytes) = std::fs::read(cached) {
+        return Ok(bytes);
+    }
+    let data = std::fs::read(source).map_err(|_| RenderError::Missing)?;
+    let mut reader = ImageReader::new(Cursor::new(&data))
+        .with_guessed_format()
+        .map_err(|e| RenderError::Failed(e.to_string()))?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_PIXELS_SIDE);
+    limits.max_image_height = Some(MAX_PIXELS_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| RenderError::Failed(e.to_string()))?;
+    // Fit inside the box; never enlarge a small original.
+    let img = if img.width() > w || img.height() > h {
+        img.thumbnail(w, h)
+    } else {
+        img
+    };
+    let mut out = Cursor::new(Vec::new());
+    match format {
+        Format::Jpeg => {
+            let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+            let encoder =
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+            rgb.write_with_encoder(encoder)
+                .map_err(|e| RenderError::Failed(e.to_string()))?;
+        }
+        Format::Webp => {
+            DynamicImage::ImageRgba8(img.to_rgba8())
+                .write_to(&mut out, ImageFormat::WebP)
+                .map_err(|e| RenderError::Failed(e.to_string()))?;
+        }
+    }
+    let bytes = out.into_inner();
+    if let Some(dir) = cached.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), fastrand::u64(..)));
+        if std::fs::write(&tmp, &bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, cached);
+        }
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listed_sizes() {
+        assert_eq!(parse_size("320x320.jpg"), Some((320, 320, Format::Jpeg)));
+        assert_eq!(
+            parse_size("1080x1080.webp"),
+            Some((1080, 1080, Format::Webp))
+        );
+        assert_eq!(parse_size("321x320.jpg"), None);
+        assert_eq!(parse_size("320x320.png"), None);
+        assert_eq!(parse_size("99999x99999.jpg"), None);
+    }
+
+    #[test]
+    fn resizes_and_caches() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.png");
+        image::RgbImage::from_fn(800, 400, |x, _| image::Rgb([(x % 256) as u8, 80, 160]))
+            .save(&src)
+            .unwrap();
+        let cached = dir.path().join("cache/x-320x320.jpg");
+        let bytes = render(&src, &cached, 320, 320, Format::Jpeg).ok().unwrap();
+        let out = image::load_from_memory(&bytes).unwrap();
+        assert_eq!(
+            (out.width(), out.height()),
+            (320, 160),
+            "fits the box, keeps the aspect ratio"
+        );
+        assert!(cached.exists());
+        std::fs::remove_file(&src).unwrap();
+        assert!(
+            render(&src, &cached, 320, 320, Format::Jpeg).is_ok(),
+            "served from the cache"
+        );
+    }
+}

@@ -1,0 +1,645 @@
+//! Orders: checkout from the cart with server-side prices and an atomic stock decrement,
+//! idempotent by `Idempotency-Key`, a configurable status flow with a timeline, and an outbox
+//! job for every change (notifications and Bitrix consume them).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{Any, AnyConnection, Row, Transaction};
+use utoipa::ToSchema;
+
+use crate::auth::CustomerId;
+use crate::catalog::http::Money;
+use crate::config::{Config, DeliveryMethod, PaymentMethod};
+use crate::error::{ApiError, FieldError};
+use crate::outbox::{NewJob, Outbox};
+use crate::store::{Backend, Store, StoreError, now_ms};
+
+pub mod http;
+
+/// Outbox job kinds written by orders.
+pub const JOB_ORDER_CREATED: &str = "order.created";
+pub const JOB_STATUS_CHANGED: &str = "order.status_changed";
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub name: String,
+    /// With country code; `8…` is read as `+7…`.
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryChoice {
+    /// One of `GET /api/v1/checkout/options` → `delivery[].id`.
+    pub method: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub pickup_point: Option<String>,
+}
+
+/// What the customer submits at checkout. No prices: the server computes them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    pub contact: Contact,
+    pub delivery: DeliveryChoice,
+    pub payment_method: PaymentMethod,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderItem {
+    pub offer_id: String,
+    pub product_id: String,
+    pub name: String,
+    pub variant: Option<String>,
+    /// Price at order time, minor units.
+    pub price: i64,
+    pub quantity: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub status: String,
+    pub note: Option<String>,
+    /// `customer`, `staff:<name>`, `cli`, `bitrix`…
+    pub actor: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub method: String,
+    pub price: i64,
+    pub address: Option<String>,
+    pub pickup_point: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Order {
+    pub id: i64,
+    /// Human-friendly: `V-000042`.
+    pub number: String,
+    pub status: String,
+    /// `unpaid`, `paid`, `refunded`.
+    pub payment_state: String,
+    pub payment_method: String,
+    pub items: Vec<OrderItem>,
+    pub items_total: i64,
+    pub delivery: DeliveryView,
+    pub total: Money,
+    pub contact: Contact,
+    pub comment: Option<String>,
+    pub created_at: i64,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+fn field(field: &str, code: &str, message: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// Checks a checkout request against the shop's configuration; per-field errors.
+pub fn validate(
+    config: &Config,
+    req: &CheckoutRequest,
+) -> Result<(CheckoutRequest, DeliveryMethod), ApiError> {
+    let mut errors = Vec::new();
+    let mut clean = req.clone();
+    clean.contact.name = req.contact.name.trim().to_string();
+    if clean.contact.name.is_empty() || clean.contact.name.chars().count() > 100 {
+        errors.push(field(
+            "contact.name",
+            "required",
+            "enter a name (up to 100 characters)",
+        ));
+    }
+    match crate::auth::http::normalize_phone(&req.contact.phone) {
+        Some(p) => clean.contact.phone = p,
+        None => errors.push(field(
+            "contact.phone",
+            "invalid_phone",
+            "expected a phone number with country code",
+        )),
+    }
+    let method = config
+        .checkout
+        .delivery
+        .iter()
+        .find(|d| d.id == req.delivery.method)
+        .cloned();
+    match &method {
+        None => errors.push(field(
+            "delivery.method",
+            "unknown",
+            "choose one of the offered delivery methods",
+        )),
+        Some(m) => {
+            let address = req.delivery.address.as_deref().map(str::trim).unwrap_or("");
+            if m.needs_address && !(5..=500).contains(&address.chars().count()) {
+                errors.push(field(
+                    "delivery.address",
+                    "required",
+                    "enter the delivery address",
+                ));
+            }
+            clean.delivery.address =
+                (m.needs_address && !address.is_empty()).then(|| address.to_string());
+            if m.pickup_points.is_empty() {
+                clean.delivery.pickup_point = None;
+            } else if !req
+                .delivery
+                .pickup_point
+                .as_ref()
+                .is_some_and(|p| m.pickup_points.contains(p))
+            {
+                errors.push(field(
+                    "delivery.pickup_point",
+                    "unknown",
+                    "choose one of the pickup points",
+                ));
+            }
+        }
+    }
+    if !config
+        .checkout
+        .payment_methods
+        .contains(&req.payment_method)
+    {
+        errors.push(field(
+            "payment_method",
+            "unavailable",
+            "this shop does not offer this payment method",
+        ));
+    }
+    clean.comment = req
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    if clean
+        .comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > 1000)
+    {
+        errors.push(field("comment", "too_long", "up to 1000 characters"));
+    }
+    match (errors.is_empty(), method) {
+        (true, Some(m)) => Ok((clean, m)),
+        _ => Err(ApiError::validation(errors)),
+    }
+}
+
+fn payment_method_name(m: PaymentMethod) -> &'static str {
+    match m {
+        PaymentMethod::OnReceipt => "on_receipt",
+        PaymentMethod::Telegram => "telegram",
+        PaymentMethod::Stars => "stars",
+    }
+}
+
+/// A transaction that takes SQLite's write lock at once: checkout reads then writes, and a
+/// read transaction upgraded to a write loses to a concurrent writer in WAL mode.
+pub async fn write_tx(store: &Store) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    match store.backend() {
+        Backend::Sqlite => store.pool().begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => store.pool().begin().await,
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+/// Places an order from the customer's cart. `Ok((order, true))` when created now,
+/// `Ok((order, false))` when this key already placed it (a retry).
+pub async fn place(
+    config: &Config,
+    store: &Store,
+    outbox: &Outbox,
+    customer: CustomerId,
+    key: &str,
+    req: &CheckoutRequest,
+) -> Result<(Order, bool), ApiError> {
+    let (req, delivery) = validate(config, req)?;
+    let hash: String = Sha256::digest(serde_json::to_vec(&req).unwrap_or_default())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    loop {
+        match try_place(config, store, outbox, customer, key, &hash, &req, &delivery).await {
+            Err(PlaceError::SameKeyRace) => continue, // the other request committed: replay it
+            Err(PlaceError::Api(e)) => return Err(e),
+            Ok(done) => return Ok(done),
+        }
+    }
+}
+
+enum PlaceError {
+    Api(ApiError),
+    SameKeyRace,
+}
+
+impl From<sqlx::Error> for PlaceError {
+    fn from(e: sqlx::Error) -> Self {
+        PlaceError::Api(e.into())
+    }
+}
+
+impl From<StoreError> for PlaceError {
+    fn from(e: StoreError) -> Self {
+        PlaceError::Api(e.into())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn try_place(
+    config: &Config,
+    store: &Store,
+    outbox: &Outbox,
+    customer: CustomerId,
+    key: &str,
+    hash: &str,
+    req: &CheckoutRequest,
+    delivery: &DeliveryMethod,
+) -> Result<(Order, bool), PlaceError> {
+    let mut tx = write_tx(store).await?;
+    if let Some(row) = sqlx::query(
+        "SELECT id, request_hash FROM orders WHERE customer_id = $1 AND idempotency_key = $2",
+    )
+    .bind(customer.0)
+    .bind(key)
+    .fetch_optional(&mut *tx)
+    .await?
+    {
+        let (id, stored): (i64, String) = (row.try_get("id")?, row.try_get("request_hash")?);
+        tx.rollback().await?;
+        if stored != hash {
+            return Err(PlaceError::Api(ApiError::conflict(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different checkout; use a new key",
+            )));
+        }
+        let order = load(store, customer, id)
+            .await?
+            .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
+        return Ok((order, false));
+    }
+    let now = now_ms();
+    let status = config
+        .orders
+        .statuses
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "new".into());
+    // The order row first: its unique (customer, key) makes a concurrent retry with the same
+    // key wait here for this transaction, then replay its result.
+    let inserted = sqlx::query(
+        "INSERT INTO orders (number, customer_id, status, payment_method, delivery_method, delivery_price, pickup_point, \
+             address, contact_name, contact_phone, comment, items_total, total, currency, idempotency_key, request_hash, \
+             created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, 0, 0, $11, $12, $13, $14, $14) RETURNING id",
+    )
+    .bind(format!("pending-{}", uuid::Uuid::new_v4().simple()))
+    .bind(customer.0)
+    .bind(&status)
+    .bind(payment_method_name(req.payment_method))
+    .bind(&delivery.id)
+    .bind(req.delivery.pickup_point.as_deref())
+    .bind(req.delivery.address.as_deref())
+    .bind(&req.contact.name)
+    .bind(&req.contact.phone)
+    .bind(req.comment.as_deref())
+    .bind(&config.checkout.currency)
+    .bind(key)
+    .bind(hash)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await;
+    let id: i64 = match inserted {
+        Ok(row) => row.try_get(0)?,
+        Err(e) if is_unique_violation(&e) => return Err(PlaceError::SameKeyRace),
+        Err(e) => return Err(e.into()),
+    };
+    let lines = crate::cart::live_lines(&mut tx, customer).await?;
+    if lines.is_empty() {
+        return Err(PlaceError::Api(ApiError::conflict(
+            "cart_empty",
+            "the cart is empty",
+        )));
+    }
+    let mut errors = Vec::new();
+    let mut items_total = 0i64;
+    for (position, line) in lines.iter().enumerate() {
+        let (Some(price), Some(product_id)) = (line.price, line.product_id.as_ref()) else {
+            errors.push(field(
+                &format!("cart.{}", line.offer_id),
+                "not_for_sale",
+                "no longer sold; remove it from the cart",
+            ));
+            continue;
+        };
+        // Atomic check-and-decrement: the row lock (PostgreSQL) or the write lock (SQLite)
+        // makes concurrent checkouts take turns, so stock never goes below zero.
+        let taken = sqlx::query(
+            "UPDATE offers SET stock_milli = stock_milli - $1 WHERE id = $2 AND stock_milli >= $1",
+        )
+        .bind(line.quantity * 1000)
+        .bind(&line.offer_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if taken == 0 {
+            errors.push(field(
+                &format!("cart.{}", line.offer_id),
+                "insufficient_stock",
+                "not enough in stock",
+            ));
+            continue;
+        }
+        let total = price * line.quantity;
+        items_total += total;
+        sqlx::query(
+            "INSERT INTO order_items (order_id, position, offer_id, product_id, name, variant, price, quantity, total) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(&line.offer_id)
+        .bind(product_id)
+        .bind(&line.name)
+        .bind(line.variant.as_deref())
+        .bind(price)
+        .bind(line.quantity)
+        .bind(total)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !errors.is_empty() {
+        tx.rollback().await?;
+        let mut e = ApiError::conflict(
+            "cart_unavailable",
+            "some items cannot be ordered as they are",
+        );
+        e.errors = errors;
+        return Err(PlaceError::Api(e));
+    }
+    let delivery_price = if delivery.free_from.is_some_and(|f| items_total >= f) {
+        0
+    } else {
+        delivery.price
+    };
+    let number = format!("{}{id:06}", config.orders.number_prefix);
+    sqlx::query("UPDATE orders SET number = $1, items_total = $2, delivery_price = $3, total = $4 WHERE id = $5")
+        .bind(&number)
+        .bind(items_total)
+        .bind(delivery_price)
+        .bind(items_total + delivery_price)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    add_event(&mut tx, id, &status, None, "customer").await?;
+    outbox
+        .enqueue(
+            &mut tx,
+            NewJob::new(JOB_ORDER_CREATED, serde_json::json!({ "order_id": id }))
+                .dedupe(format!("order:{id}:created")),
+        )
+        .await?;
+    sqlx::query("DELETE FROM cart_lines WHERE customer_id = $1")
+        .bind(customer.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    outbox.notify();
+    tracing::info!(order = %number, total = items_total + delivery_price, "order placed");
+    let order = load(store, customer, id)
+        .await?
+        .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
+    Ok((order, true))
+}
+
+async fn add_event(
+    conn: &mut AnyConnection,
+    order: i64,
+    status: &str,
+    note: Option<&str>,
+    actor: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("INSERT INTO order_events (order_id, status, note, actor, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(order)
+        .bind(status)
+        .bind(note)
+        .bind(actor)
+        .bind(now_ms())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)
+}
+
+/// One order of one customer (`None` for another customer's: it does not exist for them).
+pub async fn load(
+    store: &Store,
+    customer: CustomerId,
+    id: i64,
+) -> Result<Option<Order>, StoreError> {
+    load_where(store, Some(customer), id).await
+}
+
+/// An order for staff tools (CLI, bot buttons): no customer check.
+pub async fn load_any(store: &Store, id: i64) -> Result<Option<Order>, StoreError> {
+    load_where(store, None, id).await
+}
+
+async fn load_where(
+    store: &Store,
+    customer: Option<CustomerId>,
+    id: i64,
+) -> Result<Option<Order>, StoreError> {
+    let Some(r) = sqlx::query(
+        "SELECT id, number, status, payment_state, payment_method, delivery_method, delivery_price, pickup_point, address, \
+             contact_name, contact_phone, comment, items_total, total, currency, created_at FROM orders \
+         WHERE id = $1 AND ($2 IS NULL OR customer_id = $2)",
+    )
+    .bind(id)
+    .bind(customer.map(|c| c.0))
+    .fetch_optional(store.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let items = sqlx::query(
+        "SELECT offer_id, product_id, name, variant, price, quantity, total FROM order_items WHERE order_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(store.pool())
+    .await?
+    .into_iter()
+    .map(|i| {
+        Ok(OrderItem {
+            offer_id: i.try_get("offer_id")?,
+            product_id: i.try_get("product_id")?,
+            name: i.try_get("name")?,
+            variant: i.try_get("variant")?,
+            price: i.try_get("price")?,
+            quantity: i.try_get("quantity")?,
+            total: i.try_get("total")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let timeline = sqlx::query(
+        "SELECT status, note, actor, created_at FROM order_events WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(store.pool())
+    .await?
+    .into_iter()
+    .map(|e| {
+        Ok(TimelineEntry {
+            status: e.try_get("status")?,
+            note: e.try_get("note")?,
+            actor: e.try_get("actor")?,
+            at: e.try_get("created_at")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Some(Order {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        status: r.try_get("status")?,
+        payment_state: r.try_get("payment_state")?,
+        payment_method: r.try_get("payment_method")?,
+        items,
+        items_total: r.try_get("items_total")?,
+        delivery: DeliveryView {
+            method: r.try_get("delivery_method")?,
+            price: r.try_get("delivery_price")?,
+            address: r.try_get("address")?,
+            pickup_point: r.try_get("pickup_point")?,
+        },
+        total: Money {
+            amount: r.try_get("total")?,
+            currency: r.try_get("currency")?,
+        },
+        contact: Contact {
+            name: r.try_get("contact_name")?,
+            phone: r.try_get("contact_phone")?,
+        },
+        comment: r.try_get("comment")?,
+        created_at: r.try_get("created_at")?,
+        timeline,
+    }))
+}
+
+/// Order ids of a customer (or of everyone), newest first.
+pub async fn list_ids(
+    store: &Store,
+    customer: Option<CustomerId>,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id FROM orders WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3",
+    )
+    .bind(customer.map(|c| c.0))
+    .bind(status)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Moves an order to `to` if the configured flow allows it: timeline entry, restock when the
+/// status returns goods, and an outbox job, all in one transaction.
+pub async fn set_status(
+    config: &Config,
+    store: &Store,
+    outbox: &Outbox,
+    id: i64,
+    to: &str,
+    note: Option<&str>,
+    actor: &str,
+) -> Result<Order, ApiError> {
+    if !config.orders.statuses.iter().any(|s| s == to) {
+        return Err(ApiError::bad_request(
+            "unknown_status",
+            format!(
+                "unknown status {to:?}; statuses are {}",
+                config.orders.statuses.join(", ")
+            ),
+        ));
+    }
+    let mut tx = write_tx(store).await?;
+    let from: String = sqlx::query("SELECT status FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?
+        .try_get(0)?;
+    let allowed = config
+        .orders
+        .transitions
+        .get(&from)
+        .is_some_and(|to_list| to_list.iter().any(|s| s == to));
+    if !allowed {
+        return Err(ApiError::conflict(
+            "transition_not_allowed",
+            format!("an order in status {from:?} cannot become {to:?}"),
+        ));
+    }
+    let changed =
+        sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            .bind(to)
+            .bind(now_ms())
+            .bind(id)
+            .bind(&from)
+            .execute(&mut *tx)
+            .await?;
+    if changed.rows_affected() != 1 {
+        return Err(ApiError::conflict(
+            "status_changed",
+            "the order changed meanwhile; reload it",
+        ));
+    }
+    if config.orders.restock_on.iter().any(|s| s == to) && !config.orders.restock_on.contains(&from)
+    {
+        sqlx::query(
+            "UPDATE offers SET stock_milli = COALESCE(stock_milli, 0) + \
+                 (SELECT CAST(SUM(quantity) AS BIGINT) * 1000 FROM order_items i WHERE i.order_id = $1 AND i.offer_id = offers.id) \
+             WHERE id IN (SELECT offer_id FROM order_items WHERE order_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let event = add_event(&mut tx, id, to, note, actor).await?;
+    outbox
+        .enqueue(
+            &mut tx,
+            NewJob::new(
+                JOB_STATUS_CHANGED,
+                serde_json::json!({ "order_id": id, "from": from, "to": to }),
+            )
+            .dedupe(format!("order:{id}:event:{event}")),
+        )
+        .await?;
+    tx.commit().await?;
+    outbox.notify();
+    tracing::info!(order = id, from = %from, to = %to, actor, "order status changed");
+    load_any(store, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))
+}

@@ -1,0 +1,386 @@
+//! The catalog API over the demo catalog and over small packages: sections, filters, facets,
+//! sort, cursor paging across a publish, product cards, search, caching, bad parameters.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::TestApp;
+use serde_json::Value;
+use vitrina::store::Backend;
+
+async fn demo_app(backend: Backend) -> (TestApp, tempfile::TempDir) {
+    let media = tempfile::tempdir().unwrap();
+    let dir = media.path().to_path_buf();
+    let app = TestApp::spawn_with(backend, move |c| c.catalog.media_dir = dir).await;
+    let state_catalog = &app.db.store;
+    let config = vitrina::config::CatalogConfig {
+        media_dir: media.path().to_path_buf(),
+        ..Default::default()
+    };
+    vitrina::catalog::demo::seed_if_empty(state_catalog, &config)
+        .await
+        .unwrap()
+        .unwrap();
+    wait_for_version(&app, 1).await;
+    (app, media)
+}
+
+async fn wait_for_version(app: &TestApp, version: i64) {
+    for _ in 0..100 {
+        let list: Value = app
+            .get("/api/v1/products?limit=1")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if list["catalog_version"] == version {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("catalog version {version} never served");
+}
+
+async fn json(app: &TestApp, path: &str) -> Value {
+    let r = app.get(path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn browse(backend: Backend) {
+    let (app, _media) = demo_app(backend).await;
+
+    let sections = json(&app, "/api/v1/sections").await;
+    let tops: Vec<&str> = sections
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tops, ["Одежда", "Обувь", "Электроника", "Дом и быт"]);
+    let clothes = &sections[0];
+    let child_sum: u64 = clothes["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["product_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        clothes["product_count"].as_u64().unwrap(),
+        child_sum,
+        "a section counts its subsections' products"
+    );
+
+    // A top section lists its subsections' products; total matches the tree.
+    let list = json(&app, "/api/v1/products?section=clothes&limit=100").await;
+    assert_eq!(list["total"].as_u64(), clothes["product_count"].as_u64());
+    assert_eq!(list["items"].as_array().unwrap().len(), 96);
+    assert!(list["next_cursor"].is_null());
+
+    // Sorts are what they say.
+    let asc = json(&app, "/api/v1/products?sort=price_asc&limit=50").await;
+    let prices: Vec<i64> = asc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["price"]["amount"].as_i64().unwrap())
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
+    let desc = json(&app, "/api/v1/products?sort=price_desc&limit=50").await;
+    let prices: Vec<i64> = desc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["price"]["amount"].as_i64().unwrap())
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] >= w[1]), "{prices:?}");
+    let by_name = json(&app, "/api/v1/products?sort=name&limit=50").await;
+    let names: Vec<String> = by_name["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+
+    // Filters: price range, stock, a property; facets count the other filters only.
+    let filtered = json(&app, "/api/v1/products?section=sneakers&price_min=500000&price_max=1000000&in_stock=true&limit=100").await;
+    for p in filtered["items"].as_array().unwrap() {
+        let (min, max) = (
+            p["price"]["amount"].as_i64().unwrap(),
+            p["price_max"]
+                .as_i64()
+                .unwrap_or(p["price"]["amount"].as_i64().unwrap()),
+        );
+        assert!(
+            max >= 500000 && min <= 1000000 && p["in_stock"] == true,
+            "{p}"
+        );
+    }
+    let first = json(&app, "/api/v1/products?section=sneakers").await;
+    let facets = first["facets"].as_array().unwrap();
+    let brand = facets
+        .iter()
+        .find(|f| f["id"] == "brand")
+        .expect("brand facet");
+    let top_brand = brand["values"][0]["value"].as_str().unwrap().to_string();
+    let top_count = brand["values"][0]["count"].as_u64().unwrap();
+    let by_brand = json(
+        &app,
+        &format!(
+            "/api/v1/products?section=sneakers&limit=100&f%5Bbrand%5D={}",
+            urlencode(&top_brand)
+        ),
+    )
+    .await;
+    assert_eq!(
+        by_brand["total"].as_u64().unwrap(),
+        top_count,
+        "the facet count is the filtered total"
+    );
+    // Within the brand filter the brand facet still offers the other brands (counts ignore its own filter).
+    let brand_after = by_brand["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "brand")
+        .unwrap();
+    assert_eq!(
+        brand_after["values"].as_array().unwrap().len(),
+        brand["values"].as_array().unwrap().len()
+    );
+    assert!(
+        first["price_range"]["min"].as_i64().unwrap()
+            <= first["price_range"]["max"].as_i64().unwrap()
+    );
+
+    // Cursor paging walks the whole list once.
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/products?sort=price_asc&limit=37".to_string();
+    loop {
+        let page = json(&app, &url).await;
+        if seen.is_empty() {
+            assert!(page["facets"].is_array());
+        } else {
+            assert!(page["facets"].is_null(), "facets on the first page only");
+        }
+        seen.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/products?sort=price_asc&limit=37&cursor={c}"),
+            None => break,
+        }
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no product twice");
+    assert_eq!(
+        seen.len() as u64,
+        json(&app, "/api/v1/products?limit=1").await["total"]
+            .as_u64()
+            .unwrap()
+    );
+
+    // The product card: variants, properties, images, breadcrumbs.
+    let id = &seen[0];
+    let card = json(&app, &format!("/api/v1/products/{id}")).await;
+    assert!(card["offers"].as_array().unwrap().len() >= 2);
+    assert!(card["offers"][0]["characteristics"][0]["name"].is_string());
+    assert_eq!(card["images"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        card["sections"].as_array().unwrap().len(),
+        2,
+        "top section, then its own"
+    );
+    assert!(
+        card["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Бренд")
+    );
+
+    // Its thumbnail is served, resized, immutable.
+    let thumb = card["images"][0]["thumb"].as_str().unwrap();
+    let img = app.get(thumb).await;
+    assert_eq!(img.status(), 200);
+    assert_eq!(img.headers()["content-type"], "image/jpeg");
+    assert!(
+        img.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let decoded = image::load_from_memory(&img.bytes().await.unwrap()).unwrap();
+    assert!(decoded.width() <= 320 && decoded.height() <= 320);
+    assert_eq!(
+        app.get(&thumb.replace("320x320", "333x333")).await.status(),
+        400
+    );
+
+    // Seed-compatible routes.
+    let seed = json(&app, "/api/telegram/catalog?page=2").await;
+    assert_eq!(seed.as_array().unwrap().len(), 20);
+    assert!(seed[0]["price"].as_f64().unwrap() > 0.0 && seed[0]["text"].is_string());
+    let seed_one = json(
+        &app,
+        &format!("/api/telegram/catalog/{}", seed[0]["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(seed_one["id"], seed[0]["id"]);
+    app.stop().await;
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browse_sqlite() {
+    browse(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browse_postgres() {
+    browse(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_forgives_forms_typos_and_layout() {
+    let (app, _media) = demo_app(Backend::Sqlite).await;
+    let top = |list: &Value| {
+        list["items"][0]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+    };
+    for (q, expect) in [
+        ("куртки", "куртка"),
+        ("курткп", "куртка"),
+        ("rehnrf", "куртка"),
+        ("кросовки", "кроссовки"),
+        ("cvfhnajy", "смартфон"),
+    ] {
+        let list = json(&app, &format!("/api/v1/products?q={}", urlencode(q))).await;
+        assert!(top(&list).contains(expect), "{q}: {}", list["items"][0]);
+    }
+    // An article (SKU) finds its product first.
+    let card_list = json(&app, "/api/v1/products?sort=name&limit=1").await;
+    let id = card_list["items"][0]["id"].as_str().unwrap();
+    let article = card_list["items"][0]["article"].as_str().unwrap();
+    let hit = json(&app, &format!("/api/v1/products?q={}", urlencode(article))).await;
+    assert_eq!(hit["items"][0]["id"], id);
+    let suggest = json(&app, "/api/v1/search/suggest?q=%D0%BA%D1%83%D1%80").await; // "кур"
+    assert!(
+        suggest
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"].as_str().unwrap().starts_with("Куртка")),
+        "{suggest}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_parameters_name_the_field_and_caching_works() {
+    let (app, _media) = demo_app(Backend::Sqlite).await;
+    for (query, field) in [
+        ("sort=cheapest", "sort"),
+        ("limit=0", "limit"),
+        ("limit=1000", "limit"),
+        ("price_min=-1", "price_min"),
+        ("price_min=10&price_max=5", "price_min"),
+        ("in_stock=maybe", "in_stock"),
+        ("section=nope", "section"),
+        ("cursor=garbage", "cursor"),
+        ("f%5Bnope%5D=x", "f[nope]"),
+        ("colour=red", "colour"),
+    ] {
+        let r = app.get(&format!("/api/v1/products?{query}")).await;
+        assert_eq!(r.status(), 400, "{query}");
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["code"], "invalid_parameter", "{query}");
+        assert_eq!(problem["errors"][0]["field"], field, "{query}");
+    }
+    assert_eq!(
+        app.get("/api/v1/products/no-such-product").await.status(),
+        404
+    );
+
+    let r = app.get("/api/v1/products?section=shoes").await;
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let again = app
+        .client
+        .get(app.url("/api/v1/products?section=shoes"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    app.stop().await;
+}
+
+/// Paging that started before a publish finishes after it without repeats.
+#[tokio::test(flavor = "multi_thread")]
+async fn cursor_survives_a_publish() {
+    let (app, media) = demo_app(Backend::Sqlite).await;
+    let first = json(&app, "/api/v1/products?sort=name&limit=50").await;
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    // Publish a changes-only package that removes a product from the first page.
+    let gone = first["items"][3]["id"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("import.xml"),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><КоммерческаяИнформация ВерсияСхемы=\"2.05\"><Каталог СодержитТолькоИзменения=\"true\"><Ид>c</Ид><Товары>\
+             <Товар Статус=\"Удален\"><Ид>{gone}</Ид><Наименование>x</Наименование></Товар></Товары></Каталог></КоммерческаяИнформация>"
+        ),
+    )
+    .unwrap();
+    let config = vitrina::config::CatalogConfig {
+        media_dir: media.path().to_path_buf(),
+        ..Default::default()
+    };
+    vitrina::catalog::import::Importer::new(&app.db.store, &config)
+        .import_paths(&[dir.path().to_path_buf()], "test")
+        .await
+        .unwrap();
+    wait_for_version(&app, 2).await;
+    let second = json(
+        &app,
+        &format!("/api/v1/products?sort=name&limit=50&cursor={cursor}"),
+    )
+    .await;
+    let before: HashSet<String> = ids(&first).into_iter().collect();
+    let after = ids(&second);
+    assert!(
+        after.iter().all(|id| !before.contains(id)),
+        "no repeats across the publish"
+    );
+    // The page continues right after the last item of page one.
+    let all = json(&app, "/api/v1/products?sort=name&limit=100").await;
+    let all_ids = ids(&all);
+    let last = ids(&first).last().unwrap().clone();
+    let pos = all_ids.iter().position(|id| *id == last).unwrap();
+    assert_eq!(after[0], all_ids[pos + 1], "no gap");
+    assert_eq!(
+        app.get(&format!("/api/v1/products/{gone}")).await.status(),
+        404
+    );
+    app.stop().await;
+}
