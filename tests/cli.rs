@@ -288,3 +288,77 @@ fn import_command_reads_a_zip_and_reports() {
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["version"], 2, "the failed import published nothing");
 }
+
+#[test]
+fn orders_commands_show_and_move_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let env = [("VITRINA_DATABASE__URL", url.as_str())];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(async {
+        use vitrina::config::*;
+        let config = Config { database: DatabaseConfig { url: Secret::new(url.clone()), ..Default::default() }, ..Default::default() };
+        let store = vitrina::store::Store::connect(&config.database).await.unwrap();
+        store.migrate().await.unwrap();
+        let pkg = dir.path().join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("import.xml"), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><КоммерческаяИнформация ВерсияСхемы=\"2.05\"><Каталог><Ид>c</Ид><Товары><Товар><Ид>p</Ид><Наименование>Плед</Наименование></Товар></Товары></Каталог></КоммерческаяИнформация>").unwrap();
+        std::fs::write(pkg.join("offers.xml"), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><КоммерческаяИнформация ВерсияСхемы=\"2.05\"><ПакетПредложений><Ид>c#</Ид><ТипыЦен><ТипЦены><Ид>r</Ид><Наименование>Розничная</Наименование><Валюта>RUB</Валюта></ТипЦены></ТипыЦен><Предложения><Предложение><Ид>p</Ид><Цены><Цена><ИдТипаЦены>r</ИдТипаЦены><ЦенаЗаЕдиницу>1990</ЦенаЗаЕдиницу></Цена></Цены><Количество>3</Количество></Предложение></Предложения></ПакетПредложений></КоммерческаяИнформация>").unwrap();
+        let catalog = CatalogConfig { media_dir: dir.path().join("media"), ..Default::default() };
+        vitrina::catalog::import::Importer::new(&store, &catalog).import_paths(&[pkg], "test").await.unwrap();
+        sqlx::query("INSERT INTO customers (telegram_id, first_name, created_at, updated_at, last_seen_at) VALUES (5, 'Ольга', 0, 0, 0)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO cart_lines (customer_id, offer_id, quantity, added_at) VALUES (1, 'p', 2, 0)").execute(store.pool()).await.unwrap();
+        let outbox = vitrina::outbox::Outbox::new(store.clone(), config.outbox.clone());
+        let req: vitrina::orders::CheckoutRequest = serde_json::from_value(serde_json::json!({
+            "contact": {"name": "Ольга", "phone": "+79990001122"},
+            "delivery": {"method": "pickup", "pickup_point": "Москва, ул. Примерная, 1 (10:00–21:00)"},
+            "payment_method": "on_receipt"
+        }))
+        .unwrap();
+        let (order, _) = vitrina::orders::place(&config, &store, &outbox, vitrina::auth::CustomerId(1), "k", &req).await.unwrap();
+        store.close().await;
+        order.id
+    });
+    let o = vitrina(dir.path(), &["orders", "list"], &env);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success()
+            && out.contains("V-000001")
+            && out.contains("new")
+            && out.contains("3980.00"),
+        "{out}{}",
+        stderr(&o)
+    );
+    let o = vitrina(
+        dir.path(),
+        &[
+            "orders",
+            "set-status",
+            &id.to_string(),
+            "confirmed",
+            "--note",
+            "позвонили",
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = vitrina(
+        dir.path(),
+        &["orders", "set-status", &id.to_string(), "delivered"],
+        &env,
+    );
+    assert_clean_failure(&o, "cannot become");
+    let o = vitrina(dir.path(), &["orders", "cancel", &id.to_string()], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = vitrina(dir.path(), &["orders", "show", &id.to_string()], &env);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("cancelled") && out.contains("позвонили") && out.contains("2 × Плед"),
+        "{out}"
+    );
+    let o = vitrina(dir.path(), &["orders", "show", "999"], &env);
+    assert_clean_failure(&o, "does not exist");
+}
