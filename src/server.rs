@@ -98,6 +98,7 @@ impl Application {
         let outbox = Outbox::new(store.clone(), config.outbox.clone());
         let auth = Auth::new(&config, store.clone()).await?;
         let catalog = CatalogReader::load(store.clone()).await?;
+        let handlers = crate::orders::events::fanout(outbox.clone(), subscribers(&config));
         let state = AppState {
             auth,
             catalog,
@@ -110,13 +111,13 @@ impl Application {
         Ok(Self {
             listener,
             state,
-            handlers: Handlers::new(),
+            handlers,
         })
     }
 
-    /// Registers outbox job handlers (bot messages, Bitrix calls) before `run`.
+    /// Adds outbox job handlers (bot messages, Bitrix calls) before `run`.
     pub fn handlers(mut self, handlers: Handlers) -> Self {
-        self.handlers = handlers;
+        self.handlers = self.handlers.merge(handlers);
         self
     }
 
@@ -188,6 +189,25 @@ impl Application {
         info!("stopped");
         result
     }
+}
+
+/// The integrations that receive order events (see [`crate::orders::events`]): the bot when
+/// it has a token, Bitrix when it is the backend.
+fn subscribers(config: &Config) -> Vec<String> {
+    let mut subscribers = Vec::new();
+    let demo_token = crate::auth::DEMO_BOT_TOKEN;
+    if config
+        .telegram
+        .bot_token
+        .as_ref()
+        .is_some_and(|t| t.expose() != demo_token)
+    {
+        subscribers.push("telegram".to_string());
+    }
+    if config.backend.kind == crate::config::BackendKind::Bitrix {
+        subscribers.push("bitrix".to_string());
+    }
+    subscribers
 }
 
 pub fn router(state: AppState) -> Router {

@@ -14,6 +14,7 @@ use crate::error::{ApiError, FieldError};
 use crate::outbox::{NewJob, Outbox};
 use crate::store::{Backend, Store, StoreError, now_ms};
 
+pub mod events;
 pub mod http;
 
 /// Outbox job kinds written by orders.

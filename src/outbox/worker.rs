@@ -63,6 +63,12 @@ impl Handlers {
         self
     }
 
+    /// Adds `other`'s handlers; a kind registered on both sides keeps `other`'s.
+    pub fn merge(mut self, other: Handlers) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+
     pub fn kinds(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
