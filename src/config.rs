@@ -382,6 +382,17 @@ pub struct DevConfig {
     /// Dev sign-in mints initData that this server accepts. With a real bot token that would
     /// let anyone sign in as anyone, so it needs this explicit second switch.
     pub allow_with_real_bot_token: bool,
+    /// Fault injection for the crash tests: checkout hangs at this point (`before_commit`:
+    /// everything written, transaction open; `after_commit`: committed, no answer yet), so a
+    /// test can SIGKILL the process there. Needs `enabled`.
+    pub checkout_pause: Option<CheckoutPause>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutPause {
+    BeforeCommit,
+    AfterCommit,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -517,6 +528,12 @@ impl Config {
             .bot_token
             .as_ref()
             .is_some_and(|t| t.expose() != crate::auth::DEMO_BOT_TOKEN);
+        if self.dev.checkout_pause.is_some() && !self.dev.enabled {
+            return invalid(
+                "dev.checkout_pause",
+                "a fault-injection point for tests; it needs dev.enabled = true".into(),
+            );
+        }
         if self.dev.enabled && real_token && !self.dev.allow_with_real_bot_token {
             return invalid(
                 "dev.enabled",

@@ -7,7 +7,17 @@ use axum::extract::Query;
 use axum::routing::get;
 use serde::Deserialize;
 
+use crate::config::{CheckoutPause, Config};
 use crate::server::AppState;
+
+/// Hangs here when `dev.checkout_pause` names this point, so a crash test can kill the
+/// process at a known place; a no-op otherwise.
+pub async fn checkout_pause(config: &Config, point: CheckoutPause) {
+    if config.dev.enabled && config.dev.checkout_pause == Some(point) {
+        tracing::warn!(?point, "dev pause point reached: checkout is waiting to be killed");
+        std::future::pending::<()>().await;
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

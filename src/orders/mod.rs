@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::CustomerId;
 use crate::catalog::http::Money;
-use crate::config::{Config, DeliveryMethod, PaymentMethod};
+use crate::config::{CheckoutPause, Config, DeliveryMethod, PaymentMethod};
 use crate::error::{ApiError, FieldError};
 use crate::outbox::{NewJob, Outbox};
 use crate::store::{Backend, Store, StoreError, now_ms};
@@ -421,7 +421,9 @@ async fn try_place(
         .bind(customer.0)
         .execute(&mut *tx)
         .await?;
+    crate::dev::checkout_pause(config, CheckoutPause::BeforeCommit).await;
     tx.commit().await?;
+    crate::dev::checkout_pause(config, CheckoutPause::AfterCommit).await;
     outbox.notify();
     tracing::info!(order = %number, total = items_total + delivery_price, "order placed");
     let order = load(store, customer, id)

@@ -1,0 +1,310 @@
+//! The real binary killed with SIGKILL in the middle of a checkout (at a dev pause point):
+//! the order exists completely, with its outbox job, or not at all; a retry with the same
+//! Idempotency-Key completes it; there is never a second order.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+use sqlx::Row;
+use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
+use vitrina::config::Config;
+use vitrina::store::Backend;
+use vitrina::store::testing::TestDb;
+
+struct Server {
+    child: Child,
+    base: String,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    /// Starts `vitrina serve` on `db`, optionally hanging at a checkout pause point.
+    async fn start(db: &TestDb, media: &Path, logs: &Path, pause: Option<&str>) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let log = logs.join(format!("serve-{port}.log"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitrina"));
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("VITRINA_DATABASE__URL", db.url())
+            .env("VITRINA_TELEGRAM__BOT_TOKEN", DEMO_BOT_TOKEN)
+            .env("VITRINA_DEV__ENABLED", "true")
+            .env("VITRINA_CATALOG__MEDIA_DIR", media)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"));
+        if let Some(point) = pause {
+            cmd.env("VITRINA_DEV__CHECKOUT_PAUSE", point);
+        }
+        let child = cmd.spawn().expect("vitrina starts");
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "server never became ready; log:\n{}",
+                std::fs::read_to_string(&server.log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_for_log(&self, needle: &str) {
+        let started = Instant::now();
+        loop {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if log.contains(needle) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "`{needle}` never logged; log:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL"); // no cleanup: whatever was open stays open
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn auth(user: u64) -> String {
+    let u = DevUser {
+        id: user,
+        first_name: "Покупатель".into(),
+        last_name: None,
+        username: None,
+        language_code: "ru".into(),
+        start_param: None,
+    };
+    format!("tma {}", Auth::dev_init_data(&u, SystemTime::now()))
+}
+
+async fn call(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+    key: Option<&str>,
+) -> Result<(u16, Value), reqwest::Error> {
+    let mut r = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .header("authorization", auth(7001))
+        .timeout(Duration::from_secs(60))
+        .json(&body);
+    if let Some(k) = key {
+        r = r.header("idempotency-key", k);
+    }
+    let r = r.send().await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+fn checkout_body() -> Value {
+    json!({
+        "contact": {"name": "Анна", "phone": "+7 999 123-45-67"},
+        "delivery": {"method": "courier", "address": "Москва, Тверская, 1"},
+        "payment_method": "on_receipt"
+    })
+}
+
+struct Counts {
+    orders: i64,
+    items: i64,
+    created_jobs: i64,
+    stock: i64,
+    cart_lines: i64,
+}
+
+async fn counts(db: &TestDb, key: &str, offer: &str) -> Counts {
+    let pool = db.store.pool();
+    let one = |sql: &'static str| sqlx::query(sql);
+    let orders: i64 = one("SELECT COUNT(*) FROM orders WHERE idempotency_key = $1")
+        .bind(key)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    let items: i64 = one(
+        "SELECT COUNT(*) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.idempotency_key = $1",
+    )
+    .bind(key)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+    .get(0);
+    let created_jobs: i64 = one(
+        "SELECT COUNT(*) FROM outbox j JOIN orders o ON j.dedupe_key = 'order:' || CAST(o.id AS TEXT) || ':created' \
+         WHERE o.idempotency_key = $1",
+    )
+    .bind(key)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+    .get(0);
+    let stock: i64 = one("SELECT stock_milli FROM offers WHERE id = $1")
+        .bind(offer)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    let cart_lines: i64 = one("SELECT COUNT(*) FROM cart_lines")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    Counts {
+        orders,
+        items,
+        created_jobs,
+        stock: stock / 1000,
+        cart_lines,
+    }
+}
+
+/// Puts `qty` of `offer` in the cart, then checks out with `key` against a server that hangs
+/// at `point`, and kills it there.
+async fn checkout_killed_at(
+    db: &TestDb,
+    media: &Path,
+    logs: &Path,
+    point: &str,
+    offer: &str,
+    key: &str,
+) {
+    let server = Server::start(db, media, logs, Some(point)).await;
+    let (status, _) = call(
+        &server.base,
+        reqwest::Method::POST,
+        "/api/v1/cart/items",
+        json!({"offer_id": offer, "quantity": 2}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let base = server.base.clone();
+    let key_owned = key.to_string();
+    let pending = tokio::spawn(async move {
+        call(
+            &base,
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            checkout_body(),
+            Some(&key_owned),
+        )
+        .await
+    });
+    server.wait_for_log("dev pause point reached").await;
+    server.kill();
+    assert!(
+        pending.await.unwrap().is_err(),
+        "the killed server must not have answered"
+    );
+}
+
+async fn killed_mid_checkout(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let media = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.catalog.media_dir = media.path().to_path_buf();
+    vitrina::catalog::demo::seed_if_empty(&db.store, &config.catalog)
+        .await
+        .unwrap();
+    let offer: String =
+        sqlx::query("SELECT id FROM offers WHERE stock_milli >= 10000 ORDER BY id LIMIT 1")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap()
+            .get(0);
+    let stock_before = counts(&db, "-", &offer).await.stock;
+
+    // Killed before the commit: nothing of the order exists, the cart is intact.
+    checkout_killed_at(&db, media.path(), logs.path(), "before_commit", &offer, "k-1").await;
+    let c = counts(&db, "k-1", &offer).await;
+    assert_eq!(
+        (c.orders, c.items, c.created_jobs),
+        (0, 0, 0),
+        "a half order survived"
+    );
+    assert_eq!(c.stock, stock_before, "stock moved without an order");
+    assert_eq!(c.cart_lines, 1, "the cart was cleared without an order");
+
+    // The retry with the same key completes it, once.
+    let server = Server::start(&db, media.path(), logs.path(), None).await;
+    let (status, order) = call(
+        &server.base,
+        reqwest::Method::POST,
+        "/api/v1/orders",
+        checkout_body(),
+        Some("k-1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{order}");
+    let c = counts(&db, "k-1", &offer).await;
+    assert_eq!((c.orders, c.items, c.created_jobs), (1, 1, 1));
+    assert_eq!(c.stock, stock_before - 2);
+    assert_eq!(c.cart_lines, 0);
+    server.kill();
+
+    // Killed after the commit, before the answer: the order is complete; the retry replays it.
+    checkout_killed_at(&db, media.path(), logs.path(), "after_commit", &offer, "k-2").await;
+    let c = counts(&db, "k-2", &offer).await;
+    assert_eq!(
+        (c.orders, c.items, c.created_jobs),
+        (1, 1, 1),
+        "a committed order is incomplete"
+    );
+    assert_eq!(c.stock, stock_before - 4);
+    assert_eq!(c.cart_lines, 0);
+    let server = Server::start(&db, media.path(), logs.path(), None).await;
+    let (status, replay) = call(
+        &server.base,
+        reqwest::Method::POST,
+        "/api/v1/orders",
+        checkout_body(),
+        Some("k-2"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "a replay answers 200 with the same order: {replay}");
+    let c = counts(&db, "k-2", &offer).await;
+    assert_eq!((c.orders, c.items), (1, 1), "the retry made a second order");
+    assert_eq!(c.stock, stock_before - 4, "the retry decremented stock again");
+    server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_mid_checkout_sqlite() {
+    killed_mid_checkout(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_mid_checkout_postgres() {
+    killed_mid_checkout(Backend::Postgres).await;
+}
