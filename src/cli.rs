@@ -44,6 +44,10 @@ pub enum Command {
         /// Where the demo keeps its database.
         #[arg(long, default_value = "vitrina-demo")]
         data_dir: PathBuf,
+        /// Keep the demo in this database instead of the SQLite file in the data dir
+        /// (e.g. postgres://127.0.0.1/vitrina_demo, to try or benchmark on PostgreSQL).
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -195,12 +199,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config, false).await
         }
-        Command::Demo { listen, data_dir } => {
+        Command::Demo {
+            listen,
+            data_dir,
+            database,
+        } => {
             let mut config = load()?;
             config.server.listen = listen;
             config.server.public_url = format!("http://{listen}");
             let db = data_dir.join("vitrina.db");
-            config.database.url = Secret::new(format!("sqlite://{}", db.display()));
+            config.database.url =
+                Secret::new(database.unwrap_or_else(|| format!("sqlite://{}", db.display())));
             config.catalog.media_dir = data_dir.join("media");
             config.dev.enabled = true;
             if config.telegram.bot_token.is_none() {

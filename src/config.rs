@@ -331,6 +331,10 @@ pub struct Exchange1cConfig {
     pub file_limit: usize,
     /// Accept zip packages (1C then sends one archive instead of many files).
     pub zip: bool,
+    /// `type=sale`: 1C's "Статус заказа" value → vitrina status, applied when 1C sends its
+    /// orders back (e.g. `"[F] Выполнен" = "delivered"`). Cancelled, posted (→ confirmed),
+    /// paid and shipped are read from 1C's standard requisites without a mapping.
+    pub sale_statuses: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Exchange1cConfig {
@@ -340,6 +344,7 @@ impl Default for Exchange1cConfig {
             password: None,
             file_limit: 32 * 1024 * 1024,
             zip: true,
+            sale_statuses: Default::default(),
         }
     }
 }
@@ -594,6 +599,20 @@ impl Config {
         }
         if self.orders.statuses.is_empty() {
             return invalid("orders.statuses", "expected at least one status".into());
+        }
+        if let Some(bad) = self
+            .exchange_1c
+            .sale_statuses
+            .values()
+            .find(|s| !self.orders.statuses.contains(s))
+        {
+            return invalid(
+                "exchange_1c.sale_statuses",
+                format!(
+                    "{bad:?} is not one of orders.statuses ({})",
+                    self.orders.statuses.join(", ")
+                ),
+            );
         }
         for (from, tos) in &self.orders.transitions {
             for status in std::iter::once(from).chain(tos) {

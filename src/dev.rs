@@ -14,7 +14,10 @@ use crate::server::AppState;
 /// process at a known place; a no-op otherwise.
 pub async fn checkout_pause(config: &Config, point: CheckoutPause) {
     if config.dev.enabled && config.dev.checkout_pause == Some(point) {
-        tracing::warn!(?point, "dev pause point reached: checkout is waiting to be killed");
+        tracing::warn!(
+            ?point,
+            "dev pause point reached: checkout is waiting to be killed"
+        );
         std::future::pending::<()>().await;
     }
 }

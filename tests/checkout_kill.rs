@@ -244,7 +244,15 @@ async fn killed_mid_checkout(backend: Backend) {
     let stock_before = counts(&db, "-", &offer).await.stock;
 
     // Killed before the commit: nothing of the order exists, the cart is intact.
-    checkout_killed_at(&db, media.path(), logs.path(), "before_commit", &offer, "k-1").await;
+    checkout_killed_at(
+        &db,
+        media.path(),
+        logs.path(),
+        "before_commit",
+        &offer,
+        "k-1",
+    )
+    .await;
     let c = counts(&db, "k-1", &offer).await;
     assert_eq!(
         (c.orders, c.items, c.created_jobs),
@@ -273,7 +281,15 @@ async fn killed_mid_checkout(backend: Backend) {
     server.kill();
 
     // Killed after the commit, before the answer: the order is complete; the retry replays it.
-    checkout_killed_at(&db, media.path(), logs.path(), "after_commit", &offer, "k-2").await;
+    checkout_killed_at(
+        &db,
+        media.path(),
+        logs.path(),
+        "after_commit",
+        &offer,
+        "k-2",
+    )
+    .await;
     let c = counts(&db, "k-2", &offer).await;
     assert_eq!(
         (c.orders, c.items, c.created_jobs),
@@ -292,10 +308,17 @@ async fn killed_mid_checkout(backend: Backend) {
     )
     .await
     .unwrap();
-    assert_eq!(status, 200, "a replay answers 200 with the same order: {replay}");
+    assert_eq!(
+        status, 200,
+        "a replay answers 200 with the same order: {replay}"
+    );
     let c = counts(&db, "k-2", &offer).await;
     assert_eq!((c.orders, c.items), (1, 1), "the retry made a second order");
-    assert_eq!(c.stock, stock_before - 4, "the retry decremented stock again");
+    assert_eq!(
+        c.stock,
+        stock_before - 4,
+        "the retry decremented stock again"
+    );
     server.kill();
 }
 

@@ -1,6 +1,8 @@
 //! The 1C exchange endpoint: the HTTP protocol 1C:Enterprise speaks to 1C-Bitrix sites
 //! (`/bitrix/admin/1c_exchange.php`), so 1C can be pointed at vitrina unchanged.
 //!
+//! `type=sale` (orders to 1C and their state back) lives in [`sale`].
+//!
 //! `type=catalog`: `checkauth` (Basic auth → session cookie), `init` (zip, file_limit),
 //! `file` (uploads, appended chunk by chunk), `import` (answers `progress` until `success`, so
 //! a long import never times 1C out), `complete`/`deactivate`. Answers are plain text lines in
@@ -23,6 +25,8 @@ use crate::catalog::import::Importer;
 use crate::catalog::package::{self, ZipLimits};
 use crate::server::AppState;
 use crate::store::{Store, StoreError, now_ms};
+
+pub mod sale;
 
 pub const COOKIE: &str = "vitrina_1c";
 const SESSION_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -68,21 +72,16 @@ pub async fn exchange(
             "Обмен с 1С не настроен (exchange_1c.user, exchange_1c.password)",
         );
     };
-    match q.kind.as_deref() {
-        Some("catalog") => {}
-        Some("sale") => {
-            return failure(
-                StatusCode::OK,
-                "Обмен заказами (type=sale) пока не поддерживается",
-            );
-        }
+    let sale = match q.kind.as_deref() {
+        Some("catalog") => false,
+        Some("sale") => true,
         _ => {
             return failure(
                 StatusCode::BAD_REQUEST,
-                "Неизвестный тип обмена: ожидается type=catalog",
+                "Неизвестный тип обмена: ожидается type=catalog или type=sale",
             );
         }
-    }
+    };
     let mode = q.mode.as_deref().unwrap_or("");
     if mode == "checkauth" {
         if !basic_auth_matches(&headers, user, password.expose()) {
@@ -125,6 +124,9 @@ pub async fn exchange(
                 &format!("sessid={session}"),
             ],
         )),
+        "query" if sale => sale::query(&state, &session).await,
+        "success" if sale => sale::success(&state, &session).await,
+        "file" if sale => sale::file(&state, &body).await,
         "file" => upload(&state, &session, q.filename.as_deref(), body).await,
         "import" => import(&state, &session, q.filename.as_deref()).await,
         "complete" | "deactivate" => Ok(answer(StatusCode::OK, &["success"])),
