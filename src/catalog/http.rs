@@ -481,21 +481,19 @@ pub async fn products(
 fn list(snapshot: &Arc<Snapshot>, raw: Option<&str>) -> Result<ProductList, ApiError> {
     let f = parse_filters(snapshot, raw)?;
     let first_page = f.cursor.is_none();
-    let (page, next_cursor, total) = match (&f.q, f.sort) {
-        (Some(q), sort) if f.relevance || sort.is_none() => search_page(snapshot, &f, q),
-        (q, sort) => {
+    // One search per request: the page and the facets share its hits.
+    let hits: Option<Vec<u32>> = f.q.as_ref().map(|q| search_hits(snapshot, q));
+    let (page, next_cursor, total) = match (&hits, f.sort) {
+        (Some(hits), sort) if f.relevance || sort.is_none() => search_page(snapshot, &f, hits),
+        (hits, sort) => {
             let sort = sort.unwrap_or(SortKey::Popular);
-            let hits: Option<std::collections::HashSet<u32>> = q
-                .as_ref()
-                .map(|q| search_hits(snapshot, q).into_iter().collect());
-            sorted_page(snapshot, &f, sort, hits.as_ref())?
+            let set: Option<std::collections::HashSet<u32>> =
+                hits.as_ref().map(|h| h.iter().copied().collect());
+            sorted_page(snapshot, &f, sort, set.as_ref())?
         }
     };
     let (facets, price_range) = if first_page {
-        let hits: Option<std::collections::HashSet<u32>> =
-            f.q.as_ref()
-                .map(|q| search_hits(snapshot, q).into_iter().collect());
-        let (facets, range) = facets(snapshot, &f, hits.as_ref());
+        let (facets, range) = facets(snapshot, &f, hits.as_deref());
         (Some(facets), range)
     } else {
         (None, None)
@@ -527,9 +525,14 @@ fn encode_cursor(c: &Cursor) -> String {
         .encode(serde_json::to_vec(c).unwrap_or_default())
 }
 
-fn search_page(snapshot: &Snapshot, f: &Filters, q: &str) -> (Vec<u32>, Option<String>, usize) {
-    let matched: Vec<u32> = search_hits(snapshot, q)
-        .into_iter()
+fn search_page(
+    snapshot: &Snapshot,
+    f: &Filters,
+    hits: &[u32],
+) -> (Vec<u32>, Option<String>, usize) {
+    let matched: Vec<u32> = hits
+        .iter()
+        .copied()
         .filter(|&i| f.matches(&snapshot.products[i as usize]))
         .collect();
     let offset = f
@@ -643,20 +646,35 @@ fn candidates<'a>(snapshot: &'a Snapshot, f: &Filters) -> Box<dyn Iterator<Item 
     }
 }
 
+/// The products to consider: the search hits in the section when there is a query (a few
+/// hundred), else the whole section.
+fn candidates_among<'a>(
+    snapshot: &'a Snapshot,
+    f: &Filters,
+    hits: Option<&'a [u32]>,
+) -> Box<dyn Iterator<Item = u32> + 'a> {
+    match (hits, f.section) {
+        (Some(hits), Some(s)) => Box::new(
+            hits.iter()
+                .copied()
+                .filter(move |&i| snapshot.products[i as usize].section_path.contains(&s)),
+        ),
+        (Some(hits), None) => Box::new(hits.iter().copied()),
+        (None, _) => candidates(snapshot, f),
+    }
+}
+
 /// For each filterable property, the values among products matching every other filter.
 /// One pass: a product failing no property filter counts for every facet, one failing exactly
 /// one counts only for that property's facet, one failing more counts for none.
 fn facets(
     snapshot: &Snapshot,
     f: &Filters,
-    hits: Option<&std::collections::HashSet<u32>>,
+    hits: Option<&[u32]>,
 ) -> (Vec<Facet>, Option<PriceRange>) {
     let mut counts: Vec<HashMap<u32, u32>> = vec![HashMap::new(); snapshot.properties.len()];
     let mut range: Option<(i64, i64)> = None;
-    for i in candidates(snapshot, f) {
-        if hits.is_some_and(|h| !h.contains(&i)) {
-            continue;
-        }
+    for i in candidates_among(snapshot, f, hits) {
         let p = &snapshot.products[i as usize];
         if f.in_stock && !p.in_stock {
             continue;

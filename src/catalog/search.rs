@@ -35,8 +35,11 @@ const ARTICLE: f32 = 100.0;
 pub struct Index {
     /// stem → (doc, best field weight), sorted by doc.
     postings: HashMap<String, Vec<(u32, f32)>>,
-    /// Every stem, sorted: prefix lookups and fuzzy candidates.
+    /// Every stem, sorted: prefix lookups.
     vocabulary: Vec<String>,
+    /// Fuzzy candidates by length in chars: (vocabulary index, chars). Words with digits
+    /// (articles, sizes) are left out: a typo there is another product.
+    by_length: Vec<Vec<(u32, Box<[char]>)>>,
     /// Normalised article or barcode → docs.
     codes: HashMap<String, Vec<u32>>,
     popularity: Vec<i64>,
@@ -143,8 +146,9 @@ fn distance(a: &[char], b: &[char], max: usize) -> usize {
         return max + 1;
     }
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+        cur[0] = i + 1;
         let mut best = cur[0];
         for (j, cb) in b.iter().enumerate() {
             cur[j + 1] = (prev[j] + usize::from(ca != cb))
@@ -155,7 +159,7 @@ fn distance(a: &[char], b: &[char], max: usize) -> usize {
         if best > max {
             return max + 1;
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
@@ -181,6 +185,7 @@ impl Index {
         let mut index = Index {
             postings: HashMap::new(),
             vocabulary: Vec::new(),
+            by_length: Vec::new(),
             codes: HashMap::new(),
             popularity: Vec::new(),
             ru: Stemmer::create(Algorithm::Russian),
@@ -211,6 +216,16 @@ impl Index {
         }
         index.vocabulary = index.postings.keys().cloned().collect();
         index.vocabulary.sort_unstable();
+        for (i, term) in index.vocabulary.iter().enumerate() {
+            if term.chars().any(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let chars: Box<[char]> = term.chars().collect();
+            if index.by_length.len() <= chars.len() {
+                index.by_length.resize_with(chars.len() + 1, Vec::new);
+            }
+            index.by_length[chars.len()].push((i as u32, chars));
+        }
         index
     }
 
@@ -251,13 +266,16 @@ impl Index {
         } else {
             0
         };
-        if out.is_empty() && max > 0 {
+        if out.is_empty() && max > 0 && !word.chars().any(|c| c.is_ascii_digit()) {
             let chars: Vec<char> = stem.chars().collect();
-            for t in &self.vocabulary {
-                let tc: Vec<char> = t.chars().collect();
-                let d = distance(&chars, &tc, max);
-                if d <= max {
-                    out.push((t.as_str(), 0.6 / d as f32));
+            let lengths =
+                len.saturating_sub(max)..=(len + max).min(self.by_length.len().saturating_sub(1));
+            for bucket in lengths.filter_map(|l| self.by_length.get(l)) {
+                for (i, term) in bucket {
+                    let d = distance(&chars, term, max);
+                    if d <= max {
+                        out.push((self.vocabulary[*i as usize].as_str(), 0.6 / d as f32));
+                    }
                 }
             }
         }
@@ -271,7 +289,13 @@ impl Index {
         if query_words.is_empty() {
             return (Vec::new(), 0);
         }
-        let mut scores: HashMap<u32, (f32, usize)> = HashMap::new();
+        // Dense per-document accumulators: a query touches up to every document, and arrays
+        // beat hash maps by an order of magnitude there.
+        let n = self.popularity.len();
+        let mut score = vec![0f32; n];
+        let mut words_hit = vec![0u8; n];
+        let mut best = vec![0f32; n];
+        let mut touched: Vec<u32> = Vec::new();
         let last = query_words.len() - 1;
         let mut matched_words = 0;
         for (n, word) in query_words.iter().enumerate() {
@@ -280,24 +304,32 @@ impl Index {
                 continue;
             }
             matched_words += 1;
-            let mut best: HashMap<u32, f32> = HashMap::new();
+            touched.clear();
             for (term, quality) in terms {
                 for &(doc, weight) in self.postings.get(term).map(Vec::as_slice).unwrap_or(&[]) {
-                    let s = quality * weight;
-                    let e = best.entry(doc).or_insert(0.0);
-                    *e = e.max(s);
+                    let b = &mut best[doc as usize];
+                    if *b == 0.0 {
+                        touched.push(doc);
+                    }
+                    *b = b.max(quality * weight);
                 }
             }
-            for (doc, s) in best {
-                let e = scores.entry(doc).or_insert((0.0, 0));
-                e.0 += s;
-                e.1 += 1;
+            for &doc in &touched {
+                let d = doc as usize;
+                score[d] += best[d];
+                words_hit[d] += 1;
+                best[d] = 0.0;
             }
         }
-        let hits = scores
-            .into_iter()
-            .filter(|(_, (_, n))| *n == query_words.len())
-            .map(|(doc, (score, _))| Hit { doc, score })
+        let want = query_words.len() as u8;
+        let hits = words_hit
+            .iter()
+            .enumerate()
+            .filter(|(_, hit)| **hit == want)
+            .map(|(doc, _)| Hit {
+                doc: doc as u32,
+                score: score[doc],
+            })
             .collect();
         (hits, matched_words)
     }
@@ -336,18 +368,24 @@ impl Index {
                 }
             }
         }
+        let exact = hits.len();
         for h in best {
-            if !hits.iter().any(|x| x.doc == h.doc) {
+            if !hits[..exact].iter().any(|x| x.doc == h.doc) {
                 hits.push(h);
             }
         }
-        hits.sort_by(|a, b| {
+        let order = |a: &Hit, b: &Hit| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| self.popularity[b.doc as usize].cmp(&self.popularity[a.doc as usize]))
                 .then_with(|| a.doc.cmp(&b.doc))
-        });
+        };
+        // Only the best `limit` are ordered: a broad word can match every document.
+        if hits.len() > limit && limit > 0 {
+            hits.select_nth_unstable_by(limit - 1, order);
+        }
         hits.truncate(limit);
+        hits.sort_unstable_by(order);
         hits
     }
 }
