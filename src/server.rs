@@ -30,10 +30,21 @@ use crate::outbox::{Handlers, Outbox, spawn_workers};
 use crate::store::Store;
 use crate::{cart, catalog, error, ops, orders, web};
 
-/// Everything a handler may need. Cheap to clone; nothing in it is state that another
-/// instance would need (that lives in the database).
+/// Everything a handler may need, behind one `Arc`: axum clones the state for every request
+/// (extractors, middleware), and one reference count is far cheaper than one per field when
+/// both cores are serving. Nothing in it is state that another instance would need (that
+/// lives in the database).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub config: Arc<Config>,
     pub store: Store,
     pub outbox: Outbox,
@@ -99,7 +110,7 @@ impl Application {
         let auth = Auth::new(&config, store.clone()).await?;
         let catalog = CatalogReader::load(store.clone()).await?;
         let handlers = crate::orders::events::fanout(outbox.clone(), subscribers(&config));
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             auth,
             catalog,
             config: Arc::new(config),
@@ -107,7 +118,7 @@ impl Application {
             outbox,
             metrics: Arc::new(Metrics::new()),
             instance,
-        };
+        }));
         Ok(Self {
             listener,
             state,

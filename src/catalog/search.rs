@@ -32,6 +32,30 @@ const PROPERTY: f32 = 1.5;
 const DESCRIPTION: f32 = 0.5;
 const ARTICLE: f32 = 100.0;
 
+/// Per-thread accumulators for [`Index::run`], all zero between queries.
+#[derive(Default)]
+struct Scratch {
+    score: Vec<f32>,
+    words_hit: Vec<u8>,
+    best: Vec<f32>,
+    touched: Vec<u32>,
+    ever: Vec<u32>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, docs: usize) {
+        if self.score.len() < docs {
+            self.score.resize(docs, 0.0);
+            self.words_hit.resize(docs, 0);
+            self.best.resize(docs, 0.0);
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 pub struct Index {
     /// stem → (doc, best field weight), sorted by doc.
     postings: HashMap<String, Vec<(u32, f32)>>,
@@ -289,48 +313,63 @@ impl Index {
         if query_words.is_empty() {
             return (Vec::new(), 0);
         }
-        // Dense per-document accumulators: a query touches up to every document, and arrays
-        // beat hash maps by an order of magnitude there.
+        // Dense per-document accumulators, kept per thread and cleaned by what was touched: a
+        // broad word can touch every document, and arrays beat hash maps by far there.
         let n = self.popularity.len();
-        let mut score = vec![0f32; n];
-        let mut words_hit = vec![0u8; n];
-        let mut best = vec![0f32; n];
-        let mut touched: Vec<u32> = Vec::new();
-        let last = query_words.len() - 1;
         let mut matched_words = 0;
-        for (n, word) in query_words.iter().enumerate() {
-            let terms = self.expand(word, prefix && n == last);
-            if terms.is_empty() {
-                continue;
-            }
-            matched_words += 1;
-            touched.clear();
-            for (term, quality) in terms {
-                for &(doc, weight) in self.postings.get(term).map(Vec::as_slice).unwrap_or(&[]) {
-                    let b = &mut best[doc as usize];
-                    if *b == 0.0 {
-                        touched.push(doc);
+        let hits = SCRATCH.with_borrow_mut(|scratch| {
+            scratch.prepare(n);
+            let Scratch {
+                score,
+                words_hit,
+                best,
+                touched,
+                ever,
+            } = scratch;
+            let last = query_words.len() - 1;
+            for (n, word) in query_words.iter().enumerate() {
+                let terms = self.expand(word, prefix && n == last);
+                if terms.is_empty() {
+                    continue;
+                }
+                matched_words += 1;
+                touched.clear();
+                for (term, quality) in terms {
+                    for &(doc, weight) in self.postings.get(term).map(Vec::as_slice).unwrap_or(&[])
+                    {
+                        let b = &mut best[doc as usize];
+                        if *b == 0.0 {
+                            touched.push(doc);
+                        }
+                        *b = b.max(quality * weight);
                     }
-                    *b = b.max(quality * weight);
+                }
+                for &doc in touched.iter() {
+                    let d = doc as usize;
+                    if words_hit[d] == 0 {
+                        ever.push(doc);
+                    }
+                    score[d] += best[d];
+                    words_hit[d] += 1;
+                    best[d] = 0.0;
                 }
             }
-            for &doc in &touched {
+            let want = query_words.len() as u8;
+            let mut hits = Vec::new();
+            for &doc in ever.iter() {
                 let d = doc as usize;
-                score[d] += best[d];
-                words_hit[d] += 1;
-                best[d] = 0.0;
+                if words_hit[d] == want {
+                    hits.push(Hit {
+                        doc,
+                        score: score[d],
+                    });
+                }
+                score[d] = 0.0;
+                words_hit[d] = 0;
             }
-        }
-        let want = query_words.len() as u8;
-        let hits = words_hit
-            .iter()
-            .enumerate()
-            .filter(|(_, hit)| **hit == want)
-            .map(|(doc, _)| Hit {
-                doc: doc as u32,
-                score: score[doc],
-            })
-            .collect();
+            ever.clear();
+            hits
+        });
         (hits, matched_words)
     }
 
