@@ -512,12 +512,12 @@ fn list(snapshot: &Arc<Snapshot>, raw: Option<&str>) -> Result<ProductList, ApiE
 }
 
 fn search_hits(snapshot: &Snapshot, q: &str) -> Vec<u32> {
-    snapshot
-        .search
-        .search(q, 1000, false)
-        .into_iter()
-        .map(|hit| hit.doc)
-        .collect()
+    let mut hits = snapshot.search.search(q, 1000, false);
+    if hits.is_empty() {
+        // A word cut short ("плин") is still worth an answer when nothing matches whole words.
+        hits = snapshot.search.search(q, 1000, true);
+    }
+    hits.into_iter().map(|hit| hit.doc).collect()
 }
 
 fn encode_cursor(c: &Cursor) -> String {
