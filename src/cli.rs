@@ -245,6 +245,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                 offers = report.offers,
                 "demo catalog imported"
             );
+            // Serve it from the first request, not after the next refresh tick.
+            state.catalog.refresh().await?;
         }
     }
     let addr = app.local_addr();

@@ -236,15 +236,21 @@ impl Auth {
 
     /// Signs initData for a made-up user with the demo token (dev sign-in).
     pub fn dev_init_data(user: &DevUser, now: SystemTime) -> String {
-        let user_json = serde_json::json!({
+        // Telegram leaves absent fields out rather than sending nulls; clients (the Mini Apps
+        // SDK's parser) reject nulls, so the dev sign-in does the same.
+        let mut user_json = serde_json::json!({
             "id": user.id,
             "first_name": user.first_name,
-            "last_name": user.last_name,
-            "username": user.username,
             "language_code": user.language_code,
             "allows_write_to_pm": true,
-        })
-        .to_string();
+        });
+        if let Some(v) = &user.last_name {
+            user_json["last_name"] = v.clone().into();
+        }
+        if let Some(v) = &user.username {
+            user_json["username"] = v.clone().into();
+        }
+        let user_json = user_json.to_string();
         let auth_date = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
@@ -257,6 +263,9 @@ impl Auth {
         ];
         let query_id = format!("dev-{}", user.id);
         pairs.push(("query_id", query_id.as_str()));
+        // Real initData always carries Telegram's Ed25519 `signature` (clients require the
+        // field); the demo has no Telegram key, so it says so. Only the HMAC check passes.
+        pairs.push(("signature", "dev-sign-in-has-no-telegram-signature"));
         if let Some(p) = user.start_param.as_deref() {
             pairs.push(("start_param", p));
         }

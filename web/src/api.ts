@@ -1,0 +1,267 @@
+// The typed client of vitrina's JSON API. Types mirror the server's OpenAPI document
+// (`/api/openapi.json`); `api.test.ts` checks every field named here against the committed
+// copy in `openapi.json`, and the browser tests check that copy against the live server.
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+export interface SectionNode {
+  id: string;
+  name: string;
+  product_count: number;
+  children: SectionNode[];
+}
+export interface ProductSummary {
+  id: string;
+  name: string;
+  article: string | null;
+  price: Money | null;
+  price_max: Money | null;
+  in_stock: boolean;
+  image: string | null;
+  section_id: string | null;
+}
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+export interface Facet {
+  id: string;
+  name: string;
+  values: FacetValue[];
+}
+export interface ProductList {
+  items: ProductSummary[];
+  next_cursor: string | null;
+  total: number;
+  facets: Facet[] | null;
+}
+export interface Offer {
+  id: string;
+  name: string;
+  characteristics: { name: string; value: string }[];
+  price: Money | null;
+  in_stock: boolean;
+  stock: number | null;
+}
+export interface Product {
+  id: string;
+  name: string;
+  article: string | null;
+  description: string | null;
+  unit: string | null;
+  price: Money | null;
+  in_stock: boolean;
+  images: { thumb: string; large: string }[];
+  properties: { name: string; values: string[] }[];
+  offers: Offer[];
+  sections: { id: string; name: string }[];
+}
+export interface Suggestion {
+  id: string;
+  name: string;
+  price: Money | null;
+  image: string | null;
+}
+export interface CartLine {
+  offer_id: string;
+  product_id: string;
+  name: string;
+  variant: string | null;
+  image: string | null;
+  quantity: number;
+  price: Money | null;
+  line_total: number;
+  stock: number | null;
+  price_was: number | null;
+  removed: boolean;
+  insufficient_stock: boolean;
+}
+export interface Cart {
+  lines: CartLine[];
+  total: Money;
+  items: number;
+  has_changes: boolean;
+}
+export interface DeliveryOption {
+  id: string;
+  name: string;
+  price: number;
+  free_from: number | null;
+  needs_address: boolean;
+  pickup_points: string[];
+}
+export type PaymentMethod = 'on_receipt' | 'telegram' | 'stars';
+export interface CheckoutOptions {
+  currency: string;
+  delivery: DeliveryOption[];
+  payment_methods: PaymentMethod[];
+}
+export interface CheckoutRequest {
+  contact: { name: string; phone: string };
+  delivery: { method: string; address?: string; pickup_point?: string };
+  payment_method: PaymentMethod;
+  comment?: string;
+}
+export interface OrderItem {
+  offer_id: string;
+  product_id: string;
+  name: string;
+  variant: string | null;
+  price: number;
+  quantity: number;
+  total: number;
+}
+export interface TimelineEntry {
+  status: string;
+  note: string | null;
+  actor: string;
+  at: number;
+}
+export interface Order {
+  id: number;
+  number: string;
+  status: string;
+  payment_state: string;
+  payment_method: string;
+  items: OrderItem[];
+  items_total: number;
+  delivery: { method: string; price: number; address: string | null; pickup_point: string | null };
+  total: Money;
+  contact: { name: string; phone: string };
+  comment: string | null;
+  created_at: number;
+  timeline: TimelineEntry[];
+}
+export interface Me {
+  id: number;
+  telegram_id: number;
+  first_name: string;
+  language_code: string | null;
+  phone: string | null;
+}
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+/** An RFC 9457 problem as the server sends it. */
+export interface Problem {
+  status: number;
+  code: string;
+  title?: string;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem | null,
+  ) {
+    super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
+  }
+  /** Worth retrying: the network, a timeout, or the server briefly unavailable. */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+let authorization = '';
+export function setAuthorization(value: string): void {
+  authorization = value;
+}
+
+const TIMEOUT_MS = 15_000;
+
+/** One request with a timeout; network failures and timeouts become `ApiError(0)`. */
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: {
+        ...(authorization ? { authorization } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: controller.signal,
+    });
+  } catch {
+    throw new ApiError(0, null);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  const json: unknown = text ? safeParse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, (json as Problem | null) ?? null);
+  return json as T;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export type ListParams = {
+  section?: string;
+  q?: string;
+  sort?: string;
+  in_stock?: boolean;
+  filters?: Record<string, string[]>;
+  cursor?: string | null;
+  limit?: number;
+};
+
+export function productsQuery(p: ListParams): string {
+  const s = new URLSearchParams();
+  if (p.section) s.set('section', p.section);
+  if (p.q) s.set('q', p.q);
+  if (p.sort) s.set('sort', p.sort);
+  if (p.in_stock) s.set('in_stock', 'true');
+  for (const [prop, values] of Object.entries(p.filters ?? {})) {
+    for (const v of values) s.append(`f[${prop}]`, v);
+  }
+  if (p.cursor) s.set('cursor', p.cursor);
+  s.set('limit', String(p.limit ?? 20));
+  return `/api/v1/products?${s.toString()}`;
+}
+
+export const api = {
+  sections: () => request<SectionNode[]>('GET', '/api/v1/sections'),
+  products: (p: ListParams) => request<ProductList>('GET', productsQuery(p)),
+  product: (id: string) => request<Product>('GET', `/api/v1/products/${encodeURIComponent(id)}`),
+  suggest: (q: string) =>
+    request<Suggestion[]>('GET', `/api/v1/search/suggest?q=${encodeURIComponent(q)}`),
+  cart: () => request<Cart>('GET', '/api/v1/cart'),
+  addToCart: (offer_id: string, quantity: number) =>
+    request<Cart>('POST', '/api/v1/cart/items', { offer_id, quantity }),
+  setQuantity: (offer_id: string, quantity: number) =>
+    request<Cart>('PATCH', `/api/v1/cart/items/${encodeURIComponent(offer_id)}`, { quantity }),
+  removeLine: (offer_id: string) =>
+    request<Cart>('DELETE', `/api/v1/cart/items/${encodeURIComponent(offer_id)}`),
+  checkoutOptions: () => request<CheckoutOptions>('GET', '/api/v1/checkout/options'),
+  placeOrder: (body: CheckoutRequest, idempotencyKey: string) =>
+    request<Order>('POST', '/api/v1/orders', body, { 'idempotency-key': idempotencyKey }),
+  orders: () => request<Order[]>('GET', '/api/v1/orders'),
+  order: (id: number) => request<Order>('GET', `/api/v1/orders/${id}`),
+  me: () => request<Me>('GET', '/api/v1/me'),
+  devInitData: (lang: string, id: number) =>
+    request<{ init_data: string; authorization: string }>(
+      'GET',
+      `/dev/init-data?id=${id}&first_name=${encodeURIComponent('Гость')}&language_code=${lang}`,
+    ),
+};

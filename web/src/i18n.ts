@@ -1,0 +1,226 @@
+// UI texts in Russian (default) and English, chosen from the Telegram user's language_code.
+
+const ru = {
+  catalog: 'Каталог',
+  search: 'Поиск товаров',
+  all: 'Все товары',
+  filters: 'Фильтры',
+  apply: 'Показать',
+  reset: 'Сбросить',
+  inStock: 'Только в наличии',
+  sort: 'Сортировка',
+  'sort.popular': 'Популярные',
+  'sort.price_asc': 'Сначала дешевле',
+  'sort.price_desc': 'Сначала дороже',
+  'sort.new': 'Новинки',
+  'sort.name': 'По названию',
+  found: (n: number) => `${n} ${plural(n, 'товар', 'товара', 'товаров')}`,
+  nothing: 'Ничего не нашлось',
+  nothingHint: 'Попробуйте другой запрос или сбросьте фильтры',
+  outOfStock: 'Нет в наличии',
+  from: 'от',
+  addToCart: 'В корзину',
+  added: 'Добавлено в корзину',
+  inCart: 'В корзине',
+  toCart: 'Перейти в корзину',
+  variant: 'Вариант',
+  unavailable: 'нет',
+  left: (n: number) => `осталось ${n}`,
+  properties: 'Характеристики',
+  cart: 'Корзина',
+  cartEmpty: 'Корзина пуста',
+  cartEmptyHint: 'Добавьте товары из каталога',
+  priceChanged: (was: string) => `Цена изменилась: было ${was}`,
+  removed: 'Товар больше не продаётся',
+  notEnough: (n: number) => `В наличии только ${n}`,
+  total: 'Итого',
+  items: 'Товары',
+  delivery: 'Доставка',
+  free: 'бесплатно',
+  freeFrom: (s: string) => `бесплатно от ${s}`,
+  checkout: 'Оформить заказ',
+  checkoutWithTotal: (s: string) => `Оформить заказ · ${s}`,
+  order: 'Заказ',
+  placeOrder: (s: string) => `Подтвердить заказ · ${s}`,
+  name: 'Имя',
+  phone: 'Телефон',
+  sharePhone: 'Взять из Telegram',
+  address: 'Адрес доставки',
+  pickupPoint: 'Пункт самовывоза',
+  comment: 'Комментарий к заказу',
+  payment: 'Оплата',
+  'payment.on_receipt': 'При получении',
+  'payment.telegram': 'Картой в Telegram',
+  'payment.stars': 'Telegram Stars',
+  onlinePaymentNote:
+    'Онлайн-оплата в Telegram появится, когда магазин подключит бота с платёжным провайдером.',
+  fixErrors: 'Проверьте выделенные поля',
+  orderPlaced: 'Заказ оформлен',
+  orderPlacedHint: 'Мы пришлём уведомление, когда статус изменится.',
+  myOrders: 'Мои заказы',
+  noOrders: 'Заказов пока нет',
+  continueShopping: 'Продолжить покупки',
+  status: 'Статус',
+  'status.new': 'Новый',
+  'status.confirmed': 'Подтверждён',
+  'status.paid': 'Оплачен',
+  'status.shipped': 'Отправлен',
+  'status.delivered': 'Доставлен',
+  'status.cancelled': 'Отменён',
+  offline: 'Нет связи с магазином',
+  retrying: 'Пробуем ещё раз…',
+  retry: 'Повторить',
+  error: 'Что-то пошло не так',
+  back: 'Назад',
+  loading: 'Загрузка…',
+  'field.required': 'Заполните поле',
+  'field.invalid_phone': 'Телефон с кодом страны, например +7 999 123-45-67',
+  suggestions: 'Подсказки',
+  demoBanner: 'Демо-режим: вход без Telegram',
+};
+
+type Dict = typeof ru;
+
+const en: Dict = {
+  catalog: 'Catalog',
+  search: 'Search products',
+  all: 'All products',
+  filters: 'Filters',
+  apply: 'Show',
+  reset: 'Reset',
+  inStock: 'In stock only',
+  sort: 'Sort',
+  'sort.popular': 'Popular',
+  'sort.price_asc': 'Price: low to high',
+  'sort.price_desc': 'Price: high to low',
+  'sort.new': 'New',
+  'sort.name': 'Name',
+  found: (n: number) => `${n} ${n === 1 ? 'product' : 'products'}`,
+  nothing: 'Nothing found',
+  nothingHint: 'Try another query or reset the filters',
+  outOfStock: 'Out of stock',
+  from: 'from',
+  addToCart: 'Add to cart',
+  added: 'Added to cart',
+  inCart: 'In cart',
+  toCart: 'Go to cart',
+  variant: 'Option',
+  unavailable: 'n/a',
+  left: (n: number) => `${n} left`,
+  properties: 'Details',
+  cart: 'Cart',
+  cartEmpty: 'Your cart is empty',
+  cartEmptyHint: 'Add something from the catalog',
+  priceChanged: (was: string) => `Price changed: was ${was}`,
+  removed: 'No longer sold',
+  notEnough: (n: number) => `Only ${n} in stock`,
+  total: 'Total',
+  items: 'Items',
+  delivery: 'Delivery',
+  free: 'free',
+  freeFrom: (s: string) => `free from ${s}`,
+  checkout: 'Checkout',
+  checkoutWithTotal: (s: string) => `Checkout · ${s}`,
+  order: 'Order',
+  placeOrder: (s: string) => `Place order · ${s}`,
+  name: 'Name',
+  phone: 'Phone',
+  sharePhone: 'Use my Telegram number',
+  address: 'Delivery address',
+  pickupPoint: 'Pickup point',
+  comment: 'Comment',
+  payment: 'Payment',
+  'payment.on_receipt': 'On delivery',
+  'payment.telegram': 'Card in Telegram',
+  'payment.stars': 'Telegram Stars',
+  onlinePaymentNote:
+    'Online payment in Telegram becomes available once the shop connects a bot with a payment provider.',
+  fixErrors: 'Please check the highlighted fields',
+  orderPlaced: 'Order placed',
+  orderPlacedHint: 'We will notify you when its status changes.',
+  myOrders: 'My orders',
+  noOrders: 'No orders yet',
+  continueShopping: 'Continue shopping',
+  status: 'Status',
+  'status.new': 'New',
+  'status.confirmed': 'Confirmed',
+  'status.paid': 'Paid',
+  'status.shipped': 'Shipped',
+  'status.delivered': 'Delivered',
+  'status.cancelled': 'Cancelled',
+  offline: 'Cannot reach the shop',
+  retrying: 'Retrying…',
+  retry: 'Retry',
+  error: 'Something went wrong',
+  back: 'Back',
+  loading: 'Loading…',
+  'field.required': 'Required',
+  'field.invalid_phone': 'A phone number with country code, e.g. +44 20 7946 0958',
+  suggestions: 'Suggestions',
+  demoBanner: 'Demo mode: signed in without Telegram',
+};
+
+export type Lang = 'ru' | 'en';
+let lang: Lang = 'ru';
+let dict: Dict = ru;
+
+export function pickLang(code: string | null | undefined): Lang {
+  return code && code.toLowerCase().startsWith('en') ? 'en' : 'ru';
+}
+
+export function setLang(l: Lang): void {
+  lang = l;
+  dict = l === 'en' ? en : ru;
+  document.documentElement.lang = l;
+}
+
+export function currentLang(): Lang {
+  return lang;
+}
+
+export function t<K extends keyof Dict>(key: K): Dict[K] {
+  return dict[key];
+}
+
+/** A text by a dynamic key (statuses, sorts), falling back to the key itself. */
+export function tk(key: string): string {
+  const v = (dict as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : key.split('.').pop() ?? key;
+}
+
+export function plural(n: number, one: string, few: string, many: string): string {
+  const m10 = n % 10;
+  const m100 = n % 100;
+  if (m10 === 1 && m100 !== 11) return one;
+  if (m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14)) return few;
+  return many;
+}
+
+const formatters = new Map<string, Intl.NumberFormat>();
+
+/** Minor units to a localized price: 1299000 RUB → «12 990 ₽». */
+export function formatPrice(minor: number, currency = 'RUB'): string {
+  if (currency === 'XTR') return `${minor} ⭐`;
+  const key = `${lang}:${currency}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(lang === 'en' ? 'en-US' : 'ru-RU', {
+      style: 'currency',
+      currency,
+      currencyDisplay: 'narrowSymbol',
+      minimumFractionDigits: 0,
+      maximumFractionDigits: 2,
+    });
+    formatters.set(key, f);
+  }
+  return f.format(minor / 100);
+}
+
+export function formatDate(ms: number): string {
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'ru-RU', {
+    day: 'numeric',
+    month: 'long',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(new Date(ms));
+}

@@ -1,0 +1,56 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ApiError, api, setAuthorization } from './api';
+import { App } from './App';
+import { pathFor, parseStartParam } from './deeplink';
+import { pickLang, setLang } from './i18n';
+import { navigate } from './router';
+import { launch } from './telegram';
+import './styles.css';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // A phone on a bad network: retry what can succeed later, with backoff, and show it.
+      retry: (count, error) => error instanceof ApiError && error.transient && count < 4,
+      retryDelay: (n) => Math.min(8000, 500 * 2 ** n),
+      staleTime: 30_000,
+      refetchOnWindowFocus: false,
+    },
+    mutations: { retry: false },
+  },
+});
+
+async function start(): Promise<void> {
+  const l = launch();
+  setLang(pickLang(l.languageCode));
+  let demo = false;
+  if (l.inTelegram) {
+    setAuthorization(`tma ${l.initData}`);
+  } else {
+    // Outside Telegram: the server's dev sign-in (only in demo mode) signs initData for a guest.
+    try {
+      // `?dev_user=<id>` signs in as another demo customer (each browser test uses its own).
+      const id = Number(new URLSearchParams(location.search).get('dev_user')) || 1001;
+      const dev = await api.devInitData(pickLang(l.languageCode), id);
+      setAuthorization(dev.authorization);
+      demo = true;
+    } catch {
+      // Not a demo server and not in Telegram: the catalog still works; the cart will say why.
+    }
+  }
+  const deep = pathFor(parseStartParam(l.startParam));
+  if (deep && location.pathname === '/') navigate(deep, { replace: true });
+  const root = document.getElementById('root');
+  if (!root) return;
+  createRoot(root).render(
+    <StrictMode>
+      <QueryClientProvider client={queryClient}>
+        <App demo={demo} />
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+}
+
+void start();

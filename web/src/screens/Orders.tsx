@@ -1,0 +1,89 @@
+// My orders and one order with its status timeline.
+import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { api } from '../api';
+import { formatDate, formatPrice, t, tk } from '../i18n';
+import { navigate } from '../router';
+import { setMainAction } from '../telegram';
+import { Empty, ErrorState, RetryBanner } from '../ui';
+
+export function Orders() {
+  const orders = useQuery({ queryKey: ['orders'], queryFn: api.orders });
+  if (orders.isPending) return <div className="screen"><div className="line shimmer" /></div>;
+  if (orders.isError) return <ErrorState error={orders.error} onRetry={() => void orders.refetch()} />;
+  return (
+    <div className="screen">
+      <h1 className="title">{t('myOrders')}</h1>
+      <RetryBanner failures={orders.failureCount} />
+      {orders.data.length === 0 ? <Empty title={t('noOrders')} /> : null}
+      <ul className="lines">
+        {orders.data.map((o) => (
+          <li key={o.id}>
+            <button className="order-row" data-testid="order-row" onClick={() => navigate(`/orders/${o.id}`)}>
+              <span className="card-name">{o.number}</span>
+              <span className={`status status-${o.status}`}>{tk(`status.${o.status}`)}</span>
+              <span className="hint">{formatDate(o.created_at)}</span>
+              <span className="price">{formatPrice(o.total.amount, o.total.currency)}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function OrderView({ id, placed }: { id: number; placed: boolean }) {
+  const order = useQuery({ queryKey: ['order', id], queryFn: () => api.order(id), refetchInterval: 30_000 });
+  useEffect(() => {
+    if (placed) setMainAction({ text: t('continueShopping'), onClick: () => navigate('/') });
+    return () => setMainAction(null);
+  }, [placed]);
+  if (order.isPending) return <div className="screen"><div className="line shimmer" /></div>;
+  if (order.isError) return <ErrorState error={order.error} onRetry={() => void order.refetch()} />;
+  const o = order.data;
+  return (
+    <div className="screen">
+      {placed ? (
+        <div className="success" role="status">
+          <div className="success-mark">✓</div>
+          <h1 className="title">{t('orderPlaced')}</h1>
+          <div className="hint">{t('orderPlacedHint')}</div>
+        </div>
+      ) : null}
+      <h2>
+        {t('order')} {o.number}
+      </h2>
+      <div className={`status status-${o.status}`} data-testid="order-status">{tk(`status.${o.status}`)}</div>
+      <ol className="timeline">
+        {o.timeline.map((e) => (
+          <li key={`${e.status}-${e.at}`}>
+            <span className="dot" />
+            <span>{tk(`status.${e.status}`)}</span>
+            <span className="hint">{formatDate(e.at)}</span>
+            {e.note ? <span className="hint">{e.note}</span> : null}
+          </li>
+        ))}
+      </ol>
+      <ul className="lines">
+        {o.items.map((i) => (
+          <li key={i.offer_id} className="totals">
+            <span>
+              {i.name}
+              {i.variant ? ` (${i.variant})` : ''} × {i.quantity}
+            </span>
+            <span>{formatPrice(i.total, o.total.currency)}</span>
+          </li>
+        ))}
+      </ul>
+      <div className="totals">
+        <span>{t('delivery')}</span>
+        <span>{o.delivery.price === 0 ? t('free') : formatPrice(o.delivery.price, o.total.currency)}</span>
+      </div>
+      <div className="totals strong">
+        <span>{t('total')}</span>
+        <span>{formatPrice(o.total.amount, o.total.currency)}</span>
+      </div>
+      <div className="hint">{o.delivery.address ?? o.delivery.pickup_point ?? ''}</div>
+    </div>
+  );
+}
