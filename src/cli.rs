@@ -70,6 +70,11 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// The Telegram bot.
+    Telegram {
+        #[command(subcommand)]
+        command: TelegramCommand,
+    },
     /// Orders: list, show, change status (for shops without Bitrix).
     Orders {
         #[command(subcommand)]
@@ -77,6 +82,17 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TelegramCommand {
+    /// Check the token and set the webhook, menu button, commands and descriptions (safe to
+    /// run again).
+    Setup {
+        /// Print the calls instead of making them.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,6 +233,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             config.validate()?;
             serve(config, true).await
+        }
+        Command::Telegram {
+            command: TelegramCommand::Setup { dry_run },
+        } => {
+            let config = load()?;
+            let store = Store::connect(&config.database).await?;
+            store.migrate().await?;
+            let secret = crate::telegram::updates::webhook_secret(&config, &store).await?;
+            let api = crate::telegram::BotApi::new(&config.telegram);
+            if api.is_none() && !dry_run {
+                anyhow::bail!(
+                    "telegram.bot_token is not set: create the bot with @BotFather and set VITRINA_TELEGRAM__BOT_TOKEN"
+                );
+            }
+            crate::telegram::setup::run(&config, api.as_ref(), &secret, dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!("telegram setup stopped: {e}"))?;
+            Ok(())
         }
         Command::Orders { command } => {
             let config = load()?;

@@ -103,6 +103,27 @@ pub struct TelegramConfig {
     pub webhook_secret: Option<Secret>,
     pub staff_chat_id: Option<i64>,
     pub payment_provider_token: Option<Secret>,
+    /// The Bot API server (a local Bot API server, or the project's fake in tests).
+    pub api_base_url: String,
+    /// How updates arrive: `webhook` (Telegram POSTs to /telegram/webhook; needs HTTPS) or
+    /// `polling` (this process calls getUpdates; for one instance without public HTTPS).
+    pub updates: UpdatesMode,
+    /// Telegram user ids allowed to press the staff buttons (Confirm / Shipped / Cancel).
+    pub staff_user_ids: Vec<i64>,
+    /// Telegram's broadcast limits: messages per second overall, the gap between messages to
+    /// one private chat, messages per minute to one group.
+    pub messages_per_second: u32,
+    #[serde(with = "humantime_serde")]
+    pub per_chat_interval: Duration,
+    pub group_messages_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdatesMode {
+    #[default]
+    Webhook,
+    Polling,
 }
 
 impl Default for TelegramConfig {
@@ -116,6 +137,12 @@ impl Default for TelegramConfig {
             webhook_secret: None,
             staff_chat_id: None,
             payment_provider_token: None,
+            api_base_url: "https://api.telegram.org".into(),
+            updates: UpdatesMode::Webhook,
+            staff_user_ids: Vec::new(),
+            messages_per_second: 30,
+            per_chat_interval: Duration::from_secs(1),
+            group_messages_per_minute: 20,
         }
     }
 }
@@ -533,6 +560,21 @@ impl Config {
             .bot_token
             .as_ref()
             .is_some_and(|t| t.expose() != crate::auth::DEMO_BOT_TOKEN);
+        if self.telegram.messages_per_second == 0 || self.telegram.group_messages_per_minute == 0 {
+            return invalid(
+                "telegram.messages_per_second",
+                "expected at least 1 (Telegram allows 30 per second, 20 per minute per group)"
+                    .into(),
+            );
+        }
+        if !(self.telegram.api_base_url.starts_with("https://")
+            || self.telegram.api_base_url.starts_with("http://"))
+        {
+            return invalid(
+                "telegram.api_base_url",
+                "expected an http(s) URL such as https://api.telegram.org".into(),
+            );
+        }
         if self.dev.checkout_pause.is_some() && !self.dev.enabled {
             return invalid(
                 "dev.checkout_pause",

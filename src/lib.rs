@@ -19,5 +19,6 @@ pub mod outbox;
 pub mod proxy;
 pub mod server;
 pub mod store;
+pub mod telegram;
 pub mod telemetry;
 pub mod web;

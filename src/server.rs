@@ -71,6 +71,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     handlers: Handlers,
+    bot: Option<Arc<crate::telegram::Bot>>,
 }
 
 impl Application {
@@ -109,7 +110,7 @@ impl Application {
         let outbox = Outbox::new(store.clone(), config.outbox.clone());
         let auth = Auth::new(&config, store.clone()).await?;
         let catalog = CatalogReader::load(store.clone()).await?;
-        let handlers = crate::orders::events::fanout(outbox.clone(), subscribers(&config));
+        let mut handlers = crate::orders::events::fanout(outbox.clone(), subscribers(&config));
         let state = AppState(Arc::new(Shared {
             auth,
             catalog,
@@ -119,10 +120,15 @@ impl Application {
             metrics: Arc::new(Metrics::new()),
             instance,
         }));
+        let bot = crate::telegram::Bot::new(&state);
+        if let Some(bot) = &bot {
+            handlers = handlers.merge(crate::telegram::handlers(bot));
+        }
         Ok(Self {
             listener,
             state,
             handlers,
+            bot,
         })
     }
 
@@ -152,6 +158,7 @@ impl Application {
             listener,
             state,
             handlers,
+            bot,
         } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers = spawn_workers(
@@ -162,6 +169,11 @@ impl Application {
             state.metrics.clone(),
             &stop_rx,
         );
+        if let Some(bot) = bot
+            && state.config.telegram.updates == crate::config::UpdatesMode::Polling
+        {
+            tokio::spawn(crate::telegram::updates::poll(bot, stop_rx.clone()));
+        }
         let grace = state.config.server.shutdown_grace;
         tokio::spawn(
             state
@@ -257,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .route("/1c/exchange", exchange_route.clone())
         // Where 1C looks on a 1C-Bitrix site: a 1C set up for one works with vitrina unchanged.
         .route("/bitrix/admin/1c_exchange.php", exchange_route)
+        .route("/telegram/webhook", post(crate::telegram::updates::webhook))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

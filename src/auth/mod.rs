@@ -17,7 +17,7 @@ use crate::store::{Store, StoreError};
 
 pub mod customer;
 pub mod http;
-mod keys;
+pub mod keys;
 
 pub use customer::{Customer, CustomerId, CustomerProfile};
 

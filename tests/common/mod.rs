@@ -61,6 +61,18 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Stops the application and hands back its database, for a restart on the same data.
+    pub async fn stop_keep_db(mut self) -> TestDb {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let TestApp { db, .. } = self;
+        db
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -1,0 +1,341 @@
+//! A fake of the Telegram Bot API (<https://core.telegram.org/bots/api>), small and honest:
+//!
+//! - `POST /bot<token>/<method>` with a JSON (or form) body; answers the documented envelopes
+//!   `{"ok":true,"result":…}` and `{"ok":false,"error_code":N,"description":"…","parameters":{…}}`;
+//!   a wrong token answers 401 "Unauthorized", an unknown method 404 "Not Found";
+//! - Telegram's broadcast limits for messages (30 per second overall, 1 per second per private
+//!   chat, 20 per minute per group): a call over a limit gets 429 "Too Many Requests: retry
+//!   after N" with `parameters.retry_after`, and is counted as a violation;
+//! - failures on demand: 429, 5xx, a chat that blocked the bot (403 "Forbidden: bot was blocked
+//!   by the user"), slow answers;
+//! - every accepted call recorded; updates queued for `getUpdates` (long polling);
+//! - `createInvoiceLink`, `answerPreCheckoutQuery`, `refundStarPayment` for payments.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// Message limits, as Telegram documents them for bots; tests may scale them.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub per_second: usize,
+    pub per_chat: Duration,
+    pub per_group_minute: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            per_second: 30,
+            per_chat: Duration::from_secs(1),
+            per_group_minute: 20,
+        }
+    }
+}
+
+/// A call the fake accepted.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub params: Value,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    /// Recent message sends: overall and per chat, for the limits.
+    recent: VecDeque<Instant>,
+    per_chat: HashMap<String, VecDeque<Instant>>,
+    violations: usize,
+    blocked: HashSet<String>,
+    /// Queued failures for the next message sends: (status, retry_after).
+    failures: VecDeque<(u16, Option<u64>)>,
+    injected: usize,
+    delay: Duration,
+    updates: VecDeque<Value>,
+    next_message_id: i64,
+    invoices: usize,
+}
+
+#[derive(Clone)]
+pub struct FakeBot {
+    pub token: String,
+    pub url: String,
+    limits: Limits,
+    inner: Arc<Mutex<Inner>>,
+}
+
+const MESSAGE_METHODS: &[&str] = &["sendMessage", "sendPhoto", "editMessageText", "copyMessage"];
+
+impl FakeBot {
+    /// Serves on a free loopback port until the runtime stops.
+    pub async fn start(token: &str, limits: Limits) -> std::io::Result<Self> {
+        Self::start_on(
+            "127.0.0.1:0"
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
+            token,
+            limits,
+        )
+        .await
+    }
+
+    pub async fn start_on(addr: SocketAddr, token: &str, limits: Limits) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let bot = FakeBot {
+            token: token.to_string(),
+            url: format!("http://{local}"),
+            limits,
+            inner: Arc::new(Mutex::new(Inner {
+                next_message_id: 1,
+                ..Inner::default()
+            })),
+        };
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle).get(handle))
+            .with_state(bot.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(bot)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Accepted calls, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    pub fn calls_to(&self, method: &str) -> Vec<Value> {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| c.method == method)
+            .map(|c| c.params.clone())
+            .collect()
+    }
+
+    /// Message sends refused for going over a limit (not counting injected 429s).
+    pub fn violations(&self) -> usize {
+        self.lock().violations
+    }
+
+    /// Injected failures that were served.
+    pub fn injected(&self) -> usize {
+        self.lock().injected
+    }
+
+    /// The chat has blocked the bot: sends to it get 403.
+    pub fn block(&self, chat_id: i64) {
+        self.lock().blocked.insert(chat_id.to_string());
+    }
+
+    /// The next message send fails with `status` (429 carries `retry_after` seconds).
+    pub fn fail_next(&self, status: u16, retry_after: Option<u64>) {
+        self.lock().failures.push_back((status, retry_after));
+    }
+
+    /// Every call waits this long before answering (a slow network).
+    pub fn set_delay(&self, delay: Duration) {
+        self.lock().delay = delay;
+    }
+
+    /// Queues an update for `getUpdates`; `update_id` is the caller's.
+    pub fn push_update(&self, update: Value) {
+        self.lock().updates.push_back(update);
+    }
+
+    fn respond(&self, method: &str, params: Value) -> (StatusCode, Value) {
+        let mut s = self.lock();
+        let now = Instant::now();
+        let is_message = MESSAGE_METHODS.contains(&method);
+        if is_message {
+            if let Some((status, retry_after)) = s.failures.pop_front() {
+                s.injected += 1;
+                return error(status, retry_after, "injected");
+            }
+            let chat = chat_key(&params);
+            if s.blocked.contains(&chat) {
+                return error(403, None, "Forbidden: bot was blocked by the user");
+            }
+            // The limits, over sliding windows of what was accepted.
+            while s
+                .recent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+            {
+                s.recent.pop_front();
+            }
+            let group = chat.starts_with('-');
+            let window = if group {
+                Duration::from_secs(60)
+            } else {
+                self.limits.per_chat
+            };
+            let cap = if group {
+                self.limits.per_group_minute
+            } else {
+                1
+            };
+            let chat_sends = s.per_chat.entry(chat.clone()).or_default();
+            while chat_sends
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                chat_sends.pop_front();
+            }
+            let over_chat = chat_sends.len() >= cap;
+            let over_all = s.recent.len() >= self.limits.per_second;
+            if over_chat || over_all {
+                s.violations += 1;
+                return error(429, Some(1), "Too Many Requests: retry after 1");
+            }
+            s.recent.push_back(now);
+            s.per_chat.entry(chat).or_default().push_back(now);
+        }
+        s.calls.push(Call {
+            method: method.to_string(),
+            params: params.clone(),
+            at: now,
+        });
+        let result = match method {
+            "getMe" => {
+                json!({"id": 1000000001u64, "is_bot": true, "first_name": "Vitrina Test Shop", "username": "vitrina_test_bot", "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false})
+            }
+            "sendMessage" | "sendPhoto" | "copyMessage" => {
+                let id = s.next_message_id;
+                s.next_message_id += 1;
+                json!({"message_id": id, "date": 1_700_000_000, "chat": {"id": params.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"}, "text": params.get("text").cloned().unwrap_or(Value::Null)})
+            }
+            "editMessageText" => {
+                json!({"message_id": params.get("message_id").cloned().unwrap_or(Value::Null), "date": 1_700_000_000, "chat": {"id": params.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"}, "text": params.get("text").cloned().unwrap_or(Value::Null)})
+            }
+            "getUpdates" => {
+                let offset = params.get("offset").and_then(Value::as_i64).unwrap_or(0);
+                s.updates
+                    .retain(|u| u.get("update_id").and_then(Value::as_i64).unwrap_or(0) >= offset);
+                Value::Array(s.updates.iter().take(100).cloned().collect())
+            }
+            "createInvoiceLink" => {
+                s.invoices += 1;
+                json!(format!("https://t.me/$fakeinvoice{}", s.invoices))
+            }
+            "getWebhookInfo" => {
+                json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
+            }
+            "setWebhook"
+            | "deleteWebhook"
+            | "setChatMenuButton"
+            | "setMyCommands"
+            | "setMyDescription"
+            | "setMyShortDescription"
+            | "answerCallbackQuery"
+            | "answerPreCheckoutQuery"
+            | "refundStarPayment" => json!(true),
+            _ => return error(404, None, "Not Found: method not found"),
+        };
+        (StatusCode::OK, json!({"ok": true, "result": result}))
+    }
+}
+
+fn chat_key(params: &Value) -> String {
+    match params.get("chat_id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    }
+}
+
+fn error(status: u16, retry_after: Option<u64>, description: &str) -> (StatusCode, Value) {
+    let mut body = json!({"ok": false, "error_code": status, "description": description});
+    if let Some(after) = retry_after {
+        body["parameters"] = json!({"retry_after": after});
+        body["description"] = json!(format!("Too Many Requests: retry after {after}"));
+    }
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        body,
+    )
+}
+
+async fn handle(
+    State(bot): State<FakeBot>,
+    Path((prefix, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let delay = bot.lock().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if prefix.strip_prefix("bot") != Some(bot.token.as_str()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"})),
+        )
+            .into_response();
+    }
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let params: Value = if body.is_empty() {
+        json!({})
+    } else if is_json {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => return (StatusCode::BAD_REQUEST, axum::Json(json!({"ok": false, "error_code": 400, "description": "Bad Request: can't parse JSON"}))).into_response(),
+        }
+    } else {
+        let pairs: Vec<(String, String)> = form_pairs(&body);
+        Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::from_str(&v).unwrap_or(Value::String(v))))
+                .collect(),
+        )
+    };
+    let (status, body) = bot.respond(&method, params);
+    (status, axum::Json(body)).into_response()
+}
+
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,120 @@
+//! The bot: updates in (webhook or long polling), commands, staff buttons, and customer and
+//! staff messages out, every one through the outbox and within Telegram's limits.
+
+pub mod client;
+pub mod limits;
+pub mod notify;
+pub mod setup;
+pub mod texts;
+pub mod updates;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::outbox::{Handlers, Outbox};
+use crate::server::AppState;
+use crate::store::Store;
+
+pub use client::{BotApi, BotError};
+
+/// One Bot API call (`{method, params, customer_id?, staff_order?}`).
+pub const JOB_SEND: &str = "telegram.send";
+/// One update from Telegram, stored by the webhook or the poller.
+pub const JOB_UPDATE: &str = "telegram.update";
+/// What the bot asks Telegram to deliver.
+pub const ALLOWED_UPDATES: &[&str] = &["message", "callback_query", "pre_checkout_query"];
+
+pub struct Bot {
+    pub api: BotApi,
+    pub limiter: limits::Limiter,
+    pub store: Store,
+    pub outbox: Outbox,
+    pub config: Arc<Config>,
+}
+
+impl Bot {
+    /// The bot of a configured shop; None without a (real) token.
+    pub fn new(state: &AppState) -> Option<Arc<Self>> {
+        let token = state.config.telegram.bot_token.as_ref()?;
+        if token.expose() == crate::auth::DEMO_BOT_TOKEN {
+            return None;
+        }
+        Some(Arc::new(Self {
+            api: BotApi::new(&state.config.telegram)?,
+            limiter: limits::Limiter::new(&state.config.telegram),
+            store: state.store.clone(),
+            outbox: state.outbox.clone(),
+            config: state.config.clone(),
+        }))
+    }
+
+    /// An absolute URL of the Mini App (`public_url` drives every link the bot sends).
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.config.server.public_url.trim_end_matches('/'),
+            path
+        )
+    }
+}
+
+/// The outbox handlers of the bot's jobs.
+pub fn handlers(bot: &Arc<Bot>) -> Handlers {
+    let b = bot.clone();
+    let created = move |job: crate::outbox::Job| notify::order_created(b.clone(), job.payload);
+    let b = bot.clone();
+    let changed =
+        move |job: crate::outbox::Job| notify::status_changed(b.clone(), job.payload, job.id);
+    let b = bot.clone();
+    let send = move |job: crate::outbox::Job| notify::send(b.clone(), job.payload);
+    let b = bot.clone();
+    let update = move |job: crate::outbox::Job| updates::handle(b.clone(), job.payload);
+    Handlers::new()
+        .on(
+            &crate::orders::events::subscriber_kind("telegram", crate::orders::JOB_ORDER_CREATED),
+            created,
+        )
+        .on(
+            &crate::orders::events::subscriber_kind("telegram", crate::orders::JOB_STATUS_CHANGED),
+            changed,
+        )
+        .on(JOB_SEND, send)
+        .on(JOB_UPDATE, update)
+}
+
+/// The Mini App path a `/start` payload (the same as `startapp`) opens.
+pub fn deep_link_path(payload: &str) -> String {
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    if let Some(id) = payload.strip_prefix("product_").filter(|s| valid(s)) {
+        return format!("/product/{id}");
+    }
+    if let Some(id) = payload.strip_prefix("section_").filter(|s| valid(s)) {
+        return format!("/section/{id}");
+    }
+    if let Some(id) = payload
+        .strip_prefix("order_")
+        .filter(|s| s.parse::<u64>().is_ok())
+    {
+        return format!("/orders/{id}");
+    }
+    "/".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deep_link_path;
+
+    #[test]
+    fn start_payloads() {
+        assert_eq!(deep_link_path("product_demo-0001"), "/product/demo-0001");
+        assert_eq!(deep_link_path("section_jackets"), "/section/jackets");
+        assert_eq!(deep_link_path("order_42"), "/orders/42");
+        assert_eq!(deep_link_path("order_x"), "/");
+        assert_eq!(deep_link_path("product_../admin"), "/");
+        assert_eq!(deep_link_path(""), "/");
+    }
+}

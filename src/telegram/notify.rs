@@ -1,0 +1,252 @@
+//! Order events → messages. `telegram.order_created` and `telegram.status_changed` (from the
+//! order event fan-out) become one `telegram.send` job per message, so a failed message is
+//! retried alone; `telegram.send` waits for the rate limiter, calls the Bot API, and turns its
+//! answer into the outbox's terms (429 → retry after `retry_after`, 403 → the customer is
+//! unreachable and the job is done, 4xx → dead letter, 5xx/timeouts → backoff).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::client::BotError;
+use super::texts::{self, Lang};
+use super::{Bot, JOB_SEND};
+use crate::outbox::{JobError, NewJob};
+use crate::store::{StoreError, now_ms};
+
+fn store_err(e: StoreError) -> JobError {
+    JobError::retry(e.to_string())
+}
+
+fn order_id(payload: &Value) -> Result<i64, JobError> {
+    payload
+        .get("order_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| JobError::Permanent("payload without order_id".into()))
+}
+
+/// Who gets an order's customer messages, if anyone.
+pub struct Recipient {
+    pub customer_id: i64,
+    pub chat_id: i64,
+    pub lang: Lang,
+}
+
+async fn recipient(bot: &Bot, order: i64) -> Result<Option<Recipient>, StoreError> {
+    let row = sqlx::query(
+        "SELECT c.id, c.telegram_id, c.language_code, c.allows_write_to_pm, c.bot_started_at, c.bot_blocked_at \
+         FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",
+    )
+    .bind(order)
+    .fetch_optional(bot.store.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let allowed: i64 = r.try_get("allows_write_to_pm")?;
+    let started: Option<i64> = r.try_get("bot_started_at")?;
+    let blocked: Option<i64> = r.try_get("bot_blocked_at")?;
+    // Only customers who let the bot write (the Mini App's allows_write_to_pm, or /start), and
+    // never one who blocked it.
+    if blocked.is_some() || (allowed == 0 && started.is_none()) {
+        return Ok(None);
+    }
+    let lang: Option<String> = r.try_get("language_code")?;
+    Ok(Some(Recipient {
+        customer_id: r.try_get("id")?,
+        chat_id: r.try_get("telegram_id")?,
+        lang: Lang::of(lang.as_deref()),
+    }))
+}
+
+fn web_app_button(text: &str, url: String) -> Value {
+    json!({"inline_keyboard": [[{"text": text, "web_app": {"url": url}}]]})
+}
+
+/// Staff buttons: the next statuses an order can take, as callback data `st:<order>:<status>`.
+fn staff_buttons(bot: &Bot, order: i64, status: &str) -> Value {
+    let next = bot
+        .config
+        .orders
+        .transitions
+        .get(status)
+        .cloned()
+        .unwrap_or_default();
+    let row: Vec<Value> = next
+        .iter()
+        .map(|to| {
+            json!({"text": texts::status(Lang::Ru, to), "callback_data": format!("st:{order}:{to}")})
+        })
+        .collect();
+    if row.is_empty() {
+        json!({"inline_keyboard": []})
+    } else {
+        json!({"inline_keyboard": [row]})
+    }
+}
+
+/// A message to a customer about their order's current status.
+async fn customer_message(bot: &Bot, order_id: i64, dedupe: String) -> Result<(), JobError> {
+    let Some(to) = recipient(bot, order_id).await.map_err(store_err)? else {
+        return Ok(());
+    };
+    let Some(order) = crate::orders::load_any(&bot.store, order_id)
+        .await
+        .map_err(store_err)?
+    else {
+        return Err(JobError::Permanent(format!("order {order_id} not found")));
+    };
+    let params = json!({
+        "chat_id": to.chat_id,
+        "text": texts::order_status_message(to.lang, &order),
+        "reply_markup": web_app_button(texts::open_order(to.lang), bot.url(&format!("/orders/{order_id}"))),
+    });
+    bot.enqueue_send("sendMessage", params, Some(to.customer_id), None, dedupe)
+        .await
+}
+
+pub async fn order_created(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
+    let id = order_id(&payload)?;
+    if let Some(staff) = bot.config.telegram.staff_chat_id {
+        let Some(order) = crate::orders::load_any(&bot.store, id)
+            .await
+            .map_err(store_err)?
+        else {
+            return Err(JobError::Permanent(format!("order {id} not found")));
+        };
+        let params = json!({
+            "chat_id": staff,
+            "text": texts::staff_alert(&order),
+            "reply_markup": staff_buttons(&bot, id, &order.status),
+        });
+        bot.enqueue_send(
+            "sendMessage",
+            params,
+            None,
+            Some(id),
+            format!("tg:staff:{id}:created"),
+        )
+        .await?;
+    }
+    customer_message(&bot, id, format!("tg:customer:{id}:created")).await
+}
+
+pub async fn status_changed(bot: Arc<Bot>, payload: Value, job_id: i64) -> Result<(), JobError> {
+    let id = order_id(&payload)?;
+    customer_message(&bot, id, format!("tg:customer:{id}:job:{job_id}")).await?;
+    // The staff chat's message shows the new status and the buttons that still apply.
+    let row =
+        sqlx::query("SELECT chat_id, message_id FROM telegram_staff_messages WHERE order_id = $1")
+            .bind(id)
+            .fetch_optional(bot.store.pool())
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+    if let Some(r) = row {
+        let Some(order) = crate::orders::load_any(&bot.store, id)
+            .await
+            .map_err(store_err)?
+        else {
+            return Ok(());
+        };
+        let chat: i64 = r
+            .try_get("chat_id")
+            .map_err(|e| JobError::retry(e.to_string()))?;
+        let message: i64 = r
+            .try_get("message_id")
+            .map_err(|e| JobError::retry(e.to_string()))?;
+        let params = json!({
+            "chat_id": chat,
+            "message_id": message,
+            "text": texts::staff_alert(&order),
+            "reply_markup": staff_buttons(&bot, id, &order.status),
+        });
+        bot.enqueue_send(
+            "editMessageText",
+            params,
+            None,
+            None,
+            format!("tg:staff:{id}:job:{job_id}"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `telegram.send`: one Bot API call, rate-limited.
+pub async fn send(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
+    let method = payload
+        .get("method")
+        .and_then(Value::as_str)
+        .ok_or_else(|| JobError::Permanent("send without method".into()))?;
+    let params = payload.get("params").cloned().unwrap_or(Value::Null);
+    let chat = params.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+    bot.limiter.acquire(chat).await;
+    match bot.api.call(method, &params).await {
+        Ok(result) => {
+            if let Some(order) = payload.get("staff_order").and_then(Value::as_i64)
+                && let Some(message) = result.get("message_id").and_then(Value::as_i64)
+            {
+                sqlx::query(
+                    "INSERT INTO telegram_staff_messages (order_id, chat_id, message_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT (order_id) DO UPDATE SET chat_id = excluded.chat_id, message_id = excluded.message_id",
+                )
+                .bind(order)
+                .bind(chat)
+                .bind(message)
+                .execute(bot.store.pool())
+                .await
+                .map_err(|e| JobError::retry(e.to_string()))?;
+            }
+            Ok(())
+        }
+        Err(BotError::Forbidden(description)) => {
+            if let Some(customer) = payload.get("customer_id").and_then(Value::as_i64) {
+                sqlx::query("UPDATE customers SET bot_blocked_at = $1 WHERE id = $2")
+                    .bind(now_ms())
+                    .bind(customer)
+                    .execute(bot.store.pool())
+                    .await
+                    .map_err(|e| JobError::retry(e.to_string()))?;
+                tracing::info!(customer, %description, "customer blocked the bot: no more messages to them");
+                return Ok(());
+            }
+            Err(JobError::Permanent(format!("forbidden: {description}")))
+        }
+        Err(BotError::RetryAfter(after)) => Err(JobError::Retry {
+            after: Some(after),
+            message: "Telegram: 429 Too Many Requests".into(),
+        }),
+        Err(e @ BotError::Unavailable(_)) => Err(JobError::retry(e.to_string())),
+        // "message is not modified" when an edit repeats: the message already says it.
+        Err(BotError::Rejected { description, .. })
+            if description.contains("message is not modified") =>
+        {
+            Ok(())
+        }
+        Err(e @ BotError::Rejected { .. }) => Err(JobError::Permanent(e.to_string())),
+    }
+}
+
+impl Bot {
+    /// Queues one Bot API call as a `telegram.send` job.
+    pub async fn enqueue_send(
+        &self,
+        method: &str,
+        params: Value,
+        customer_id: Option<i64>,
+        staff_order: Option<i64>,
+        dedupe: String,
+    ) -> Result<(), JobError> {
+        let mut payload = json!({"method": method, "params": params});
+        if let Some(c) = customer_id {
+            payload["customer_id"] = c.into();
+        }
+        if let Some(o) = staff_order {
+            payload["staff_order"] = o.into();
+        }
+        self.outbox
+            .enqueue_now(NewJob::new(JOB_SEND, payload).dedupe(dedupe))
+            .await
+            .map(|_| ())
+            .map_err(store_err)
+    }
+}

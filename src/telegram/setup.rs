@@ -1,0 +1,135 @@
+//! `vitrina telegram setup`: everything the shop's bot needs, set through the Bot API, safe to
+//! run again: the webhook (with a secret and the update types vitrina handles), the menu button
+//! that opens the Mini App, commands in Russian and English, and the bot's descriptions.
+
+use serde_json::{Value, json};
+
+use super::{ALLOWED_UPDATES, BotApi, BotError};
+use crate::config::{Config, UpdatesMode};
+
+/// The calls `setup` makes, in order: (method, params).
+pub fn plan(config: &Config, webhook_secret: &str) -> Vec<(&'static str, Value)> {
+    let url = config.server.public_url.trim_end_matches('/').to_string();
+    let commands = |start: &str, orders: &str, help: &str| {
+        json!([
+            {"command": "start", "description": start},
+            {"command": "orders", "description": orders},
+            {"command": "help", "description": help},
+        ])
+    };
+    let mut calls = vec![("getMe", json!({}))];
+    match config.telegram.updates {
+        UpdatesMode::Webhook => calls.push((
+            "setWebhook",
+            json!({
+                "url": format!("{url}/telegram/webhook"),
+                "secret_token": webhook_secret,
+                "allowed_updates": ALLOWED_UPDATES,
+                "max_connections": 40,
+            }),
+        )),
+        UpdatesMode::Polling => calls.push(("deleteWebhook", json!({}))),
+    }
+    calls.extend([
+        (
+            "setChatMenuButton",
+            json!({"menu_button": {"type": "web_app", "text": "Магазин", "web_app": {"url": format!("{url}/")}}}),
+        ),
+        (
+            "setMyCommands",
+            json!({"commands": commands("Открыть магазин", "Мои заказы", "Помощь")}),
+        ),
+        (
+            "setMyCommands",
+            json!({"commands": commands("Открыть магазин", "Мои заказы", "Помощь"), "language_code": "ru"}),
+        ),
+        (
+            "setMyCommands",
+            json!({"commands": commands("Open the shop", "My orders", "Help"), "language_code": "en"}),
+        ),
+        (
+            "setMyDescription",
+            json!({"description": "Каталог, корзина и заказы магазина — прямо в Telegram. Нажмите «Начать», затем «Магазин»."}),
+        ),
+        (
+            "setMyDescription",
+            json!({"description": "The shop's catalog, cart and orders inside Telegram. Tap Start, then Shop.", "language_code": "en"}),
+        ),
+        (
+            "setMyShortDescription",
+            json!({"short_description": "Магазин в Telegram: каталог, корзина, заказы"}),
+        ),
+        (
+            "setMyShortDescription",
+            json!({"short_description": "The shop in Telegram: catalog, cart, orders", "language_code": "en"}),
+        ),
+    ]);
+    calls
+}
+
+/// Prints the plan (`dry_run`) or carries it out, one line per call.
+pub async fn run(
+    config: &Config,
+    api: Option<&BotApi>,
+    webhook_secret: &str,
+    dry_run: bool,
+) -> Result<(), BotError> {
+    for (method, params) in plan(config, webhook_secret) {
+        let shown = redact(&params);
+        if dry_run {
+            println!("{method} {shown}");
+            continue;
+        }
+        let Some(api) = api else {
+            return Err(BotError::Rejected {
+                code: 0,
+                description: "telegram.bot_token is not set".into(),
+            });
+        };
+        let result = api.call(method, &params).await?;
+        if method == "getMe" {
+            let name = result
+                .get("username")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            println!("ok   getMe: @{name}");
+        } else {
+            println!("ok   {method}");
+        }
+    }
+    Ok(())
+}
+
+fn redact(params: &Value) -> Value {
+    let mut p = params.clone();
+    if p.get("secret_token").is_some() {
+        p["secret_token"] = json!("<secret>");
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_sets_webhook_menu_and_commands() {
+        let mut config = Config::default();
+        config.server.public_url = "https://shop.example.com/".into();
+        let plan = plan(&config, "s3cret");
+        let methods: Vec<&str> = plan.iter().map(|(m, _)| *m).collect();
+        assert_eq!(methods[..3], ["getMe", "setWebhook", "setChatMenuButton"]);
+        assert_eq!(
+            plan[1].1["url"],
+            "https://shop.example.com/telegram/webhook"
+        );
+        assert_eq!(plan[1].1["secret_token"], "s3cret");
+        assert_eq!(
+            plan[2].1["menu_button"]["web_app"]["url"],
+            "https://shop.example.com/"
+        );
+        assert_eq!(redact(&plan[1].1)["secret_token"], "<secret>");
+        config.telegram.updates = UpdatesMode::Polling;
+        assert_eq!(super::plan(&config, "x")[1].0, "deleteWebhook");
+    }
+}
