@@ -75,6 +75,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TelegramCommand,
     },
+    /// Telegram Payments.
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
     /// Orders: list, show, change status (for shops without Bitrix).
     Orders {
         #[command(subcommand)]
@@ -82,6 +87,12 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PaymentsCommand {
+    /// Refund an order's Telegram Stars payment (refundStarPayment).
+    Refund { order: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -250,6 +261,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telegram::setup::run(&config, api.as_ref(), &secret, dry_run)
                 .await
                 .map_err(|e| anyhow::anyhow!("telegram setup stopped: {e}"))?;
+            Ok(())
+        }
+        Command::Payments {
+            command: PaymentsCommand::Refund { order },
+        } => {
+            let config = load()?;
+            let store = Store::connect(&config.database).await?;
+            store.ready().await?;
+            crate::payments::refund(&config, &store, order)
+                .await
+                .map_err(|e| anyhow::anyhow!("refund of order {order}: {e}"))?;
+            println!("order {order}: Stars payment refunded");
             Ok(())
         }
         Command::Orders { command } => {

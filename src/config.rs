@@ -187,6 +187,9 @@ pub struct CheckoutConfig {
     /// Offered in this order: `on_receipt`, `telegram` (a payment provider; needs
     /// telegram.payment_provider_token), `stars` (Telegram Stars).
     pub payment_methods: Vec<PaymentMethod>,
+    /// Telegram Stars: the price of one Star in the shop's minor units (kopecks), to turn an
+    /// order's total into a Stars invoice (rounded up).
+    pub stars_rate: i64,
 }
 
 impl Default for CheckoutConfig {
@@ -223,6 +226,7 @@ impl Default for CheckoutConfig {
                 },
             ],
             payment_methods: vec![PaymentMethod::OnReceipt],
+            stars_rate: 180,
         }
     }
 }
@@ -418,6 +422,9 @@ pub struct DevConfig {
     /// everything written, transaction open; `after_commit`: committed, no answer yet), so a
     /// test can SIGKILL the process there. Needs `enabled`.
     pub checkout_pause: Option<CheckoutPause>,
+    /// Fault injection for the payment crash test: a successful_payment hangs before its
+    /// transaction commits. Needs `enabled`.
+    pub payment_pause: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -573,6 +580,30 @@ impl Config {
             return invalid(
                 "telegram.api_base_url",
                 "expected an http(s) URL such as https://api.telegram.org".into(),
+            );
+        }
+        if self.checkout.stars_rate <= 0 {
+            return invalid(
+                "checkout.stars_rate",
+                "expected the price of one Star in minor units, at least 1".into(),
+            );
+        }
+        if self
+            .checkout
+            .payment_methods
+            .contains(&PaymentMethod::Telegram)
+            && self.telegram.payment_provider_token.is_none()
+        {
+            return invalid(
+                "checkout.payment_methods",
+                "`telegram` needs telegram.payment_provider_token (from @BotFather → Payments)"
+                    .into(),
+            );
+        }
+        if self.dev.payment_pause && !self.dev.enabled {
+            return invalid(
+                "dev.payment_pause",
+                "a fault-injection point for tests; it needs dev.enabled = true".into(),
             );
         }
         if self.dev.checkout_pause.is_some() && !self.dev.enabled {

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod ops;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
 pub mod proxy;
 pub mod server;
 pub mod store;

@@ -25,6 +25,7 @@ use crate::server::AppState;
         crate::cart::get_cart, crate::cart::add_item, crate::cart::set_item, crate::cart::remove_item, crate::cart::clear,
         crate::orders::http::options, crate::orders::http::create, crate::orders::http::list, crate::orders::http::get,
         crate::orders::http::seed_cart_add, crate::orders::http::seed_order,
+        crate::payments::invoice, crate::payments::seed_invoice,
     ),
     components(schemas(Problem, FieldError, Health, Readiness)),
     modifiers(&SecuritySchemes)

@@ -261,6 +261,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/checkout/options", get(orders::http::options))
         .route("/api/v1/orders", get(orders::http::list).post(orders::http::create))
         .route("/api/v1/orders/{id}", get(orders::http::get))
+        .route("/api/v1/orders/{id}/invoice", post(crate::payments::invoice))
+        .route("/api/telegram/payment/invoice", post(crate::payments::seed_invoice))
         .route("/api/telegram/cart", get(cart::get_cart))
         .route("/api/telegram/cart/add", post(orders::http::seed_cart_add))
         .route("/api/telegram/order", post(orders::http::seed_order))

@@ -2,94 +2,19 @@
 //! the order exists completely, with its outbox job, or not at all; a retry with the same
 //! Idempotency-Key completes it; there is never a second order.
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+use common::spawned::Server;
 
 use serde_json::{Value, json};
 use sqlx::Row;
-use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
+use vitrina::auth::{Auth, DevUser};
 use vitrina::config::Config;
 use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
-
-struct Server {
-    child: Child,
-    base: String,
-    log: std::path::PathBuf,
-}
-
-impl Server {
-    /// Starts `vitrina serve` on `db`, optionally hanging at a checkout pause point.
-    async fn start(db: &TestDb, media: &Path, logs: &Path, pause: Option<&str>) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let log = logs.join(format!("serve-{port}.log"));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitrina"));
-        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("VITRINA_DATABASE__URL", db.url())
-            .env("VITRINA_TELEGRAM__BOT_TOKEN", DEMO_BOT_TOKEN)
-            .env("VITRINA_DEV__ENABLED", "true")
-            .env("VITRINA_CATALOG__MEDIA_DIR", media)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"));
-        if let Some(point) = pause {
-            cmd.env("VITRINA_DEV__CHECKOUT_PAUSE", point);
-        }
-        let child = cmd.spawn().expect("vitrina starts");
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
-                && r.status().is_success()
-            {
-                return server;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "server never became ready; log:\n{}",
-                std::fs::read_to_string(&server.log).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn wait_for_log(&self, needle: &str) {
-        let started = Instant::now();
-        loop {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            if log.contains(needle) {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "`{needle}` never logged; log:\n{log}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL"); // no cleanup: whatever was open stays open
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn auth(user: u64) -> String {
     let u = DevUser {
@@ -195,7 +120,7 @@ async fn checkout_killed_at(
     offer: &str,
     key: &str,
 ) {
-    let server = Server::start(db, media, logs, Some(point)).await;
+    let server = Server::start(db, media, logs, &[("VITRINA_DEV__CHECKOUT_PAUSE", point)]).await;
     let (status, _) = call(
         &server.base,
         reqwest::Method::POST,
@@ -263,7 +188,7 @@ async fn killed_mid_checkout(backend: Backend) {
     assert_eq!(c.cart_lines, 1, "the cart was cleared without an order");
 
     // The retry with the same key completes it, once.
-    let server = Server::start(&db, media.path(), logs.path(), None).await;
+    let server = Server::start(&db, media.path(), logs.path(), &[]).await;
     let (status, order) = call(
         &server.base,
         reqwest::Method::POST,
@@ -298,7 +223,7 @@ async fn killed_mid_checkout(backend: Backend) {
     );
     assert_eq!(c.stock, stock_before - 4);
     assert_eq!(c.cart_lines, 0);
-    let server = Server::start(&db, media.path(), logs.path(), None).await;
+    let server = Server::start(&db, media.path(), logs.path(), &[]).await;
     let (status, replay) = call(
         &server.base,
         reqwest::Method::POST,

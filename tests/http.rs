@@ -93,6 +93,7 @@ async fn readyz_fails_until_migrations_are_applied() {
         .unwrap();
     let addr = app.local_addr();
     tokio::spawn(app.run_until(std::future::pending()));
+    vitrina::telegram::client::install_crypto_provider();
     let response = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
     let (status, _, body) = problem(response).await;
     assert_eq!(status, 503);

@@ -5,129 +5,16 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::TestApp;
+use common::bot::*;
 use fake_telegram::{FakeBot, Limits};
 use serde_json::{Value, json};
 use sqlx::Row;
-use vitrina::config::{Config, Secret};
+use vitrina::config::Config;
 use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
-
-const TOKEN: &str = "123456789:AAtest-token-for-the-fake-bot-api";
-const STAFF_CHAT: i64 = -100_500;
-const STAFF_USER: i64 = 42;
-const SECRET: &str = "webhook-secret-1";
-
-/// Telegram's limits scaled 10× so a 1,000-message burst takes seconds; the fake enforces
-/// the same numbers the bot is configured with.
-fn fast_limits() -> Limits {
-    Limits {
-        per_second: 300,
-        per_chat: Duration::from_millis(100),
-        per_group_minute: 20,
-    }
-}
-
-fn configure(c: &mut Config, fake: &FakeBot, media: std::path::PathBuf, limits: Limits) {
-    c.telegram.bot_token = Some(Secret::new(TOKEN));
-    c.telegram.api_base_url = fake.url.clone();
-    c.telegram.webhook_secret = Some(Secret::new(SECRET));
-    c.telegram.staff_chat_id = Some(STAFF_CHAT);
-    c.telegram.staff_user_ids = vec![STAFF_USER];
-    c.telegram.messages_per_second = limits.per_second as u32;
-    c.telegram.per_chat_interval = limits.per_chat;
-    c.server.public_url = "https://shop.example.com".into();
-    c.catalog.media_dir = media;
-    c.outbox.workers = 16;
-    c.outbox.poll_interval = Duration::from_millis(100);
-    c.outbox.backoff_base = Duration::from_millis(200);
-}
-
-async fn seeded_db(backend: Backend, media: &std::path::Path) -> TestDb {
-    let db = TestDb::new(backend).await;
-    let catalog = vitrina::config::CatalogConfig {
-        media_dir: media.to_path_buf(),
-        ..Default::default()
-    };
-    vitrina::catalog::demo::seed_if_empty(&db.store, &catalog)
-        .await
-        .unwrap();
-    db
-}
-
-/// `Authorization: tma …` for a Telegram user who allows the bot to write.
-fn auth(user: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .to_string();
-    let user_json = json!({"id": user, "first_name": "Анна", "language_code": "ru", "allows_write_to_pm": true}).to_string();
-    format!(
-        "tma {}",
-        initdata::sign(TOKEN, &[("auth_date", &now), ("user", &user_json)])
-    )
-}
-
-async fn place_order(app: &TestApp, user: i64) -> i64 {
-    let offer: String = sqlx::query(
-        "SELECT id FROM offers WHERE price IS NOT NULL ORDER BY stock_milli DESC, id LIMIT 1",
-    )
-    .fetch_one(app.db.store.pool())
-    .await
-    .unwrap()
-    .get(0);
-    let a = auth(user);
-    let r = app
-        .client
-        .post(app.url("/api/v1/cart/items"))
-        .header("authorization", &a)
-        .json(&json!({"offer_id": offer, "quantity": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = app
-        .client
-        .post(app.url("/api/v1/orders"))
-        .header("authorization", &a)
-        .header("idempotency-key", format!("k-{user}"))
-        .json(&json!({
-            "contact": {"name": "Анна", "phone": "+7 999 123-45-67"},
-            "delivery": {"method": "pickup", "pickup_point": "Москва, ул. Примерная, 1 (10:00–21:00)"},
-            "payment_method": "on_receipt"
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
-
-async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-fn to_chat(fake: &FakeBot, method: &str, chat: i64) -> Vec<Value> {
-    fake.calls_to(method)
-        .into_iter()
-        .filter(|p| p["chat_id"].as_i64() == Some(chat))
-        .collect()
-}
-
-async fn post_update(app: &TestApp, secret: Option<&str>, update: &Value) -> u16 {
-    let mut r = app.client.post(app.url("/telegram/webhook")).json(update);
-    if let Some(s) = secret {
-        r = r.header("x-telegram-bot-api-secret-token", s);
-    }
-    r.send().await.unwrap().status().as_u16()
-}
 
 async fn webhook_and_commands(backend: Backend) {
     let fake = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
@@ -223,7 +110,7 @@ async fn staff_alerts_and_buttons(backend: Backend) {
     let db = seeded_db(backend, media.path()).await;
     let (f, m) = (fake.clone(), media.path().to_path_buf());
     let app = TestApp::spawn_on(db, move |c| configure(c, &f, m, Limits::default())).await;
-    let order = place_order(&app, 777).await;
+    let order = place_order(&app, "on_receipt", 777).await;
 
     wait_for(
         "the staff alert and the customer's message",
@@ -339,7 +226,7 @@ async fn staff_alerts_and_buttons_postgres() {
 
 /// 300 customers with an order each (copies of one placed order), ready for status changes.
 async fn many_orders(app: &TestApp, customers: i64) -> Vec<(i64, i64)> {
-    let template = place_order(app, 10_000).await;
+    let template = place_order(app, "on_receipt", 10_000).await;
     let pool = app.db.store.pool();
     let mut out = Vec::new();
     for n in 0..customers {
@@ -513,7 +400,7 @@ async fn blocked_customer(backend: Backend) {
     })
     .await;
     fake.block(888);
-    let order = place_order(&app, 888).await;
+    let order = place_order(&app, "on_receipt", 888).await;
     let pool = app.db.store.pool().clone();
     let blocked = || {
         let pool = pool.clone();
@@ -695,23 +582,40 @@ async fn setup_command() {
         move || run(&["telegram", "setup", "--dry-run"])
     });
     let dry = dry.await.unwrap();
-    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
     let out = String::from_utf8_lossy(&dry.stdout);
     assert!(out.contains("setWebhook {"), "{out}");
     assert!(out.contains("\"url\":\"https://shop.example.com/telegram/webhook\""));
-    assert!(out.contains("\"secret_token\":\"<secret>\""), "the secret is not printed");
+    assert!(
+        out.contains("\"secret_token\":\"<secret>\""),
+        "the secret is not printed"
+    );
     assert!(!out.contains(TOKEN), "the token is not printed");
     assert!(fake.calls().is_empty(), "a dry run calls nothing");
 
     let real = tokio::task::spawn_blocking(move || run(&["telegram", "setup"]))
         .await
         .unwrap();
-    assert!(real.status.success(), "{}", String::from_utf8_lossy(&real.stderr));
+    assert!(
+        real.status.success(),
+        "{}",
+        String::from_utf8_lossy(&real.stderr)
+    );
     assert!(String::from_utf8_lossy(&real.stdout).contains("@vitrina_test_bot"));
     let webhook = &fake.calls_to("setWebhook")[0];
-    assert_eq!(webhook["allowed_updates"], json!(["message", "callback_query", "pre_checkout_query"]));
+    assert_eq!(
+        webhook["allowed_updates"],
+        json!(["message", "callback_query", "pre_checkout_query"])
+    );
     let secret = webhook["secret_token"].as_str().unwrap();
     assert!(secret.len() >= 32, "a generated secret: {secret}");
-    assert_eq!(fake.calls_to("setChatMenuButton")[0]["menu_button"]["type"], "web_app");
+    assert_eq!(
+        fake.calls_to("setChatMenuButton")[0]["menu_button"]["type"],
+        "web_app"
+    );
     assert_eq!(fake.calls_to("setMyCommands").len(), 3);
 }

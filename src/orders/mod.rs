@@ -432,7 +432,7 @@ async fn try_place(
     Ok((order, true))
 }
 
-async fn add_event(
+pub(crate) async fn add_event(
     conn: &mut AnyConnection,
     order: i64,
     status: &str,

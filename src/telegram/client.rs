@@ -39,7 +39,7 @@ impl std::fmt::Debug for BotApi {
 }
 
 /// rustls needs a process-wide crypto provider; the first client installs ring's.
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 

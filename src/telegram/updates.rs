@@ -142,6 +142,9 @@ fn text_of(message: &Value) -> &str {
 pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
     if let Some(message) = update.get("message") {
+        if message.get("successful_payment").is_some() {
+            return crate::payments::successful(&bot, message).await;
+        }
         let text = text_of(message).trim();
         let Some(from) = message.get("from") else {
             return Ok(());
@@ -216,11 +219,8 @@ pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
     if let Some(query) = update.get("callback_query") {
         return staff_button(&bot, query).await;
     }
-    if update.get("pre_checkout_query").is_some()
-        || update.pointer("/message/successful_payment").is_some()
-    {
-        // Payments are answered by their own module when it is configured.
-        return Ok(());
+    if let Some(query) = update.get("pre_checkout_query") {
+        return crate::payments::pre_checkout(&bot, query).await;
     }
     Ok(())
 }

@@ -1,6 +1,9 @@
 //! Starts the real application on a free port with its own database.
 #![allow(dead_code)]
 
+pub mod bot;
+pub mod spawned;
+
 use std::net::SocketAddr;
 
 use tokio::sync::oneshot;
@@ -28,6 +31,8 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
+        // reqwest uses rustls without a built-in provider; the app installs ring's.
+        vitrina::telegram::client::install_crypto_provider();
         let mut config = Config::default();
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.database = db.config.clone();
