@@ -134,6 +134,9 @@ export interface Order {
   created_at: number;
   timeline: TimelineEntry[];
 }
+export interface InvoiceLink {
+  invoice_link: string;
+}
 export interface Me {
   id: number;
   telegram_id: number;
@@ -257,6 +260,7 @@ export const api = {
   placeOrder: (body: CheckoutRequest, idempotencyKey: string) =>
     request<Order>('POST', '/api/v1/orders', body, { 'idempotency-key': idempotencyKey }),
   orders: () => request<Order[]>('GET', '/api/v1/orders'),
+  invoice: (id: number) => request<InvoiceLink>('POST', `/api/v1/orders/${id}/invoice`),
   order: (id: number) => request<Order>('GET', `/api/v1/orders/${id}`),
   me: () => request<Me>('GET', '/api/v1/me'),
   devInitData: (lang: string, id: number) =>

@@ -6,6 +6,7 @@ import {
   closingBehavior,
   hapticFeedback,
   init,
+  invoice,
   isTMA,
   mainButton,
   miniApp,
@@ -157,5 +158,16 @@ export async function askPhone(): Promise<string | null> {
     return phone ? (phone.startsWith('+') ? phone : `+${phone}`) : null;
   } catch {
     return null;
+  }
+}
+
+/** Opens a Telegram invoice; resolves when the sheet closes (the status is only a hint: the
+ * server confirms payments from Telegram's own update, so the caller refetches the order). */
+export async function openInvoice(url: string): Promise<string> {
+  if (!inTelegram) return 'unsupported';
+  try {
+    return String(await invoice.openUrl(url));
+  } catch {
+    return 'failed';
   }
 }

@@ -1,10 +1,10 @@
 // My orders and one order with its status timeline.
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api } from '../api';
 import { formatDate, formatPrice, t, tk } from '../i18n';
 import { navigate } from '../router';
-import { setMainAction } from '../telegram';
+import { haptic, isTelegram, openInvoice, setMainAction } from '../telegram';
 import { Empty, ErrorState, RetryBanner } from '../ui';
 
 export function Orders() {
@@ -34,10 +34,28 @@ export function Orders() {
 
 export function OrderView({ id, placed }: { id: number; placed: boolean }) {
   const order = useQuery({ queryKey: ['order', id], queryFn: () => api.order(id), refetchInterval: 30_000 });
+  const o0 = order.data;
+  const payable =
+    !!o0 && o0.payment_state === 'unpaid' && o0.status !== 'cancelled' && ['telegram', 'stars'].includes(o0.payment_method);
+  const pay = useMutation({
+    mutationFn: async () => {
+      const { invoice_link } = await api.invoice(id);
+      await openInvoice(invoice_link);
+    },
+    // Whatever the sheet reported, the server's answer (from Telegram's successful_payment) counts.
+    onSettled: () => void order.refetch(),
+    onError: () => haptic('error'),
+  });
   useEffect(() => {
-    if (placed) setMainAction({ text: t('continueShopping'), onClick: () => navigate('/') });
-    return () => setMainAction(null);
-  }, [placed]);
+    if (payable && isTelegram() && o0) {
+      setMainAction({ text: t('pay')(formatPrice(o0.total.amount, o0.total.currency)), onClick: () => pay.mutate(), loading: pay.isPending });
+    } else if (placed) {
+      setMainAction({ text: t('continueShopping'), onClick: () => navigate('/') });
+    } else {
+      setMainAction(null);
+    }
+  }, [placed, payable, pay.isPending, o0?.total.amount]);
+  useEffect(() => () => setMainAction(null), []);
   if (order.isPending) return <div className="screen"><div className="line shimmer" /></div>;
   if (order.isError) return <ErrorState error={order.error} onRetry={() => void order.refetch()} />;
   const o = order.data;
@@ -54,6 +72,11 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
         {t('order')} {o.number}
       </h2>
       <div className={`status status-${o.status}`} data-testid="order-status">{tk(`status.${o.status}`)}</div>
+      {o.payment_method !== 'on_receipt' ? (
+        <div className="hint" data-testid="payment-state">{tk(`payment_state.${o.payment_state}`)}</div>
+      ) : null}
+      {payable && !isTelegram() ? <div className="hint">{t('payInTelegram')}</div> : null}
+      {pay.isError ? <div className="warn" role="alert">{pay.error.message}</div> : null}
       <ol className="timeline">
         {o.timeline.map((e) => (
           <li key={`${e.status}-${e.at}`}>
