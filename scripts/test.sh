@@ -44,4 +44,7 @@ if [ -d web/e2e ]; then
   bash scripts/e2e.sh
 fi
 
+stage "Several instances: nginx in front of two vitrina processes on one PostgreSQL, one SIGKILLed"
+bash bench/multi_instance.sh
+
 stage "all tests passed"

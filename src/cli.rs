@@ -85,6 +85,12 @@ pub enum Command {
         #[command(subcommand)]
         command: OrdersCommand,
     },
+    /// Write a consistent copy of the database while the shop runs (SQLite: a ready
+    /// database file; PostgreSQL: a pg_dump custom-format archive for pg_restore).
+    Backup {
+        /// The new backup file.
+        to: PathBuf,
+    },
     /// Print the version.
     Version,
 }
@@ -201,6 +207,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load()?;
             print!("{}", config.to_redacted_toml());
             eprintln!("config OK");
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let config = load()?;
+            let store = Store::connect(&config.database).await?;
+            let bytes = crate::store::backup::backup(&store, &config.database, &to).await?;
+            println!(
+                "backup of the {} database written to {} ({bytes} bytes)",
+                store.backend().name(),
+                to.display()
+            );
             Ok(())
         }
         Command::Migrate => {

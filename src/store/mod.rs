@@ -15,6 +15,7 @@ use sqlx::{AnyPool, Executor, Row};
 
 use crate::config::{DatabaseConfig, redact_url};
 
+pub mod backup;
 pub mod testing;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -48,6 +48,13 @@ impl TestDb {
     }
 
     pub async fn postgres() -> Self {
+        let db = Self::postgres_empty().await;
+        db.store.migrate().await.expect("migrate postgres");
+        db
+    }
+
+    /// A new PostgreSQL database without the schema (a restore target).
+    pub async fn postgres_empty() -> Self {
         let admin = postgres_admin_url();
         let name = format!("vitrina_t_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(&admin)
@@ -63,7 +70,6 @@ impl TestDb {
             ..DatabaseConfig::default()
         };
         let store = Store::connect(&config).await.expect("connect postgres");
-        store.migrate().await.expect("migrate postgres");
         Self {
             store,
             config,
