@@ -41,7 +41,7 @@ fi
 
 vport=$(free_port)
 # VITRINA_* variables are the binary's configuration: hand it none of this script's own.
-env -u VITRINA_BIN -u VITRINA_WEB_DIST VITRINA_LOG=warn "$bin" demo --listen "127.0.0.1:$vport" --data-dir "$work/data" >"$work/vitrina.log" 2>&1 &
+env -u VITRINA_BIN -u VITRINA_WEB_DIST -u COMPARE_DIST -u COMPARE_NAME VITRINA_LOG=warn "$bin" demo --listen "127.0.0.1:$vport" --data-dir "$work/data" >"$work/vitrina.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$vport/readyz"
 vitrina_url="http://127.0.0.1:$vport/"
@@ -56,15 +56,27 @@ if [ -n "${VITRINA_WEB_DIST:-}" ] || ! curl -sf "$vitrina_url" | grep -q '/asset
   vitrina_url="http://127.0.0.1:$sport/"
   served_by="bench/paint/static.mjs serving $dist, API from the binary"
 fi
+# COMPARE_DIST=<dir>: one more target, another web/dist build (say, before a change) served
+# the same way, measured in the same session.
+compare=()
+if [ -n "${COMPARE_DIST:-}" ]; then
+  cport=$(free_port)
+  node bench/paint/static.mjs --dir "$COMPARE_DIST" --port "$cport" --proxy "http://127.0.0.1:$vport" >"$work/compare.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$cport/"
+  compare=(--target "${COMPARE_NAME:-vitrina-compare}|http://127.0.0.1:$cport/|[data-testid=grid] .card .card-name")
+fi
 tport=$(free_port)
 node bench/paint/static.mjs --dir "$tpl/dist" --port "$tport" >"$work/template.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$tport/"
 
 echo "vitrina: $bin ($served_by)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 cd web
 node "$root/bench/paint.mjs" --runs "$runs" --out "$root/bench/paint/results.json" \
   --init-data-from "http://127.0.0.1:$vport" \
   --target "vitrina|$vitrina_url|[data-testid=grid] .card .card-name" \
+  "${compare[@]}" \
   --target "template|http://127.0.0.1:$tport/|a[href=\"#/init-data\"]"
