@@ -185,10 +185,17 @@ declare global {
   }
 }
 
+const PREFETCH_FRESH_MS = 20_000;
+
 /** The response index.html already fetched for this GET, or null (none, or it failed). */
 export async function takePrefetched(path: string): Promise<unknown> {
   const pending = typeof window === 'undefined' ? undefined : window.__prefetch?.[path];
   if (!pending) return null;
+  // Only for the first screen: a list fetched at open is not an answer minutes later.
+  if (typeof performance !== 'undefined' && performance.now() > PREFETCH_FRESH_MS) {
+    window.__prefetch = {};
+    return null;
+  }
   delete window.__prefetch?.[path];
   return (await pending) ?? null;
 }
