@@ -75,3 +75,12 @@ describe('requests index.html prefetched', () => {
     }
   });
 });
+
+describe('index.html prefetch', () => {
+  it('asks for exactly what the home screen asks for', () => {
+    const html = readFileSync(new URL('../index.html', import.meta.url), 'utf8');
+    const home = productsQuery({ sort: 'popular', filters: {}, in_stock: false, cursor: null });
+    expect(html).toContain(`'${home}'`);
+    expect(html).toContain("'/api/v1/sections'");
+  });
+});
