@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { productsQuery } from './api';
+import { describe, expect, it, vi } from 'vitest';
+import { productsQuery, request } from './api';
 
 // Every field the client's interfaces declare must exist in the server's OpenAPI schema, so a
 // renamed or removed field fails here instead of on a customer's phone.
@@ -45,5 +45,42 @@ describe('productsQuery', () => {
     expect(p.get('section')).toBe('jackets');
     expect(p.get('in_stock')).toBe('true');
     expect(p.get('limit')).toBe('20');
+  });
+});
+
+describe('requests index.html prefetched', () => {
+  it('are answered from the prefetch once, then from the network', async () => {
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ from: 'network' }), { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    vi.stubGlobal('window', { __prefetch: { '/api/v1/sections': Promise.resolve({ from: 'prefetch' }) } });
+    try {
+      expect(await request('GET', '/api/v1/sections')).toEqual({ from: 'prefetch' });
+      expect(fetchMock).not.toHaveBeenCalled();
+      expect(await request('GET', '/api/v1/sections')).toEqual({ from: 'network' });
+      expect(fetchMock).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('fall back to the network when the prefetch failed', async () => {
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify([1]), { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    vi.stubGlobal('window', { __prefetch: { '/api/v1/sections': Promise.resolve(null) } });
+    try {
+      expect(await request('GET', '/api/v1/sections')).toEqual([1]);
+      expect(fetchMock).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
+describe('index.html prefetch', () => {
+  it('asks for exactly what the home screen asks for', () => {
+    const html = readFileSync(new URL('../index.html', import.meta.url), 'utf8');
+    const home = productsQuery({ sort: 'popular', filters: {}, in_stock: false, cursor: null });
+    expect(html).toContain(`'${home}'`);
+    expect(html).toContain("'/api/v1/sections'");
   });
 });

@@ -178,6 +178,28 @@ export function setAuthorization(value: string): void {
 
 const TIMEOUT_MS = 15_000;
 
+declare global {
+  interface Window {
+    /** GETs index.html started before the app loaded, by path; each is taken at most once. */
+    __prefetch?: Record<string, Promise<unknown> | undefined>;
+  }
+}
+
+const PREFETCH_FRESH_MS = 20_000;
+
+/** The response index.html already fetched for this GET, or null (none, or it failed). */
+export async function takePrefetched(path: string): Promise<unknown> {
+  const pending = typeof window === 'undefined' ? undefined : window.__prefetch?.[path];
+  if (!pending) return null;
+  // Only for the first screen: a list fetched at open is not an answer minutes later.
+  if (typeof performance !== 'undefined' && performance.now() > PREFETCH_FRESH_MS) {
+    window.__prefetch = {};
+    return null;
+  }
+  delete window.__prefetch?.[path];
+  return (await pending) ?? null;
+}
+
 /** One request with a timeout; network failures and timeouts become `ApiError(0)`. */
 export async function request<T>(
   method: string,
@@ -185,6 +207,10 @@ export async function request<T>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<T> {
+  if (method === 'GET' && body === undefined) {
+    const early = await takePrefetched(path);
+    if (early !== null) return early as T;
+  }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   let response: Response;
