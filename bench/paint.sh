@@ -64,7 +64,7 @@ if [ -n "${COMPARE_DIST:-}" ]; then
   node bench/paint/static.mjs --dir "$COMPARE_DIST" --port "$cport" --proxy "http://127.0.0.1:$vport" >"$work/compare.log" 2>&1 &
   pids+=($!)
   wait_http "http://127.0.0.1:$cport/"
-  compare=(--target "${COMPARE_NAME:-vitrina-compare}|http://127.0.0.1:$cport/|[data-testid=grid] .card .card-name")
+  compare=(--target "${COMPARE_NAME:-vitrina-compare}|http://127.0.0.1:$cport/|.grid .card .card-name")
 fi
 tport=$(free_port)
 node bench/paint/static.mjs --dir "$tpl/dist" --port "$tport" >"$work/template.log" 2>&1 &
@@ -77,6 +77,6 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 cd web
 node "$root/bench/paint.mjs" --runs "$runs" --out "$root/bench/paint/results.json" \
   --init-data-from "http://127.0.0.1:$vport" \
-  --target "vitrina|$vitrina_url|[data-testid=grid] .card .card-name" \
+  --target "vitrina|$vitrina_url|.grid .card .card-name" \
   "${compare[@]}" \
   --target "template|http://127.0.0.1:$tport/|a[href=\"#/init-data\"]"

@@ -384,3 +384,49 @@ async fn cursor_survives_a_publish() {
     );
     app.stop().await;
 }
+
+/// `/` carries the home screen's first answers, byte for byte what the API gives, so the Mini
+/// App paints its catalog without a request; other app routes do not, and the page's ETag
+/// follows the catalog version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_page_carries_the_first_screen() {
+    let (app, _media) = demo_app(Backend::Sqlite).await;
+    let page = app.get("/").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let etag = page.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.ends_with("-1\""), "the version is in the ETag: {etag}");
+    let html = page.text().await.unwrap();
+    let sections = app.get("/api/v1/sections").await.text().await.unwrap();
+    let products = app
+        .get("/api/v1/products?sort=popular&limit=20")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("</", "<\\/");
+    let expected = format!(
+        "<script>window.__initial={{\"/api/v1/sections\":{sections},\"/api/v1/products?sort=popular&limit=20\":{products}}}</script>"
+    );
+    assert!(html.contains(&expected), "the home answers are in the page");
+    assert!(
+        !html.contains("<link rel=\"stylesheet\""),
+        "the stylesheet is inlined"
+    );
+    // The data goes before the page's own scripts, which read it.
+    let data_at = html.find("window.__initial={").unwrap();
+    assert!(html[..data_at].matches("<script").count() == 1);
+
+    let again = app
+        .client
+        .get(app.url("/"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    let cart = app.get("/cart").await.text().await.unwrap();
+    assert!(!cart.contains("window.__initial={"));
+    app.stop().await;
+}

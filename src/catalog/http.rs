@@ -199,20 +199,9 @@ fn cached<T: Serialize>(
     let mut response = if not_modified(headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let bytes = match snapshot.cached_response(key) {
-            Some(bytes) => bytes,
-            None => {
-                let value = match body() {
-                    Ok(value) => value,
-                    Err(e) => return e.into_response(),
-                };
-                let bytes = match serde_json::to_vec(&value) {
-                    Ok(v) => bytes::Bytes::from(v),
-                    Err(e) => return ApiError::internal(e).into_response(),
-                };
-                snapshot.cache_response(key.to_string(), bytes.clone());
-                bytes
-            }
+        let bytes = match rendered(snapshot, key, body) {
+            Ok(bytes) => bytes,
+            Err(e) => return e.into_response(),
         };
         let mut r = Response::new(axum::body::Body::from(bytes));
         r.headers_mut().insert(
@@ -230,6 +219,42 @@ fn cached<T: Serialize>(
         h.insert(header::ETAG, v);
     }
     response
+}
+
+/// A JSON answer rendered once per catalog version and kept with the snapshot.
+fn rendered<T: Serialize>(
+    snapshot: &Snapshot,
+    key: &str,
+    body: impl FnOnce() -> Result<T, ApiError>,
+) -> Result<bytes::Bytes, ApiError> {
+    if let Some(bytes) = snapshot.cached_response(key) {
+        return Ok(bytes);
+    }
+    let value = body()?;
+    let bytes = bytes::Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+    snapshot.cache_response(key.to_string(), bytes.clone());
+    Ok(bytes)
+}
+
+/// The home screen's first two answers, exactly as `GET /api/v1/sections` and
+/// `GET /api/v1/products?sort=popular&limit=20` give them, keyed by those paths: the server
+/// puts them into index.html so the first screen needs no API round trip (web.rs).
+pub fn first_screen(
+    snapshot: &Arc<Snapshot>,
+) -> Result<Vec<(&'static str, bytes::Bytes)>, ApiError> {
+    const HOME_LIST: &str = "sort=popular&limit=20";
+    Ok(vec![
+        (
+            "/api/v1/sections",
+            rendered(snapshot, "sections", || Ok(section_tree(snapshot)))?,
+        ),
+        (
+            "/api/v1/products?sort=popular&limit=20",
+            rendered(snapshot, &format!("products?{HOME_LIST}"), || {
+                list(snapshot, Some(HOME_LIST))
+            })?,
+        ),
+    ])
 }
 
 /// The section tree with product counts.

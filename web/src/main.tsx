@@ -5,6 +5,7 @@ import { ApiError, api, setAuthorization } from './api';
 import { App } from './App';
 import { pathFor, parseStartParam } from './deeplink';
 import { pickLang, setLang } from './i18n';
+import { revealApp } from './prerender';
 import { navigate } from './router';
 import { launch } from './telegram';
 import './styles.css';
@@ -51,6 +52,10 @@ async function start(): Promise<void> {
       </QueryClientProvider>
     </StrictMode>,
   );
+  // The pre-drawn home grid belongs to the home screen only; and whatever happens, it never
+  // outstays the app for long.
+  if (location.pathname !== '/') revealApp();
+  setTimeout(revealApp, 5000);
 }
 
 void start();

@@ -1,9 +1,10 @@
 // Home, a section and search results: section chips, sort, a filter sheet with facet counts,
 // and a product grid that loads the next page as it scrolls into view.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api, type Facet, type ProductSummary, type SectionNode } from '../api';
 import { t, tk } from '../i18n';
+import { revealApp } from '../prerender';
 import { navigate } from '../router';
 import { haptic } from '../telegram';
 import { Empty, ErrorState, Price, RetryBanner, SkeletonGrid, Thumb } from '../ui';
@@ -43,6 +44,11 @@ export function Catalog({ section, q }: { section?: string; q?: string }) {
     getNextPageParam: (last) => last.next_cursor,
   });
   const first = list.data?.pages[0];
+  // The grid index.html pre-drew stays until this screen has its own answer to show.
+  useLayoutEffect(() => {
+    if (!list.isPending) revealApp();
+  }, [list.isPending]);
+  useEffect(() => revealApp, []);
   const facets: Facet[] = first?.facets ?? [];
   const items: ProductSummary[] = useMemo(
     () => list.data?.pages.flatMap((p) => p.items) ?? [],
