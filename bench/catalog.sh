@@ -5,7 +5,8 @@
 #     response bytes as a static file (the reference);
 #   - the same list walked with 200 different cursors (no response cache hits);
 #   - first pages with facets for every section (facet computation);
-#   - search with rotating queries (word forms, typos, wrong layout, articles).
+#   - search with rotating queries (word forms, typos, wrong layout, articles), at 64
+#     connections (saturated) and at 8.
 # Usage: bench/catalog.sh [products]   (default 100000). Installs wrk and nginx if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,7 +78,8 @@ LUA
 
 run() { # name url [script]
   local out
-  if [ -n "${3:-}" ]; then out=$(wrk -t2 -c64 -d10s --latency -s "$3" "$2"); else out=$(wrk -t2 -c64 -d10s --latency "$2"); fi
+  local c=${C:-64}
+  if [ -n "${3:-}" ]; then out=$(wrk -t2 -c"$c" -d10s --latency -s "$3" "$2"); else out=$(wrk -t2 -c"$c" -d10s --latency "$2"); fi
   local rps p99
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
@@ -88,5 +90,6 @@ run "nginx: same bytes, static file" "http://127.0.0.1:18182/api/v1/products.jso
 run "vitrina: list, 20 items" "$list_url"
 run "vitrina: list, 200 cursors" "http://127.0.0.1:18181" "$work/cursors.lua"
 run "vitrina: first pages with facets" "http://127.0.0.1:18181" "$work/facets.lua"
-run "vitrina: search, 20 queries" "http://127.0.0.1:18181" "$work/search.lua"
+run "vitrina: search, 20 queries, 64 conn." "http://127.0.0.1:18181" "$work/search.lua"
+C=8 run "vitrina: search, 8 connections" "http://127.0.0.1:18181" "$work/search.lua"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); wrk and the servers share the cores"

@@ -145,6 +145,7 @@ class Load:
         self.threads = [threading.Thread(target=self.reader) for _ in range(self.readers)]
         self.threads += [threading.Thread(target=self.customer, args=(n,)) for n in range(self.customers)]
         for t in self.threads:
+            t.daemon = True  # a failed check must not leave them hammering the servers
             t.start()
 
     def finish(self):
@@ -171,11 +172,17 @@ def exchange_upload(port, package):
     lines = body.decode("cp1251").split("\n")
     assert status == 200 and lines[0] == "success", body
     cookie = {"cookie": f"{lines[1]}={lines[2]}"}
-    request(port, "GET", "/1c/exchange?type=catalog&mode=init", headers=cookie)
+    status, body = request(port, "GET", "/1c/exchange?type=catalog&mode=init", headers=cookie)
+    init = dict(line.split("=", 1) for line in body.decode("cp1251").split("\n") if "=" in line)
+    limit = int(init.get("file_limit", 1 << 20))
+    # As 1C does: each file in pieces of at most file_limit bytes, appended by the server.
     for name in ["import.xml", "offers.xml"]:
         with open(os.path.join(package, name), "rb") as f:
-            status, body = request(port, "POST", f"/1c/exchange?type=catalog&mode=file&filename={name}", f.read(), cookie, 60)
-        assert status == 200, body
+            data = f.read()
+        for at in range(0, len(data), limit):
+            status, body = request(port, "POST", f"/1c/exchange?type=catalog&mode=file&filename={name}",
+                                   data[at:at + limit], cookie, 60)
+            assert status == 200, body
     for name in ["import.xml", "offers.xml"]:
         for _ in range(600):
             status, body = request(port, "GET", f"/1c/exchange?type=catalog&mode=import&filename={name}", headers=cookie, timeout=30)
