@@ -16,7 +16,7 @@
 //! - the methods vitrina needs: `scope`, `methods`, `catalog.section.list`,
 //!   `catalog.product.list`, `catalog.price.list`, `user.get`, `user.add`,
 //!   `user.userfield.list`, `user.userfield.add`, `sale.order.list/get/add/update`,
-//!   `sale.basketitem.add`, `sale.payment.add/list/update`, `sale.propertyvalue.modify`,
+//!   `sale.basketitem.add/list`, `sale.shipment.add/list`, `sale.payment.add/list/update`, `sale.propertyvalue.modify`,
 //!   `event.bind`, `event.get`, `crm.deal.add/list/get`, `crm.contact.add/list`,
 //!   `crm.deal.productrows.set`;
 //! - outbound events: `OnSaleOrderSaved` posted form-encoded to the handlers `event.bind`
@@ -73,6 +73,8 @@ struct Inner {
     /// Failures for the next batch commands of a method.
     command_failures: HashMap<String, VecDeque<Failure>>,
     down: bool,
+    /// Requests (by method) that run but whose answer is lost (a 502 after the work is done).
+    lose: HashMap<String, usize>,
     delay: Duration,
     /// Items by entity ("sections", "products", ...), each keyed by id.
     tables: HashMap<&'static str, BTreeMap<i64, Value>>,
@@ -116,10 +118,14 @@ impl FakeBitrix {
                 failures: VecDeque::new(),
                 command_failures: HashMap::new(),
                 down: false,
+                lose: HashMap::new(),
                 delay: Duration::ZERO,
                 tables: HashMap::new(),
                 next_id: HashMap::new(),
-                clock: 1_764_115_200,
+                clock: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(1_764_115_200),
                 scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
                 handlers: Vec::new(),
                 application_token: "fake-application-token-0123456789".into(),
@@ -191,6 +197,11 @@ impl FakeBitrix {
     /// An outage: every request answers 502 with an HTML page, nothing runs.
     pub fn set_down(&self, down: bool) {
         self.lock().down = down;
+    }
+    /// The next `n` requests of `method` (`batch` for batches) run, but their answers are
+    /// lost: the caller sees a 502 and cannot know the work was done.
+    pub fn lose_answers(&self, method: &str, n: usize) {
+        *self.lock().lose.entry(method.to_lowercase()).or_default() += n;
     }
     pub fn set_delay(&self, delay: Duration) {
         self.lock().delay = delay;
@@ -496,6 +507,14 @@ async fn handle(
     } else {
         dispatch(&mut inner, &method, &params)
     };
+    if let Some(n) = inner.lose.get_mut(&method).filter(|n| **n > 0) {
+        *n -= 1;
+        return (
+            StatusCode::BAD_GATEWAY,
+            "<html><body>502 Bad Gateway</body></html>",
+        )
+            .into_response();
+    }
     match outcome {
         Ok(reply) => axum::Json(envelope(reply)).into_response(),
         Err(f) => error_response(f),
@@ -770,6 +789,9 @@ const METHODS: &[(&str, &str)] = &[
     ("sale.order.add", "sale"),
     ("sale.order.update", "sale"),
     ("sale.basketitem.add", "sale"),
+    ("sale.basketitem.list", "sale"),
+    ("sale.shipment.add", "sale"),
+    ("sale.shipment.list", "sale"),
     ("sale.payment.add", "sale"),
     ("sale.payment.list", "sale"),
     ("sale.payment.update", "sale"),
@@ -879,12 +901,12 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             }
             let now = format_time(inner.clock + 1);
             let mut row = f.clone();
-            row["statusId"] = json!(
-                text(field(&f, "statusId"))
-                    .chars()
-                    .next()
-                    .map_or("N".to_string(), |_| text(field(&f, "statusId")))
-            );
+            let status = text(field(&f, "statusId"));
+            row["statusId"] = json!(if status.is_empty() {
+                "N".to_string()
+            } else {
+                status
+            });
             row["canceled"] = json!("N");
             row["payed"] = json!("N");
             row["dateInsert"] = json!(now.clone());
@@ -928,6 +950,16 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 json!({ "basketItem": inner.tables.get("basket").and_then(|t| t.get(&id)).cloned() }),
             ))
         }
+        "sale.basketitem.list" => Ok(list(inner.table("basket"), params, Some("basketItems"))),
+        "sale.shipment.add" => {
+            let mut f = fields(params);
+            f["system"] = json!("N");
+            let id = inner.new_row("shipments", f);
+            Ok(Reply::of(
+                json!({ "shipment": inner.tables.get("shipments").and_then(|t| t.get(&id)).cloned() }),
+            ))
+        }
+        "sale.shipment.list" => Ok(list(inner.table("shipments"), params, Some("shipments"))),
         "sale.payment.add" => {
             let f = fields(params);
             let id = inner.new_row("payments", f);

@@ -1,0 +1,380 @@
+//! The Bitrix backend against the project's fake portal (and the fake Bot API): orders land
+//! in Bitrix exactly once through an outage and lost answers, statuses come back by events
+//! (forged and replayed ones refused) and by the reconciliation poll and reach the customer.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestApp;
+use common::bot::*;
+use fake_bitrix::FakeBitrix;
+use fake_telegram::{FakeBot, Limits};
+use serde_json::{Value, json};
+use sqlx::Row;
+use vitrina::config::{BackendKind, Config, OrderTarget, Secret};
+use vitrina::store::Backend;
+
+const CODE: &str = "webhookcode123";
+
+fn roomy() -> fake_bitrix::Limits {
+    fake_bitrix::Limits {
+        burst: 1000,
+        per_second: 1000.0,
+    }
+}
+
+fn configure_bitrix(c: &mut Config, fake: &FakeBitrix) {
+    c.backend.kind = BackendKind::Bitrix;
+    c.bitrix.webhook_url = Some(Secret::new(fake.webhook_url.clone()));
+    c.bitrix.application_token = Some(Secret::new(fake.application_token()));
+    c.bitrix.burst = 1000;
+    c.bitrix.requests_per_second = 1000.0;
+    c.bitrix.pay_system_ids = [("on_receipt".to_string(), 2)].into_iter().collect();
+    c.bitrix.delivery_ids = [("pickup".to_string(), 3), ("courier".to_string(), 4)]
+        .into_iter()
+        .collect();
+    c.bitrix.order_properties = [("name".to_string(), 1), ("phone".to_string(), 3)]
+        .into_iter()
+        .collect();
+    c.bitrix.statuses = [
+        ("N", "new"),
+        ("P", "paid"),
+        ("DS", "shipped"),
+        ("F", "delivered"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    c.bitrix.reconcile_interval = Duration::ZERO;
+    c.bitrix.sync_interval = Duration::ZERO;
+    c.bitrix.full_sync_interval = Duration::ZERO;
+    c.outbox.backoff_base = Duration::from_millis(100);
+    c.outbox.backoff_max = Duration::from_millis(400);
+    c.outbox.max_attempts = 1000;
+}
+
+async fn linked(app: &TestApp) -> i64 {
+    sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM bitrix_orders WHERE complete = 1")
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn wait_linked(app: &TestApp, n: i64, timeout: Duration) {
+    let started = std::time::Instant::now();
+    while linked(app).await < n {
+        assert!(
+            started.elapsed() < timeout,
+            "timed out: {} of {n} orders in Bitrix",
+            linked(app).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn outage_then_exactly_once(backend: Backend) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    let bot = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let db = seeded_db(backend, media.path()).await;
+    let (f, b, m) = (bx.clone(), bot.clone(), media.path().to_path_buf());
+    let app = TestApp::spawn_on(db, move |c| {
+        configure(c, &b, m, Limits::default());
+        configure_bitrix(c, &f);
+    })
+    .await;
+    // Bitrix goes down while customers check out.
+    bx.set_down(true);
+    let mut orders = Vec::new();
+    for user in 0..5 {
+        orders.push(place_order(&app, "on_receipt", 7000 + user).await);
+    }
+    // The jobs meet the outage for a while (the fake's minutes are our seconds).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(bx.refused() > 0, "the outage was met");
+    assert_eq!(linked(&app).await, 0);
+    // It comes back, but the first answers are lost after the work is done: creates that
+    // happened without the caller knowing.
+    bx.lose_answers("sale.order.add", 2);
+    bx.lose_answers("user.add", 1);
+    bx.lose_answers("batch", 2);
+    bx.set_down(false);
+    wait_linked(&app, 5, Duration::from_secs(30)).await;
+
+    assert!(
+        bx.executed("sale.order.add") == 5,
+        "no create was repeated blindly"
+    );
+    let bitrix_orders = bx.rows("orders");
+    assert_eq!(
+        bitrix_orders.len(),
+        5,
+        "each order exactly once: {bitrix_orders:?}"
+    );
+    let mut keys: Vec<String> = bitrix_orders
+        .iter()
+        .map(|o| o["xmlId"].as_str().unwrap().to_string())
+        .collect();
+    keys.sort();
+    let mut want: Vec<String> = orders.iter().map(|o| format!("vitrina-{o}")).collect();
+    want.sort();
+    assert_eq!(keys, want);
+    assert_eq!(bx.rows("users").len(), 5, "one Bitrix user per customer");
+    let basket = bx.rows("basket");
+    assert_eq!(
+        basket.len(),
+        5,
+        "one basket line per order line: {basket:?}"
+    );
+    assert!(
+        basket
+            .iter()
+            .all(|i| i["customPrice"] == "Y" && bitrix::minor_units(&i["price"]).unwrap() > 0)
+    );
+    assert_eq!(bx.rows("payments").len(), 5);
+    assert_eq!(bx.rows("shipments").len(), 5);
+    for o in &bitrix_orders {
+        assert_eq!(o["personTypeId"], json!(1));
+        assert!(o["userId"].as_i64().is_some());
+    }
+    // Users carry the Telegram id and the tg_ login.
+    let user = &bx.rows("users")[0];
+    assert!(user["LOGIN"].as_str().unwrap().starts_with("tg_700"));
+    assert!(user["UF_TELEGRAM_ID"].as_str().unwrap().starts_with("700"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_then_exactly_once_sqlite() {
+    outage_then_exactly_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_then_exactly_once_postgres() {
+    outage_then_exactly_once(Backend::Postgres).await;
+}
+
+async fn post_event(app: &TestApp, body: String) -> u16 {
+    app.client
+        .post(app.url("/bitrix/events"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn order_status(app: &TestApp, id: i64) -> String {
+    sqlx::query("SELECT status FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn wait_status(app: &TestApp, id: i64, status: &str) {
+    let started = std::time::Instant::now();
+    while order_status(app, id).await != status {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "order {id} never became {status} (is {})",
+            order_status(app, id).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn status_messages(bot: &FakeBot, chat: i64) -> Vec<String> {
+    to_chat(bot, "sendMessage", chat)
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(String::from))
+        .collect()
+}
+
+async fn statuses_come_back(backend: Backend, target: OrderTarget) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    let bot = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let db = seeded_db(backend, media.path()).await;
+    let (f, b, m) = (bx.clone(), bot.clone(), media.path().to_path_buf());
+    let app = TestApp::spawn_on(db, move |c| {
+        configure(c, &b, m, Limits::default());
+        configure_bitrix(c, &f);
+        c.bitrix.order_target = target;
+        if target == OrderTarget::CrmDeal {
+            c.bitrix.statuses = [
+                ("NEW", "new"),
+                ("PREPAYMENT_INVOICE", "paid"),
+                ("EXECUTING", "shipped"),
+                ("WON", "delivered"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        }
+        c.bitrix.reconcile_interval = Duration::from_millis(300);
+    })
+    .await;
+    let client = bitrix::Client::new(&bx.webhook_url, bitrix::Settings::default()).unwrap();
+    let event = match target {
+        OrderTarget::SaleOrder => "OnSaleOrderSaved",
+        OrderTarget::CrmDeal => "ONCRMDEALUPDATE",
+    };
+    client
+        .call(
+            "event.bind",
+            &json!({"event": event, "handler": app.url("/bitrix/events")}),
+            bitrix::Safety::Unsafe,
+        )
+        .await
+        .unwrap();
+    let user = 8100;
+    let order = place_order(&app, "on_receipt", user).await;
+    wait_linked(&app, 1, Duration::from_secs(20)).await;
+    let bitrix_id: i64 = sqlx::query("SELECT bitrix_id FROM bitrix_orders WHERE order_id = $1")
+        .bind(order)
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let before = status_messages(&bot, user).len();
+
+    // The event path: a manager marks it paid; the portal calls /bitrix/events.
+    match target {
+        OrderTarget::SaleOrder => bx.set_order_status(bitrix_id, "P", true).await,
+        OrderTarget::CrmDeal => {
+            client
+                .call(
+                    "crm.deal.update",
+                    &json!({"id": bitrix_id, "fields": {"STAGE_ID": "PREPAYMENT_INVOICE"}}),
+                    bitrix::Safety::Safe,
+                )
+                .await
+                .unwrap();
+            let statuses = bx.fire(event, bitrix_id).await;
+            assert_eq!(statuses, vec![200]);
+        }
+    }
+    wait_status(&app, order, "paid").await;
+    wait_for("the customer hears of it", Duration::from_secs(10), || {
+        status_messages(&bot, user).len() > before
+    })
+    .await;
+    let timeline: Vec<String> =
+        sqlx::query("SELECT actor FROM order_events WHERE order_id = $1 AND status = 'paid'")
+            .bind(order)
+            .fetch_all(app.db.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert_eq!(timeline, vec!["bitrix".to_string()]);
+
+    // Forged: a wrong or missing token. Replayed: the same event again. Stale: too old.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let body = |token: &str, ts: i64| {
+        fake_bitrix::event_body(&event.to_uppercase(), 1, bitrix_id, ts, token)
+    };
+    assert_eq!(post_event(&app, body("forged-token", now)).await, 403);
+    assert_eq!(post_event(&app, body("", now)).await, 403);
+    assert_eq!(
+        post_event(&app, body(&bx.application_token(), now - 7200)).await,
+        403
+    );
+    assert_eq!(
+        post_event(&app, body(&bx.application_token(), now + 5)).await,
+        200
+    );
+    assert_eq!(
+        post_event(&app, body(&bx.application_token(), now + 5)).await,
+        409,
+        "a replay is refused"
+    );
+
+    // The reconciliation path: a change whose event never arrives.
+    let before = status_messages(&bot, user).len();
+    match target {
+        OrderTarget::SaleOrder => bx.set_order_status(bitrix_id, "DS", false).await,
+        OrderTarget::CrmDeal => {
+            client
+                .call(
+                    "crm.deal.update",
+                    &json!({"id": bitrix_id, "fields": {"STAGE_ID": "EXECUTING"}}),
+                    bitrix::Safety::Safe,
+                )
+                .await
+                .unwrap();
+        }
+    }
+    wait_status(&app, order, "shipped").await;
+    wait_for(
+        "the customer hears of the shipment",
+        Duration::from_secs(10),
+        || status_messages(&bot, user).len() > before,
+    )
+    .await;
+
+    // A change made in vitrina goes to Bitrix (and one from Bitrix does not bounce back).
+    let calls_before = bx.executed("sale.order.update") + bx.executed("crm.deal.update");
+    let config = Config::default();
+    let outbox = vitrina::outbox::Outbox::new(app.db.store.clone(), config.outbox.clone());
+    vitrina::orders::set_status(
+        &config,
+        &app.db.store,
+        &outbox,
+        order,
+        "delivered",
+        None,
+        "cli",
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    while bx.executed("sale.order.update") + bx.executed("crm.deal.update") == calls_before {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the status never reached Bitrix"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let row: Value = match target {
+        OrderTarget::SaleOrder => bx.get("orders", bitrix_id).unwrap()["statusId"].clone(),
+        OrderTarget::CrmDeal => bx.get("deals", bitrix_id).unwrap()["STAGE_ID"].clone(),
+    };
+    let want = if target == OrderTarget::SaleOrder {
+        "F"
+    } else {
+        "WON"
+    };
+    assert_eq!(row, json!(want));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_come_back_sqlite() {
+    statuses_come_back(Backend::Sqlite, OrderTarget::SaleOrder).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_come_back_postgres() {
+    statuses_come_back(Backend::Postgres, OrderTarget::SaleOrder).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deals_for_portals_without_a_store_sqlite() {
+    statuses_come_back(Backend::Sqlite, OrderTarget::CrmDeal).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deals_for_portals_without_a_store_postgres() {
+    statuses_come_back(Backend::Postgres, OrderTarget::CrmDeal).await;
+}
