@@ -366,6 +366,10 @@ pub struct BitrixConfig {
     pub offers_iblock_id: Option<i64>,
     /// The price type customers pay (`catalogGroupId`; 1 is the base price).
     pub price_type_id: i64,
+    /// The user field holding a customer's Telegram id. `UF_TELEGRAM_ID` on a 1C-Bitrix site
+    /// (created in the admin or by `vitrina bitrix setup`); Bitrix24 prefixes fields made
+    /// over REST, so there `setup` prints the name to put here (`UF_USR_TELEGRAM_ID`).
+    pub telegram_field: String,
     /// Groups a new Bitrix user joins (`GROUP_ID`).
     pub customer_group_ids: Vec<i64>,
     /// vitrina delivery method id → Bitrix delivery service id (`deliveryId`).
@@ -414,6 +418,7 @@ impl Default for BitrixConfig {
             catalog_iblock_id: 0,
             offers_iblock_id: None,
             price_type_id: 1,
+            telegram_field: "UF_TELEGRAM_ID".into(),
             customer_group_ids: Vec::new(),
             delivery_ids: Default::default(),
             pay_system_ids: Default::default(),

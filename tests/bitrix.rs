@@ -85,6 +85,17 @@ async fn outage_then_exactly_once(backend: Backend) {
         configure_bitrix(c, &f);
     })
     .await;
+    // One customer is a Bitrix user already (linked by the Telegram field): found, not added.
+    let client = bitrix::Client::new(&bx.webhook_url, bitrix::Settings::default()).unwrap();
+    let existing = client
+        .call(
+            "user.add",
+            &json!({"LOGIN": "anna", "EMAIL": "anna@example.ru", "UF_TELEGRAM_ID": "7000"}),
+            bitrix::Safety::Unsafe,
+        )
+        .await
+        .unwrap()
+        .result;
     // Bitrix goes down while customers check out.
     bx.set_down(true);
     let mut orders = Vec::new();
@@ -122,6 +133,14 @@ async fn outage_then_exactly_once(backend: Backend) {
     want.sort();
     assert_eq!(keys, want);
     assert_eq!(bx.rows("users").len(), 5, "one Bitrix user per customer");
+    let of_7000 = bitrix_orders
+        .iter()
+        .find(|o| o["xmlId"] == json!(format!("vitrina-{}", orders[0])))
+        .unwrap();
+    assert_eq!(
+        of_7000["userId"], existing,
+        "the existing user got the order"
+    );
     let basket = bx.rows("basket");
     assert_eq!(
         basket.len(),
@@ -140,9 +159,15 @@ async fn outage_then_exactly_once(backend: Backend) {
         assert!(o["userId"].as_i64().is_some());
     }
     // Users carry the Telegram id and the tg_ login.
-    let user = &bx.rows("users")[0];
+    let user = &bx.rows("users")[1];
     assert!(user["LOGIN"].as_str().unwrap().starts_with("tg_700"));
     assert!(user["UF_TELEGRAM_ID"].as_str().unwrap().starts_with("700"));
+    assert!(
+        user["EMAIL"]
+            .as_str()
+            .unwrap()
+            .ends_with("@telegram.invalid")
+    );
     app.stop().await;
 }
 
@@ -377,4 +402,87 @@ async fn deals_for_portals_without_a_store_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deals_for_portals_without_a_store_postgres() {
     statuses_come_back(Backend::Postgres, OrderTarget::CrmDeal).await;
+}
+
+#[tokio::test]
+async fn check_names_what_is_missing_and_setup_fixes_it() {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    let mut config = Config::default();
+    configure_bitrix(&mut config, &bx);
+    config.server.public_url = "https://shop.example.com".into();
+    config.bitrix.catalog_iblock_id = fake_bitrix::CATALOG_IBLOCK;
+    config.bitrix.delivery_ids.insert("post".into(), 5);
+
+    // A wrong code: the webhook itself is named.
+    let wrong = bitrix::Client::new(
+        &bx.webhook_url.replace(CODE, "nope"),
+        bitrix::Settings::default(),
+    )
+    .unwrap();
+    let report = vitrina::bitrix::setup::check(&wrong, &config).await;
+    assert!(!report.passed());
+    let text = report.render();
+    assert!(
+        text.contains("wrong") && text.contains("Входящий вебхук"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(CODE) && !text.contains("nope"),
+        "the code is never printed: {text}"
+    );
+
+    // Missing scopes, the field, the event binding.
+    bx.set_scopes(&["catalog", "user"]);
+    let client = vitrina::bitrix::client(&config).unwrap();
+    let text = vitrina::bitrix::setup::check(&client, &config)
+        .await
+        .render();
+    assert!(
+        text.contains("lacks the scopes: sale, user.userfield"),
+        "{text}"
+    );
+    assert!(text.contains("sale.order.add"), "{text}");
+    assert!(text.contains("OnSaleOrderSaved is not bound"), "{text}");
+
+    bx.set_scopes(fake_bitrix::ALL_SCOPES);
+    let done = vitrina::bitrix::setup::setup(&client, &config)
+        .await
+        .unwrap();
+    assert!(
+        done.iter()
+            .any(|l| l.contains("UF_USR_TELEGRAM_ID created")),
+        "{done:?}"
+    );
+    assert!(
+        done.iter()
+            .any(|l| l.contains("bitrix.telegram_field = \"UF_USR_TELEGRAM_ID\"")),
+        "{done:?}"
+    );
+    assert_eq!(
+        bx.handlers(),
+        vec![(
+            "ONSALEORDERSAVED".to_string(),
+            "https://shop.example.com/bitrix/events".to_string()
+        )]
+    );
+    // Again: nothing twice.
+    let again = vitrina::bitrix::setup::setup(&client, &config)
+        .await
+        .unwrap();
+    assert!(
+        again.iter().any(|l| l.contains("already bound")),
+        "{again:?}"
+    );
+    assert_eq!(bx.handlers().len(), 1);
+    assert_eq!(bx.rows("userfields").len(), 1);
+
+    let report = vitrina::bitrix::setup::check(&client, &config).await;
+    assert!(
+        report.render().contains("set bitrix.telegram_field"),
+        "{}",
+        report.render()
+    );
+    config.bitrix.telegram_field = "UF_USR_TELEGRAM_ID".into();
+    let report = vitrina::bitrix::setup::check(&client, &config).await;
+    assert!(report.passed(), "{}", report.render());
 }

@@ -11,9 +11,6 @@ use super::{Bitrix, BitrixError};
 use crate::store::now_ms;
 use bitrix::Safety;
 
-/// The user field holding the Telegram user id.
-pub const TELEGRAM_FIELD: &str = "UF_TELEGRAM_ID";
-
 pub struct Customer {
     pub id: i64,
     pub telegram_id: i64,
@@ -51,11 +48,12 @@ pub async fn bitrix_user(
     if let Some(id) = customer.bitrix_user_id {
         return Ok(id);
     }
+    let field = bx.config.bitrix.telegram_field.as_str();
     let found = bx
         .client
         .call(
             "user.get",
-            &json!({"filter": {TELEGRAM_FIELD: customer.telegram_id.to_string()}}),
+            &json!({"filter": {field: customer.telegram_id.to_string()}}),
             Safety::Safe,
         )
         .await?;
@@ -75,8 +73,8 @@ pub async fn bitrix_user(
                 "LAST_NAME": customer.last_name.clone().unwrap_or_default(),
                 "PERSONAL_PHONE": customer.phone.clone().unwrap_or_else(|| phone.to_string()),
                 "ACTIVE": "Y",
-                TELEGRAM_FIELD: customer.telegram_id.to_string(),
             });
+            fields[field] = json!(customer.telegram_id.to_string());
             if !bx.config.bitrix.customer_group_ids.is_empty() {
                 fields["GROUP_ID"] = json!(bx.config.bitrix.customer_group_ids);
             }

@@ -5,6 +5,7 @@
 //! back by events and by a reconciliation poll ([`events`]). `vitrina bitrix check|setup|sync`
 //! live in [`setup`] and [`sync`].
 
+pub mod cli;
 pub mod customers;
 pub mod events;
 pub mod orders;

@@ -212,6 +212,16 @@ impl FakeBitrix {
     pub fn application_token(&self) -> String {
         self.lock().application_token.clone()
     }
+    /// A user field made in the admin (no REST prefix), as on a 1C-Bitrix site.
+    pub fn add_user_field(&self, name: &str) {
+        let mut inner = self.lock();
+        let id = inner.id("userfields");
+        inner.insert_with_id(
+            "userfields",
+            id,
+            json!({"ID": id.to_string(), "ENTITY_ID": "USER", "FIELD_NAME": name, "USER_TYPE_ID": "string"}),
+        );
+    }
     pub fn handlers(&self) -> Vec<(String, String)> {
         self.lock()
             .handlers
@@ -861,8 +871,13 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
         }
         "user.userfield.list" => Ok(list(inner.table("userfields"), params, None)),
         "user.userfield.add" => {
-            let f = fields(params);
-            let name = text(field(&f, "FIELD_NAME"));
+            let mut f = fields(params);
+            // Bitrix24 prefixes the code of a field made over REST.
+            let name = format!(
+                "UF_USR_{}",
+                text(field(&f, "FIELD_NAME")).trim_start_matches("UF_USR_")
+            );
+            f["FIELD_NAME"] = json!(name.clone());
             if inner
                 .table("userfields")
                 .iter()
