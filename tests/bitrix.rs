@@ -486,3 +486,107 @@ async fn check_names_what_is_missing_and_setup_fixes_it() {
     let report = vitrina::bitrix::setup::check(&client, &config).await;
     assert!(report.passed(), "{}", report.render());
 }
+
+async fn count(app_store: &vitrina::store::Store, sql: &str) -> i64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(app_store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn catalog_sync(backend: Backend) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    bx.seed_catalog(12, 10_000);
+    let db = vitrina::store::testing::TestDb::new(backend).await;
+    let media = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    configure_bitrix(&mut config, &bx);
+    config.catalog.media_dir = media.path().to_path_buf();
+    config.bitrix.catalog_iblock_id = fake_bitrix::CATALOG_IBLOCK;
+    let client = vitrina::bitrix::client(&config).unwrap();
+
+    // Full: the portal refuses some requests for its rate limit; the sync waits them out.
+    bx.fail_next(2, bitrix::QUERY_LIMIT_EXCEEDED);
+    let report = vitrina::bitrix::sync::sync(&client, &config, &db.store, false, |_| {})
+        .await
+        .unwrap();
+    assert!(report.full, "a first sync is full");
+    assert_eq!(
+        (report.sections, report.products, report.prices),
+        (12, 10_000, 10_000)
+    );
+    // 12 sections, 10,000 products and prices: 1 + 200 + 200 pages; the first page of each in
+    // one batch, the other 398 pages 50 to a batch.
+    assert_eq!(report.minimum_requests, 9);
+    let executed = (bx.requests() - bx.refused()) as u64;
+    assert!(
+        executed as f64 <= 1.1 * report.minimum_requests as f64,
+        "{executed} requests for a minimum of {}",
+        report.minimum_requests
+    );
+    assert_eq!(bx.refused(), 2);
+    assert_eq!(report.requests, executed + 2);
+    let store = &db.store;
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM products").await,
+        10_000
+    );
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM sections").await,
+        12
+    );
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM offers WHERE price IS NOT NULL AND stock_milli IS NOT NULL").await,
+        10_000
+    );
+    let price: i64 = sqlx::query("SELECT price FROM offers WHERE id = '42'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(price, (100 + 42) * 100 + 50);
+    let v1 = vitrina::catalog::current_version(store).await.unwrap();
+    assert_eq!(v1, report.version);
+
+    // Incremental: exactly the changed items, published as a new version.
+    bx.reset_calls();
+    for id in [5, 77, 1234, 5000, 9999, 10_000, 3] {
+        bx.touch_product(id, &format!("Новое имя {id}"), 999.0);
+    }
+    let report = vitrina::bitrix::sync::sync(&client, &config, store, false, |_| {})
+        .await
+        .unwrap();
+    assert!(!report.full);
+    assert_eq!((report.products, report.prices), (7, 7), "{report:?}");
+    // Sections (1), then products and prices by ID cursor from the last second seen: the 100
+    // products stamped in that second are read again (and dropped by the cursor) plus the 7.
+    assert!(report.requests <= 7, "{report:?}");
+    assert!(report.version > v1);
+    let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")
+        .fetch_one(store.pool())
+        .await
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert_eq!((name.as_str(), price), ("Новое имя 1234", 99_900));
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM products").await,
+        10_000
+    );
+
+    // Nothing changed: nothing read.
+    let report = vitrina::bitrix::sync::sync(&client, &config, store, false, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((report.products, report.prices), (0, 0), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_sync_sqlite() {
+    catalog_sync(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_sync_postgres() {
+    catalog_sync(Backend::Postgres).await;
+}

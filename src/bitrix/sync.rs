@@ -1,8 +1,30 @@
-//! Catalog sync (filled in by the next step).
+//! The catalog from Bitrix: sections, products (name, description, section, stock) and the
+//! configured price type, read over REST and published as one catalog version through the
+//! same importer as a CommerceML package from 1C — the sync writes the package (an
+//! `import.xml` and an `offers.xml`) and hands it to [`crate::catalog::import::Importer`], so
+//! both sources share the atomic publish, the search index and the served snapshot.
+//!
+//! A full sync reads everything with the fewest requests offset paging allows
+//! ([`bitrix::Client::list_many`]: first pages of all lists in one batch, then 50 pages a
+//! request) and replaces the catalog: what Bitrix no longer has goes. An incremental sync reads
+//! only products and prices changed since the last sync (`>=timestampX`, by ID cursor) and
+//! publishes them as changes. Its cursor is the latest `timestampX` seen plus the ids seen at
+//! that second, so a change in the same second as the last sync is neither missed nor read
+//! twice.
 
-use super::BitrixError;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::{BitrixError, state_get, state_set};
 use crate::config::Config;
 use crate::store::Store;
+
+const PRODUCTS_CURSOR: &str = "sync_products_since";
+const PRICES_CURSOR: &str = "sync_prices_since";
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct SyncReport {
@@ -11,18 +33,412 @@ pub struct SyncReport {
     pub sections: u64,
     pub products: u64,
     pub prices: u64,
+    /// HTTP requests to Bitrix (a batch counts once), and the fewest possible for a full sync.
     pub requests: u64,
+    pub minimum_requests: u64,
     pub elapsed_ms: u64,
 }
 
+/// `(latest timestampX, ids seen at that second)`.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    ts: i64,
+    ids: Vec<i64>,
+}
+
+impl Cursor {
+    fn advance(&mut self, rows: &[Value]) {
+        for r in rows {
+            let (Some(ts), Some(id)) = (
+                r.get("timestampX")
+                    .and_then(Value::as_str)
+                    .and_then(bitrix::time::parse),
+                r.get("id").and_then(bitrix::as_i64),
+            ) else {
+                continue;
+            };
+            if ts > self.ts {
+                self.ts = ts;
+                self.ids.clear();
+            }
+            if ts == self.ts && !self.ids.contains(&id) {
+                self.ids.push(id);
+            }
+        }
+    }
+    /// Rows read again only because they sit at the cursor's second.
+    fn seen(&self, row: &Value) -> bool {
+        row.get("timestampX")
+            .and_then(Value::as_str)
+            .and_then(bitrix::time::parse)
+            == Some(self.ts)
+            && row
+                .get("id")
+                .and_then(bitrix::as_i64)
+                .is_some_and(|id| self.ids.contains(&id))
+    }
+}
+
+async fn load_cursor(store: &Store, name: &str) -> Result<Option<Cursor>, BitrixError> {
+    Ok(state_get(store, name)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+async fn save_cursor(store: &Store, name: &str, cursor: &Cursor) -> Result<(), BitrixError> {
+    state_set(
+        store,
+        name,
+        &serde_json::to_string(cursor).unwrap_or_default(),
+    )
+    .await?;
+    Ok(())
+}
+
+const PRODUCT_FIELDS: &[&str] = &[
+    "id",
+    "iblockId",
+    "name",
+    "code",
+    "xmlId",
+    "active",
+    "iblockSectionId",
+    "detailText",
+    "previewText",
+    "quantity",
+    "timestampX",
+];
+
+/// Syncs the catalog; `full` replaces it, else only changes since the last sync are read (a
+/// first sync is always full). `progress` gets the number of items read so far.
 pub async fn sync(
-    _client: &bitrix::Client,
-    _config: &Config,
-    _store: &Store,
-    _full: bool,
-    _progress: impl FnMut(u64),
+    client: &bitrix::Client,
+    config: &Config,
+    store: &Store,
+    full: bool,
+    mut progress: impl FnMut(u64),
 ) -> Result<SyncReport, BitrixError> {
-    Err(BitrixError::Other(
-        "catalog sync is not implemented yet".into(),
-    ))
+    let cfg = &config.bitrix;
+    if cfg.catalog_iblock_id <= 0 {
+        return Err(BitrixError::Other(
+            "bitrix.catalog_iblock_id is not set (the catalog's information block id)".into(),
+        ));
+    }
+    let started = Instant::now();
+    let requests_before = client.requests();
+    let products_cursor = load_cursor(store, PRODUCTS_CURSOR).await?;
+    let prices_cursor = load_cursor(store, PRICES_CURSOR).await?;
+    let full = full || products_cursor.is_none() || prices_cursor.is_none();
+    let sections_params = json!({
+        "select": ["id", "name", "iblockSectionId", "xmlId", "sort"],
+        "filter": {"iblockId": cfg.catalog_iblock_id},
+        "order": {"id": "ASC"},
+    });
+    let mut products_filter = json!({"iblockId": cfg.catalog_iblock_id, "active": "Y"});
+    let mut prices_filter = json!({"catalogGroupId": cfg.price_type_id});
+    let (mut sections, mut products, mut prices) = (Vec::new(), Vec::new(), Vec::new());
+    let mut read = 0u64;
+    let mut minimum = 0;
+    if full {
+        let lists = [
+            ("catalog.section.list", sections_params),
+            (
+                "catalog.product.list",
+                json!({"select": PRODUCT_FIELDS, "filter": products_filter, "order": {"id": "ASC"}}),
+            ),
+            (
+                "catalog.price.list",
+                json!({"select": ["id", "productId", "price", "currency", "timestampX"],
+                    "filter": prices_filter, "order": {"id": "ASC"}}),
+            ),
+        ];
+        let sizes = client
+            .list_many(&lists, |i, page| {
+                read += page.len() as u64;
+                progress(read);
+                match i {
+                    0 => sections.extend(page),
+                    1 => products.extend(page),
+                    _ => prices.extend(page),
+                }
+            })
+            .await?;
+        minimum = bitrix::Client::minimum_requests(&sizes);
+    } else {
+        // Sections are few: always all of them (the classifier keeps the tree whole).
+        client
+            .list_all("catalog.section.list", &sections_params, |page| {
+                sections.extend(page)
+            })
+            .await?;
+        let (pc, rc) = (
+            products_cursor.clone().unwrap_or_default(),
+            prices_cursor.clone().unwrap_or_default(),
+        );
+        products_filter[">=timestampX"] = json!(bitrix::time::format(pc.ts));
+        client
+            .list_by_id(
+                "catalog.product.list",
+                &json!({"select": PRODUCT_FIELDS, "filter": products_filter}),
+                "id",
+                |page| {
+                    read += page.len() as u64;
+                    progress(read);
+                    products.extend(page.into_iter().filter(|p| !pc.seen(p)));
+                },
+            )
+            .await?;
+        prices_filter[">=timestampX"] = json!(bitrix::time::format(rc.ts));
+        client
+            .list_by_id(
+                "catalog.price.list",
+                &json!({"select": ["id", "productId", "price", "currency", "timestampX"], "filter": prices_filter}),
+                "id",
+                |page| {
+                    read += page.len() as u64;
+                    progress(read);
+                    prices.extend(page.into_iter().filter(|p| !rc.seen(p)));
+                },
+            )
+            .await?;
+    }
+    let mut pc = if full {
+        Cursor::default()
+    } else {
+        products_cursor.unwrap_or_default()
+    };
+    pc.advance(&products);
+    let mut rc = if full {
+        Cursor::default()
+    } else {
+        prices_cursor.unwrap_or_default()
+    };
+    rc.advance(&prices);
+
+    let dir = tempfile::tempdir().map_err(|e| BitrixError::Other(e.to_string()))?;
+    write_package(dir.path(), config, full, &sections, &products, &prices)?;
+    let importer = crate::catalog::import::Importer::new(store, &config.catalog);
+    let files = vec![dir.path().join("import.xml"), dir.path().join("offers.xml")];
+    let source = if full {
+        "bitrix:full"
+    } else {
+        "bitrix:changes"
+    };
+    let report = importer
+        .import_files(&files, dir.path(), source)
+        .await
+        .map_err(|e| BitrixError::Other(format!("publishing the catalog: {e}")))?;
+    save_cursor(store, PRODUCTS_CURSOR, &pc).await?;
+    save_cursor(store, PRICES_CURSOR, &rc).await?;
+    Ok(SyncReport {
+        full,
+        version: report.version,
+        sections: sections.len() as u64,
+        products: products.len() as u64,
+        prices: prices.len() as u64,
+        requests: client.requests() - requests_before,
+        minimum_requests: minimum,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // XML 1.0 forbids most control characters.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn id_text(v: Option<&Value>) -> Option<String> {
+    v.and_then(bitrix::as_i64).map(|i| i.to_string())
+}
+
+/// The package the importer reads: groups as a tree, products, one price type, offers.
+fn write_package(
+    dir: &Path,
+    config: &Config,
+    full: bool,
+    sections: &[Value],
+    products: &[Value],
+    prices: &[Value],
+) -> Result<(), BitrixError> {
+    let io = |e: std::io::Error| BitrixError::Other(format!("writing the catalog package: {e}"));
+    let classifier = format!("bitrix-{}", config.bitrix.catalog_iblock_id);
+    let changes = if full { "false" } else { "true" };
+
+    // Sections as a tree (CommerceML nests groups; parents come first).
+    let mut children: BTreeMap<Option<String>, Vec<&Value>> = BTreeMap::new();
+    let known: HashSet<String> = sections
+        .iter()
+        .filter_map(|s| id_text(s.get("id")))
+        .collect();
+    for s in sections {
+        let parent = id_text(s.get("iblockSectionId")).filter(|p| known.contains(p));
+        children.entry(parent).or_default().push(s);
+    }
+    fn groups(
+        out: &mut String,
+        children: &BTreeMap<Option<String>, Vec<&Value>>,
+        parent: Option<String>,
+        depth: usize,
+    ) {
+        let Some(list) = children.get(&parent) else {
+            return;
+        };
+        if depth > 32 {
+            return;
+        }
+        out.push_str("<Группы>");
+        for s in list {
+            let id = id_text(s.get("id")).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<Группа><Ид>{}</Ид><Наименование>{}</Наименование>",
+                esc(&id),
+                esc(&text(s.get("name")))
+            );
+            groups(out, children, Some(id), depth + 1);
+            out.push_str("</Группа>");
+        }
+        out.push_str("</Группы>");
+    }
+    let mut import = String::with_capacity(256 + products.len() * 300);
+    let _ = write!(
+        import,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.08\">\
+         <Классификатор><Ид>{classifier}</Ид><Наименование>Bitrix</Наименование>"
+    );
+    groups(&mut import, &children, None, 0);
+    let _ = write!(
+        import,
+        "</Классификатор><Каталог СодержитТолькоИзменения=\"{changes}\"><Ид>{classifier}</Ид>\
+         <ИдКлассификатора>{classifier}</ИдКлассификатора><Наименование>Bitrix</Наименование><Товары>"
+    );
+    for p in products {
+        let Some(id) = id_text(p.get("id")) else {
+            continue;
+        };
+        let description = {
+            let d = text(p.get("detailText"));
+            if d.is_empty() {
+                text(p.get("previewText"))
+            } else {
+                d
+            }
+        };
+        let _ = write!(
+            import,
+            "<Товар><Ид>{}</Ид><Артикул>{}</Артикул><Наименование>{}</Наименование>",
+            esc(&id),
+            esc(&text(p.get("code"))),
+            esc(&text(p.get("name")))
+        );
+        if !description.is_empty() {
+            let _ = write!(import, "<Описание>{}</Описание>", esc(&description));
+        }
+        if let Some(section) = id_text(p.get("iblockSectionId")) {
+            let _ = write!(import, "<Группы><Ид>{}</Ид></Группы>", esc(&section));
+        }
+        import.push_str("</Товар>");
+    }
+    import.push_str("</Товары></Каталог></КоммерческаяИнформация>\n");
+    std::fs::write(dir.join("import.xml"), import).map_err(io)?;
+
+    // Offers: one per product (its price and stock), and prices of products not re-read.
+    let price_type = config.bitrix.price_type_id.to_string();
+    let mut price_of: HashMap<String, (String, String)> = HashMap::new();
+    for p in prices {
+        if let Some(product) = id_text(p.get("productId")) {
+            let amount = match p.get("price") {
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::String(s)) => s.clone(),
+                _ => continue,
+            };
+            let currency = text(p.get("currency"));
+            price_of.insert(
+                product,
+                (
+                    amount,
+                    if currency.is_empty() {
+                        "RUB".into()
+                    } else {
+                        currency
+                    },
+                ),
+            );
+        }
+    }
+    let mut offers = String::with_capacity(256 + products.len() * 250);
+    let _ = write!(
+        offers,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.08\">\
+         <ПакетПредложений СодержитТолькоИзменения=\"{changes}\"><Ид>{classifier}#</Ид>\
+         <Наименование>Bitrix</Наименование><ИдКаталога>{classifier}</ИдКаталога>\
+         <ИдКлассификатора>{classifier}</ИдКлассификатора><ТипыЦен><ТипЦены><Ид>{price_type}</Ид>\
+         <Наименование>Bitrix {price_type}</Наименование><Валюта>{}</Валюта></ТипЦены></ТипыЦен><Предложения>",
+        esc(&config.checkout.currency)
+    );
+    let mut written: HashSet<String> = HashSet::new();
+    let offer = |out: &mut String, id: &str, name: Option<String>, quantity: Option<String>| {
+        let _ = write!(out, "<Предложение><Ид>{}</Ид>", esc(id));
+        if let Some(name) = name {
+            let _ = write!(out, "<Наименование>{}</Наименование>", esc(&name));
+        }
+        if let Some((amount, currency)) = price_of.get(id) {
+            let _ = write!(
+                out,
+                "<Цены><Цена><ИдТипаЦены>{price_type}</ИдТипаЦены><ЦенаЗаЕдиницу>{}</ЦенаЗаЕдиницу>\
+                 <Валюта>{}</Валюта></Цена></Цены>",
+                esc(amount),
+                esc(currency)
+            );
+        }
+        if let Some(q) = quantity {
+            let _ = write!(out, "<Количество>{}</Количество>", esc(&q));
+        }
+        out.push_str("</Предложение>");
+    };
+    for p in products {
+        let Some(id) = id_text(p.get("id")) else {
+            continue;
+        };
+        let quantity = match p.get("quantity") {
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => Some("0".into()),
+        };
+        offer(&mut offers, &id, Some(text(p.get("name"))), quantity);
+        written.insert(id);
+    }
+    if !full {
+        // A price changed without its product: the offer gets the new price only.
+        let rest: Vec<String> = price_of
+            .keys()
+            .filter(|k| !written.contains(*k))
+            .cloned()
+            .collect();
+        for id in rest {
+            offer(&mut offers, &id, None, None);
+        }
+    }
+    offers.push_str("</Предложения></ПакетПредложений></КоммерческаяИнформация>\n");
+    std::fs::write(dir.join("offers.xml"), offers).map_err(io)?;
+    Ok(())
 }

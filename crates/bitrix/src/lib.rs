@@ -545,6 +545,75 @@ impl Client {
         Ok(seen)
     }
 
+    /// Every item of several list methods at once, with the fewest requests offset paging
+    /// allows: the first page of every list in one `batch` (which tells the totals), then all
+    /// the remaining pages of all lists packed 50 to a `batch`. `on_page(i, items)` gets the
+    /// pages of list `i` (in no particular order across lists). Returns the items per list.
+    pub async fn list_many(
+        &self,
+        lists: &[(&str, Value)],
+        mut on_page: impl FnMut(usize, Vec<Value>),
+    ) -> Result<Vec<u64>, Error> {
+        let mut seen = vec![0u64; lists.len()];
+        let with_start = |params: &Value, start: u64| {
+            let mut p = params.clone();
+            if let Value::Object(m) = &mut p {
+                m.insert("start".into(), json!(start));
+            }
+            p
+        };
+        // Remaining pages: (list, start).
+        let mut pending: Vec<(usize, u64)> = Vec::new();
+        for chunk in (0..lists.len()).collect::<Vec<_>>().chunks(BATCH_LIMIT) {
+            let commands: Vec<Command> = chunk
+                .iter()
+                .map(|&i| Command::new(format!("l{i}s0"), lists[i].0, with_start(&lists[i].1, 0)))
+                .collect();
+            let answer = self.batch(&commands, false, Safety::Safe).await?;
+            for &i in chunk {
+                let key = format!("l{i}s0");
+                let page = items(answer.get(&key)?);
+                seen[i] += page.len() as u64;
+                on_page(i, page);
+                let total = answer.total(&key).unwrap_or(0);
+                let mut start = PAGE_SIZE as u64;
+                while start < total {
+                    pending.push((i, start));
+                    start += PAGE_SIZE as u64;
+                }
+            }
+        }
+        for chunk in pending.chunks(BATCH_LIMIT) {
+            let commands: Vec<Command> = chunk
+                .iter()
+                .map(|&(i, start)| {
+                    Command::new(
+                        format!("l{i}s{start}"),
+                        lists[i].0,
+                        with_start(&lists[i].1, start),
+                    )
+                })
+                .collect();
+            let answer = self.batch(&commands, false, Safety::Safe).await?;
+            for (&(i, _), c) in chunk.iter().zip(&commands) {
+                let page = items(answer.get(&c.key)?);
+                seen[i] += page.len() as u64;
+                on_page(i, page);
+            }
+        }
+        Ok(seen)
+    }
+
+    /// The fewest requests [`Client::list_many`] can make for lists of these sizes.
+    pub fn minimum_requests(sizes: &[u64]) -> u64 {
+        let pages: u64 = sizes
+            .iter()
+            .map(|n| n.div_ceil(PAGE_SIZE as u64).max(1))
+            .sum();
+        let lists = sizes.len() as u64;
+        lists.div_ceil(BATCH_LIMIT as u64) + (pages - lists).div_ceil(BATCH_LIMIT as u64)
+    }
+
     /// Every item of a list method by ID cursor (`order ID asc`, `filter >ID`, `start -1`):
     /// no count on the portal's side, stable under concurrent inserts. `id_field` is the
     /// method's spelling (`ID` for user.get, `id` for catalog.*).

@@ -255,7 +255,10 @@ impl FakeBitrix {
                 "iblockSectionId": null, "xmlId": format!("sec-{s}"), "sort": s * 10});
             inner.insert("sections", row);
         }
-        for _ in 0..n {
+        let base = inner.clock;
+        for i in 0..n {
+            // Imports write about a hundred products a second.
+            inner.clock = base + (i / 100) as i64;
             let id = inner.id("products");
             let section = if sections == 0 {
                 Value::Null
@@ -385,6 +388,12 @@ impl Inner {
     }
     fn insert_with_id(&mut self, table: &'static str, id: i64, row: Value) {
         self.tables.entry(table).or_default().insert(id, row);
+    }
+    fn rows_of(&self, table: &'static str) -> Vec<&Value> {
+        self.tables
+            .get(table)
+            .map(|t| t.values().collect())
+            .unwrap_or_default()
     }
     fn table(&self, table: &'static str) -> Vec<Value> {
         self.tables
@@ -710,9 +719,13 @@ fn select(row: &Value, select: Option<&Value>) -> Value {
 
 /// Filter, order, page and select `rows` as a list method does. `wrap`: the key the newer
 /// methods put the list under (`products`), or None for a bare array.
-fn list(rows: Vec<Value>, params: &Value, wrap: Option<&str>) -> Reply {
+fn list<'a>(
+    rows: impl IntoIterator<Item = &'a Value>,
+    params: &Value,
+    wrap: Option<&str>,
+) -> Reply {
     let filter = params.get("filter").or_else(|| params.get("FILTER"));
-    let mut rows: Vec<Value> = rows
+    let mut rows: Vec<&Value> = rows
         .into_iter()
         .filter(|r| filter.is_none_or(|f| matches(r, f)))
         .collect();
@@ -838,7 +851,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 .collect();
             Ok(Reply::of(json!(names)))
         }
-        "catalog.section.list" => Ok(list(inner.table("sections"), params, Some("sections"))),
+        "catalog.section.list" => Ok(list(inner.rows_of("sections"), params, Some("sections"))),
         "catalog.product.list" => {
             let has_iblock = params
                 .get("filter")
@@ -850,10 +863,10 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                     "Required filter field iblockId is missing",
                 ));
             }
-            Ok(list(inner.table("products"), params, Some("products")))
+            Ok(list(inner.rows_of("products"), params, Some("products")))
         }
-        "catalog.price.list" => Ok(list(inner.table("prices"), params, Some("prices"))),
-        "user.get" => Ok(list(inner.table("users"), params, None)),
+        "catalog.price.list" => Ok(list(inner.rows_of("prices"), params, Some("prices"))),
+        "user.get" => Ok(list(inner.rows_of("users"), params, None)),
         "user.add" => {
             let f = if params.get("fields").is_some() {
                 fields(params)
@@ -869,7 +882,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             inner.insert_with_id("users", id, row);
             Ok(Reply::of(json!(id)))
         }
-        "user.userfield.list" => Ok(list(inner.table("userfields"), params, None)),
+        "user.userfield.list" => Ok(list(inner.rows_of("userfields"), params, None)),
         "user.userfield.add" => {
             let mut f = fields(params);
             // Bitrix24 prefixes the code of a field made over REST.
@@ -892,7 +905,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             inner.insert_with_id("userfields", id, row);
             Ok(Reply::of(json!(id)))
         }
-        "sale.order.list" => Ok(list(inner.table("orders"), params, Some("orders"))),
+        "sale.order.list" => Ok(list(inner.rows_of("orders"), params, Some("orders"))),
         "sale.order.get" => {
             let id = required_id(params)?;
             let order = inner
@@ -965,7 +978,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 json!({ "basketItem": inner.tables.get("basket").and_then(|t| t.get(&id)).cloned() }),
             ))
         }
-        "sale.basketitem.list" => Ok(list(inner.table("basket"), params, Some("basketItems"))),
+        "sale.basketitem.list" => Ok(list(inner.rows_of("basket"), params, Some("basketItems"))),
         "sale.shipment.add" => {
             let mut f = fields(params);
             f["system"] = json!("N");
@@ -974,7 +987,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 json!({ "shipment": inner.tables.get("shipments").and_then(|t| t.get(&id)).cloned() }),
             ))
         }
-        "sale.shipment.list" => Ok(list(inner.table("shipments"), params, Some("shipments"))),
+        "sale.shipment.list" => Ok(list(inner.rows_of("shipments"), params, Some("shipments"))),
         "sale.payment.add" => {
             let f = fields(params);
             let id = inner.new_row("payments", f);
@@ -982,7 +995,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 json!({ "payment": inner.tables.get("payments").and_then(|t| t.get(&id)).cloned() }),
             ))
         }
-        "sale.payment.list" => Ok(list(inner.table("payments"), params, Some("payments"))),
+        "sale.payment.list" => Ok(list(inner.rows_of("payments"), params, Some("payments"))),
         "sale.payment.update" => {
             let id = required_id(params)?;
             let f = fields(params);
@@ -1039,8 +1052,8 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             }
             Ok(Reply::of(json!(id)))
         }
-        "crm.contact.list" => Ok(list(inner.table("contacts"), params, None)),
-        "crm.deal.list" => Ok(list(inner.table("deals"), params, None)),
+        "crm.contact.list" => Ok(list(inner.rows_of("contacts"), params, None)),
+        "crm.deal.list" => Ok(list(inner.rows_of("deals"), params, None)),
         "crm.deal.get" => {
             let id = required_id(params)?;
             inner
