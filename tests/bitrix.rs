@@ -168,6 +168,61 @@ async fn outage_then_exactly_once(backend: Backend) {
             .unwrap()
             .ends_with("@telegram.invalid")
     );
+
+    // vitrina records a payment: the Bitrix payment is marked paid. A cancellation cancels.
+    let config = Config::default();
+    let outbox = vitrina::outbox::Outbox::new(app.db.store.clone(), config.outbox.clone());
+    let bitrix_id = |order: i64| {
+        let pool = app.db.store.pool().clone();
+        async move {
+            sqlx::query("SELECT bitrix_id FROM bitrix_orders WHERE order_id = $1")
+                .bind(order)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    vitrina::orders::set_status(
+        &config,
+        &app.db.store,
+        &outbox,
+        orders[1],
+        "paid",
+        Some("Telegram"),
+        "telegram",
+    )
+    .await
+    .unwrap();
+    vitrina::orders::set_status(
+        &config,
+        &app.db.store,
+        &outbox,
+        orders[2],
+        "cancelled",
+        None,
+        "customer",
+    )
+    .await
+    .unwrap();
+    let (paid, cancelled) = (bitrix_id(orders[1]).await, bitrix_id(orders[2]).await);
+    wait_for(
+        "the payment and the cancellation reach Bitrix",
+        Duration::from_secs(15),
+        || {
+            bx.get("orders", paid).is_some_and(|o| o["payed"] == "Y")
+                && bx
+                    .get("orders", cancelled)
+                    .is_some_and(|o| o["canceled"] == "Y")
+        },
+    )
+    .await;
+    let payment = bx
+        .rows("payments")
+        .into_iter()
+        .find(|p| p["orderId"] == json!(paid.to_string()))
+        .unwrap();
+    assert_eq!(payment["paid"], "Y");
     app.stop().await;
 }
 
