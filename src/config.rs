@@ -1054,7 +1054,7 @@ mod tests {
     fn secrets_are_redacted_everywhere() {
         let config = load_str(
             "[telegram]\nbot_token = \"123456:SECRET-token_value\"\npayment_provider_token = \"PROVIDERSECRET\"\n\
-             [bitrix]\nwebhook_url = \"https://portal.example.ru/rest/1/WEBHOOKSECRET/\"\n\
+             [bitrix]\nwebhook_url = \"https://portal.example.ru/rest/1/WEBHOOKSECRET/\"\napplication_token = \"APPTOKENSECRET\"\n\
              [exchange_1c]\nuser = \"1c\"\npassword = \"PASSWORDSECRET\"\n\
              [database]\nurl = \"postgres://shop:DBSECRET@db/shop\"\n",
             &[],
@@ -1066,6 +1066,7 @@ mod tests {
                 "SECRET-token",
                 "PROVIDERSECRET",
                 "WEBHOOKSECRET",
+                "APPTOKENSECRET",
                 "PASSWORDSECRET",
                 "DBSECRET",
             ] {
@@ -1082,6 +1083,20 @@ mod tests {
             .to_string();
         assert!(
             err.contains("telegram.bot_token") && !err.contains("oops"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bitrix_statuses_must_be_vitrina_statuses() {
+        let err = load_str(
+            "[backend]\nkind = \"bitrix\"\n[bitrix]\nwebhook_url = \"https://p.example.ru/rest/1/x/\"\nstatuses = { N = \"neu\" }\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("bitrix.statuses") && err.contains("neu"),
             "{err}"
         );
     }
