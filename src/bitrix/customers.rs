@@ -53,7 +53,7 @@ pub async fn bitrix_user(
         .client
         .call(
             "user.get",
-            &json!({"filter": {field: customer.telegram_id.to_string()}}),
+            &json!({"FILTER": {field: customer.telegram_id.to_string()}, "ADMIN_MODE": true}),
             Safety::Safe,
         )
         .await?;

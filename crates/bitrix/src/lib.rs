@@ -299,12 +299,13 @@ impl Client {
             let drained = now.duration_since(bucket.at).as_secs_f64() * self.settings.per_second;
             bucket.level = (bucket.level - drained).max(0.0);
             bucket.at = now;
-            if bucket.level + 1.0 <= f64::from(self.settings.burst) {
+            // One slot of margin: requests sent in order may arrive closer together.
+            let capacity = f64::from(self.settings.burst.saturating_sub(1).max(1));
+            if bucket.level + 1.0 <= capacity {
                 bucket.level += 1.0;
                 return;
             }
-            let wait =
-                (bucket.level + 1.0 - f64::from(self.settings.burst)) / self.settings.per_second;
+            let wait = (bucket.level + 1.0 - capacity) / self.settings.per_second;
             tokio::time::sleep(Duration::from_secs_f64(wait.max(0.001))).await;
         }
     }

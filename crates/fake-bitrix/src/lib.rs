@@ -85,6 +85,9 @@ struct Inner {
     handlers: Vec<(i64, String, String)>,
     application_token: String,
     executed: HashMap<String, u64>,
+    /// Filtered and ordered ids of recent list queries (params without `start`), so paging
+    /// through a big list does not filter the whole table for every page. Cleared on writes.
+    lists: HashMap<String, Vec<i64>>,
 }
 
 #[derive(Clone)]
@@ -130,6 +133,7 @@ impl FakeBitrix {
                 handlers: Vec::new(),
                 application_token: "fake-application-token-0123456789".into(),
                 executed: HashMap::new(),
+                lists: HashMap::new(),
             })),
         };
         let app = Router::new()
@@ -215,6 +219,7 @@ impl FakeBitrix {
     /// A user field made in the admin (no REST prefix), as on a 1C-Bitrix site.
     pub fn add_user_field(&self, name: &str) {
         let mut inner = self.lock();
+        inner.lists.clear();
         let id = inner.id("userfields");
         inner.insert_with_id(
             "userfields",
@@ -250,6 +255,7 @@ impl FakeBitrix {
     /// A catalog of `sections` sections and `n` products (ids 1..), with base prices and stock.
     pub fn seed_catalog(&self, sections: usize, n: usize) {
         let mut inner = self.lock();
+        inner.lists.clear();
         for s in 1..=sections as i64 {
             let row = json!({"id": s, "iblockId": CATALOG_IBLOCK, "name": format!("Раздел {s}"),
                 "iblockSectionId": null, "xmlId": format!("sec-{s}"), "sort": s * 10});
@@ -284,6 +290,7 @@ impl FakeBitrix {
     /// Changes a product (name and price), moving its timestampX to now.
     pub fn touch_product(&self, id: i64, name: &str, price: f64) {
         let mut inner = self.lock();
+        inner.lists.clear();
         inner.clock += 1;
         let ts = format_time(inner.clock);
         if let Some(p) = inner
@@ -309,6 +316,7 @@ impl FakeBitrix {
     pub async fn set_order_status(&self, id: i64, status: &str, notify: bool) {
         {
             let mut inner = self.lock();
+            inner.lists.clear();
             inner.clock += 1;
             let ts = format_time(inner.clock);
             if let Some(o) = inner.tables.get_mut("orders").and_then(|t| t.get_mut(&id)) {
@@ -717,6 +725,76 @@ fn select(row: &Value, select: Option<&Value>) -> Value {
     Value::Object(out)
 }
 
+fn list_cached(
+    inner: &mut Inner,
+    table: &'static str,
+    params: &Value,
+    wrap: Option<&str>,
+) -> Reply {
+    let mut key_params = params.clone();
+    if let Value::Object(m) = &mut key_params {
+        m.remove("start");
+        m.remove("select");
+        m.remove("SELECT");
+    }
+    let key = format!("{table}:{key_params}");
+    if !inner.lists.contains_key(&key) {
+        let ids: Vec<i64> = {
+            let mut all = params.clone();
+            if let Value::Object(m) = &mut all {
+                m.insert("start".into(), json!(-1));
+                m.insert("select".into(), json!(["*"]));
+            }
+            let rows = inner.rows_of(table);
+            let filter = all.get("filter").or_else(|| all.get("FILTER"));
+            let mut rows: Vec<&Value> = rows
+                .into_iter()
+                .filter(|r| filter.is_none_or(|f| matches(r, f)))
+                .collect();
+            sort_rows(&mut rows, &all);
+            rows.iter()
+                .filter_map(|r| bitrix::as_i64(field(r, "id")))
+                .collect()
+        };
+        if inner.lists.len() > 64 {
+            inner.lists.clear();
+        }
+        inner.lists.insert(key.clone(), ids);
+    }
+    let ids = inner.lists.get(&key).cloned().unwrap_or_default();
+    let table_rows = inner.tables.get(table);
+    let rows = ids
+        .iter()
+        .filter_map(|id| table_rows.and_then(|t| t.get(id)));
+    let mut unfiltered = params.clone();
+    if let Value::Object(m) = &mut unfiltered {
+        m.remove("filter");
+        m.remove("FILTER");
+        m.remove("order");
+        m.remove("ORDER");
+    }
+    list(rows, &unfiltered, wrap)
+}
+
+fn sort_rows(rows: &mut [&Value], params: &Value) {
+    if let Some(Value::Object(order)) = params.get("order").or_else(|| params.get("ORDER")) {
+        let keys: Vec<(String, bool)> = order
+            .iter()
+            .map(|(k, v)| (k.clone(), text(v).eq_ignore_ascii_case("desc")))
+            .collect();
+        rows.sort_by(|a, b| {
+            for (k, desc) in &keys {
+                let o = cmp(field(a, k), field(b, k));
+                let o = if *desc { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+    }
+}
+
 /// Filter, order, page and select `rows` as a list method does. `wrap`: the key the newer
 /// methods put the list under (`products`), or None for a bare array.
 fn list<'a>(
@@ -830,6 +908,12 @@ const METHODS: &[(&str, &str)] = &[
 
 fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Failure> {
     *inner.executed.entry(method.to_string()).or_default() += 1;
+    let read_only = method.ends_with(".list")
+        || method.ends_with(".get")
+        || matches!(method, "scope" | "methods" | "user.get");
+    if !read_only {
+        inner.lists.clear();
+    }
     if let Some((_, scope)) = METHODS.iter().find(|(m, _)| *m == method) {
         scope_check(inner, scope)?;
     }
@@ -851,7 +935,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 .collect();
             Ok(Reply::of(json!(names)))
         }
-        "catalog.section.list" => Ok(list(inner.rows_of("sections"), params, Some("sections"))),
+        "catalog.section.list" => Ok(list_cached(inner, "sections", params, Some("sections"))),
         "catalog.product.list" => {
             let has_iblock = params
                 .get("filter")
@@ -863,10 +947,10 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                     "Required filter field iblockId is missing",
                 ));
             }
-            Ok(list(inner.rows_of("products"), params, Some("products")))
+            Ok(list_cached(inner, "products", params, Some("products")))
         }
-        "catalog.price.list" => Ok(list(inner.rows_of("prices"), params, Some("prices"))),
-        "user.get" => Ok(list(inner.rows_of("users"), params, None)),
+        "catalog.price.list" => Ok(list_cached(inner, "prices", params, Some("prices"))),
+        "user.get" => Ok(list_cached(inner, "users", params, None)),
         "user.add" => {
             let f = if params.get("fields").is_some() {
                 fields(params)
@@ -882,7 +966,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             inner.insert_with_id("users", id, row);
             Ok(Reply::of(json!(id)))
         }
-        "user.userfield.list" => Ok(list(inner.rows_of("userfields"), params, None)),
+        "user.userfield.list" => Ok(list_cached(inner, "userfields", params, None)),
         "user.userfield.add" => {
             let mut f = fields(params);
             // Bitrix24 prefixes the code of a field made over REST.
@@ -905,7 +989,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             inner.insert_with_id("userfields", id, row);
             Ok(Reply::of(json!(id)))
         }
-        "sale.order.list" => Ok(list(inner.rows_of("orders"), params, Some("orders"))),
+        "sale.order.list" => Ok(list_cached(inner, "orders", params, Some("orders"))),
         "sale.order.get" => {
             let id = required_id(params)?;
             let order = inner
@@ -978,7 +1062,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 json!({ "basketItem": inner.tables.get("basket").and_then(|t| t.get(&id)).cloned() }),
             ))
         }
-        "sale.basketitem.list" => Ok(list(inner.rows_of("basket"), params, Some("basketItems"))),
+        "sale.basketitem.list" => Ok(list_cached(inner, "basket", params, Some("basketItems"))),
         "sale.shipment.add" => {
             let mut f = fields(params);
             f["system"] = json!("N");
@@ -987,7 +1071,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 json!({ "shipment": inner.tables.get("shipments").and_then(|t| t.get(&id)).cloned() }),
             ))
         }
-        "sale.shipment.list" => Ok(list(inner.rows_of("shipments"), params, Some("shipments"))),
+        "sale.shipment.list" => Ok(list_cached(inner, "shipments", params, Some("shipments"))),
         "sale.payment.add" => {
             let f = fields(params);
             let id = inner.new_row("payments", f);
@@ -995,7 +1079,7 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 json!({ "payment": inner.tables.get("payments").and_then(|t| t.get(&id)).cloned() }),
             ))
         }
-        "sale.payment.list" => Ok(list(inner.rows_of("payments"), params, Some("payments"))),
+        "sale.payment.list" => Ok(list_cached(inner, "payments", params, Some("payments"))),
         "sale.payment.update" => {
             let id = required_id(params)?;
             let f = fields(params);
@@ -1052,8 +1136,8 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             }
             Ok(Reply::of(json!(id)))
         }
-        "crm.contact.list" => Ok(list(inner.rows_of("contacts"), params, None)),
-        "crm.deal.list" => Ok(list(inner.rows_of("deals"), params, None)),
+        "crm.contact.list" => Ok(list_cached(inner, "contacts", params, None)),
+        "crm.deal.list" => Ok(list_cached(inner, "deals", params, None)),
         "crm.deal.get" => {
             let id = required_id(params)?;
             inner
