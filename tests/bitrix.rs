@@ -553,12 +553,15 @@ async fn count(app_store: &vitrina::store::Store, sql: &str) -> i64 {
 async fn catalog_sync(backend: Backend) {
     let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
     bx.seed_catalog(12, 10_000);
+    // Two products are sold as sizes (SKUs in the offers block).
+    bx.seed_offers(&[1, 2], 3);
     let db = vitrina::store::testing::TestDb::new(backend).await;
     let media = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     configure_bitrix(&mut config, &bx);
     config.catalog.media_dir = media.path().to_path_buf();
     config.bitrix.catalog_iblock_id = fake_bitrix::CATALOG_IBLOCK;
+    config.bitrix.offers_iblock_id = Some(fake_bitrix::OFFERS_IBLOCK);
     let client = vitrina::bitrix::client(&config).unwrap();
 
     // Full: the portal refuses some requests for its rate limit; the sync waits them out.
@@ -568,11 +571,16 @@ async fn catalog_sync(backend: Backend) {
         .unwrap();
     assert!(report.full, "a first sync is full");
     assert_eq!(
-        (report.sections, report.products, report.prices),
-        (12, 10_000, 10_000)
+        (
+            report.sections,
+            report.products,
+            report.variations,
+            report.prices
+        ),
+        (12, 10_000, 6, 10_006)
     );
-    // 12 sections, 10,000 products and prices: 1 + 200 + 200 pages; the first page of each in
-    // one batch, the other 398 pages 50 to a batch.
+    // 12 sections, 10,000 products, 10,006 prices, 6 variations: 1 + 200 + 201 + 1 pages; the
+    // first page of each in one batch, the other 399 pages 50 to a batch.
     assert_eq!(report.minimum_requests, 9);
     let executed = (bx.requests() - bx.refused()) as u64;
     assert!(
@@ -593,7 +601,22 @@ async fn catalog_sync(backend: Backend) {
     );
     assert_eq!(
         count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM offers WHERE price IS NOT NULL AND stock_milli IS NOT NULL").await,
-        10_000
+        9_998 + 6
+    );
+    let sizes: Vec<(String, i64)> =
+        sqlx::query("SELECT id, price FROM offers WHERE product_id = '1' ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    assert_eq!(sizes.len(), 3, "{sizes:?}");
+    assert!(
+        sizes
+            .iter()
+            .all(|(id, price)| id.starts_with("1#") && *price >= 100_000),
+        "{sizes:?}"
     );
     let price: i64 = sqlx::query("SELECT price FROM offers WHERE id = '42'")
         .fetch_one(store.pool())
@@ -614,9 +637,11 @@ async fn catalog_sync(backend: Backend) {
         .unwrap();
     assert!(!report.full);
     assert_eq!((report.products, report.prices), (7, 7), "{report:?}");
-    // Sections (1), then products and prices by ID cursor from the last second seen: the 100
-    // products stamped in that second are read again (and dropped by the cursor) plus the 7.
-    assert!(report.requests <= 7, "{report:?}");
+    // Sections (1), then products, variations and prices by ID cursor from the last second
+    // seen: the 100 products stamped in that second are read again (and dropped by the
+    // cursor) plus the 7.
+    assert!(report.requests <= 8, "{report:?}");
+    assert_eq!(report.variations, 0);
     assert!(report.version > v1);
     let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")
         .fetch_one(store.pool())

@@ -83,7 +83,18 @@ fn major(minor: i64) -> f64 {
 /// The Bitrix product id of a vitrina offer: synced offers carry it as their id; others (a
 /// demo catalog) go in as 0 with their name and price, as the docs allow.
 fn bitrix_product(offer_id: &str) -> i64 {
-    offer_id.parse().unwrap_or(0)
+    // Variations are `<product>#<variation>`: the variation is what is sold. Ids from another
+    // source (1C's GUIDs, the demo) are not Bitrix elements.
+    let mut parts = offer_id.split('#');
+    match (
+        parts.next().map(str::parse::<i64>),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some(Ok(product)), None, None) => product,
+        (Some(Ok(_)), Some(variation), None) => variation.parse().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 pub async fn push_order(bx: &Bitrix, order_id: i64) -> Result<(), JobError> {
@@ -456,4 +467,15 @@ pub async fn push_status(bx: &Bitrix, order_id: i64, to: &str) -> Result<(), Job
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn offers_map_to_bitrix_elements() {
+        assert_eq!(super::bitrix_product("42"), 42);
+        assert_eq!(super::bitrix_product("1#10001"), 10001);
+        assert_eq!(super::bitrix_product("demo-0001#2"), 0);
+        assert_eq!(super::bitrix_product("demo-0001"), 0);
+    }
 }

@@ -25,6 +25,7 @@ use crate::store::Store;
 
 const PRODUCTS_CURSOR: &str = "sync_products_since";
 const PRICES_CURSOR: &str = "sync_prices_since";
+const VARIATIONS_CURSOR: &str = "sync_variations_since";
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct SyncReport {
@@ -32,6 +33,8 @@ pub struct SyncReport {
     pub version: i64,
     pub sections: u64,
     pub products: u64,
+    /// Variations (SKUs) read, with `bitrix.offers_iblock_id`.
+    pub variations: u64,
     pub prices: u64,
     /// HTTP requests to Bitrix (a batch counts once), and the fewest possible for a full sync.
     pub requests: u64,
@@ -128,7 +131,11 @@ pub async fn sync(
     let requests_before = client.requests();
     let products_cursor = load_cursor(store, PRODUCTS_CURSOR).await?;
     let prices_cursor = load_cursor(store, PRICES_CURSOR).await?;
-    let full = full || products_cursor.is_none() || prices_cursor.is_none();
+    let variations_cursor = load_cursor(store, VARIATIONS_CURSOR).await?;
+    let full = full
+        || products_cursor.is_none()
+        || prices_cursor.is_none()
+        || (cfg.offers_iblock_id.is_some() && variations_cursor.is_none());
     let sections_params = json!({
         "select": ["id", "name", "iblockSectionId", "xmlId", "sort"],
         "filter": {"iblockId": cfg.catalog_iblock_id},
@@ -137,10 +144,15 @@ pub async fn sync(
     let mut products_filter = json!({"iblockId": cfg.catalog_iblock_id, "active": "Y"});
     let mut prices_filter = json!({"catalogGroupId": cfg.price_type_id});
     let (mut sections, mut products, mut prices) = (Vec::new(), Vec::new(), Vec::new());
+    let mut variations = Vec::new();
+    let variations_params = |filter: Value| {
+        json!({"select": ["id", "iblockId", "name", "xmlId", "active", "parentId", "quantity", "timestampX"],
+            "filter": filter})
+    };
     let mut read = 0u64;
     let mut minimum = 0;
     if full {
-        let lists = [
+        let mut lists = vec![
             ("catalog.section.list", sections_params),
             (
                 "catalog.product.list",
@@ -152,6 +164,11 @@ pub async fn sync(
                     "filter": prices_filter, "order": {"id": "ASC"}}),
             ),
         ];
+        if let Some(offers) = cfg.offers_iblock_id {
+            let mut p = variations_params(json!({"iblockId": offers, "active": "Y"}));
+            p["order"] = json!({"id": "ASC"});
+            lists.push(("catalog.product.offer.list", p));
+        }
         let sizes = client
             .list_many(&lists, |i, page| {
                 read += page.len() as u64;
@@ -159,7 +176,8 @@ pub async fn sync(
                 match i {
                     0 => sections.extend(page),
                     1 => products.extend(page),
-                    _ => prices.extend(page),
+                    2 => prices.extend(page),
+                    _ => variations.extend(page),
                 }
             })
             .await?;
@@ -188,6 +206,22 @@ pub async fn sync(
                 },
             )
             .await?;
+        if let Some(offers) = cfg.offers_iblock_id {
+            let vc = variations_cursor.clone().unwrap_or_default();
+            client
+                .list_by_id(
+                    "catalog.product.offer.list",
+                    &variations_params(json!({"iblockId": offers, "active": "Y",
+                        ">=timestampX": bitrix::time::format(vc.ts)})),
+                    "id",
+                    |page| {
+                        read += page.len() as u64;
+                        progress(read);
+                        variations.extend(page.into_iter().filter(|p| !vc.seen(p)));
+                    },
+                )
+                .await?;
+        }
         prices_filter[">=timestampX"] = json!(bitrix::time::format(rc.ts));
         client
             .list_by_id(
@@ -214,9 +248,52 @@ pub async fn sync(
         prices_cursor.unwrap_or_default()
     };
     rc.advance(&prices);
+    let mut vc = if full {
+        Cursor::default()
+    } else {
+        variations_cursor.unwrap_or_default()
+    };
+    vc.advance(&variations);
+
+    // Prices that changed alone, for variations not read now: their offer ids as stored.
+    let mut stored_offer: HashMap<String, String> = HashMap::new();
+    if !full {
+        let read_ids: HashSet<String> = products
+            .iter()
+            .chain(&variations)
+            .filter_map(|p| id_text(p.get("id")))
+            .collect();
+        for p in &prices {
+            let Some(id) = id_text(p.get("productId")) else {
+                continue;
+            };
+            if read_ids.contains(&id) {
+                continue;
+            }
+            let row = sqlx::query("SELECT id FROM offers WHERE id = $1 OR id LIKE $2 LIMIT 1")
+                .bind(&id)
+                .bind(format!("%#{id}"))
+                .fetch_optional(store.pool())
+                .await?;
+            if let Some(r) = row {
+                stored_offer.insert(id, sqlx::Row::try_get(&r, 0)?);
+            }
+        }
+    }
 
     let dir = tempfile::tempdir().map_err(|e| BitrixError::Other(e.to_string()))?;
-    write_package(dir.path(), config, full, &sections, &products, &prices)?;
+    write_package(
+        dir.path(),
+        config,
+        full,
+        &Lists {
+            sections: &sections,
+            products: &products,
+            variations: &variations,
+            prices: &prices,
+            stored_offer: &stored_offer,
+        },
+    )?;
     let importer = crate::catalog::import::Importer::new(store, &config.catalog);
     let files = vec![dir.path().join("import.xml"), dir.path().join("offers.xml")];
     let source = if full {
@@ -230,11 +307,13 @@ pub async fn sync(
         .map_err(|e| BitrixError::Other(format!("publishing the catalog: {e}")))?;
     save_cursor(store, PRODUCTS_CURSOR, &pc).await?;
     save_cursor(store, PRICES_CURSOR, &rc).await?;
+    save_cursor(store, VARIATIONS_CURSOR, &vc).await?;
     Ok(SyncReport {
         full,
         version: report.version,
         sections: sections.len() as u64,
         products: products.len() as u64,
+        variations: variations.len() as u64,
         prices: prices.len() as u64,
         requests: client.requests() - requests_before,
         minimum_requests: minimum,
@@ -271,14 +350,36 @@ fn id_text(v: Option<&Value>) -> Option<String> {
 }
 
 /// The package the importer reads: groups as a tree, products, one price type, offers.
+struct Lists<'a> {
+    sections: &'a [Value],
+    products: &'a [Value],
+    variations: &'a [Value],
+    prices: &'a [Value],
+    /// Bitrix element id → vitrina offer id, for prices of offers not read this time.
+    stored_offer: &'a HashMap<String, String>,
+}
+
+/// A variation's parent product id: a number, or `{id, value}` as the catalog answers it.
+fn parent_of(v: &Value) -> Option<String> {
+    let p = v.get("parentId")?;
+    id_text(Some(p))
+        .or_else(|| id_text(p.get("value")))
+        .or_else(|| id_text(p.get("id")))
+}
+
 fn write_package(
     dir: &Path,
     config: &Config,
     full: bool,
-    sections: &[Value],
-    products: &[Value],
-    prices: &[Value],
+    lists: &Lists<'_>,
 ) -> Result<(), BitrixError> {
+    let Lists {
+        sections,
+        products,
+        variations,
+        prices,
+        stored_offer,
+    } = *lists;
     let io = |e: std::io::Error| BitrixError::Other(format!("writing the catalog package: {e}"));
     let classifier = format!("bitrix-{}", config.bitrix.catalog_iblock_id);
     let changes = if full { "false" } else { "true" };
@@ -396,12 +497,17 @@ fn write_package(
         esc(&config.checkout.currency)
     );
     let mut written: HashSet<String> = HashSet::new();
-    let offer = |out: &mut String, id: &str, name: Option<String>, quantity: Option<String>| {
-        let _ = write!(out, "<Предложение><Ид>{}</Ид>", esc(id));
+    // `offer_id`: vitrina's (`product#variation` for SKUs); `element`: Bitrix's, for the price.
+    let offer = |out: &mut String,
+                 offer_id: &str,
+                 element: &str,
+                 name: Option<String>,
+                 quantity: Option<String>| {
+        let _ = write!(out, "<Предложение><Ид>{}</Ид>", esc(offer_id));
         if let Some(name) = name {
             let _ = write!(out, "<Наименование>{}</Наименование>", esc(&name));
         }
-        if let Some((amount, currency)) = price_of.get(id) {
+        if let Some((amount, currency)) = price_of.get(element) {
             let _ = write!(
                 out,
                 "<Цены><Цена><ИдТипаЦены>{price_type}</ИдТипаЦены><ЦенаЗаЕдиницу>{}</ЦенаЗаЕдиницу>\
@@ -415,16 +521,42 @@ fn write_package(
         }
         out.push_str("</Предложение>");
     };
+    let quantity = |p: &Value| match p.get("quantity") {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => Some("0".into()),
+    };
+    let with_variations: HashSet<String> = variations.iter().filter_map(parent_of).collect();
     for p in products {
         let Some(id) = id_text(p.get("id")) else {
             continue;
         };
-        let quantity = match p.get("quantity") {
-            Some(Value::Number(n)) => Some(n.to_string()),
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => Some("0".into()),
+        // A product with SKUs is sold through its variations only.
+        let has_skus =
+            with_variations.contains(&id) || p.get("type").and_then(bitrix::as_i64) == Some(3);
+        if !has_skus {
+            offer(
+                &mut offers,
+                &id,
+                &id,
+                Some(text(p.get("name"))),
+                quantity(p),
+            );
+        }
+        written.insert(id);
+    }
+    for v in variations {
+        let (Some(id), Some(parent)) = (id_text(v.get("id")), parent_of(v)) else {
+            continue;
         };
-        offer(&mut offers, &id, Some(text(p.get("name"))), quantity);
+        let offer_id = format!("{parent}#{id}");
+        offer(
+            &mut offers,
+            &offer_id,
+            &id,
+            Some(text(v.get("name"))),
+            quantity(v),
+        );
         written.insert(id);
     }
     if !full {
@@ -435,7 +567,8 @@ fn write_package(
             .cloned()
             .collect();
         for id in rest {
-            offer(&mut offers, &id, None, None);
+            let offer_id = stored_offer.get(&id).cloned().unwrap_or_else(|| id.clone());
+            offer(&mut offers, &offer_id, &id, None, None);
         }
     }
     offers.push_str("</Предложения></ПакетПредложений></КоммерческаяИнформация>\n");

@@ -14,7 +14,7 @@
 //! - failures on demand: rate-limit and operating-time errors (`OPERATION_TIME_LIMIT`, 429),
 //!   outages (502 with an HTML page), slow answers, per-command errors inside a batch;
 //! - the methods vitrina needs: `scope`, `methods`, `catalog.section.list`,
-//!   `catalog.product.list`, `catalog.price.list`, `user.get`, `user.add`,
+//!   `catalog.product.list`, `catalog.product.offer.list`, `catalog.price.list`, `user.get`, `user.add`,
 //!   `user.userfield.list`, `user.userfield.add`, `sale.order.list/get/add/update`,
 //!   `sale.basketitem.add/list`, `sale.shipment.add/list`, `sale.payment.add/list/update`, `sale.propertyvalue.modify`,
 //!   `event.bind`, `event.get`, `crm.deal.add/list/get`, `crm.contact.add/list`,
@@ -285,6 +285,39 @@ impl FakeBitrix {
             inner.insert_with_id("prices", price_id, price);
         }
         inner.clock += 1;
+    }
+
+    /// Variations (SKUs) for `products`: `per` each, in the offers block, with their own
+    /// prices and stock; the parents become products with SKUs (`type` 3).
+    pub fn seed_offers(&self, products: &[i64], per: usize) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        inner.clock += 1;
+        let ts = format_time(inner.clock);
+        // Variations share the element id space with products.
+        let mut next = inner.next_id.get("products").copied().unwrap_or(1);
+        for &parent in products {
+            if let Some(p) = inner
+                .tables
+                .get_mut("products")
+                .and_then(|t| t.get_mut(&parent))
+            {
+                p["type"] = json!(3);
+            }
+            for k in 0..per {
+                let id = next;
+                next += 1;
+                let row = json!({"id": id, "iblockId": OFFERS_IBLOCK, "name": format!("Товар {parent}, размер {}", 40 + k),
+                    "parentId": {"id": parent, "value": parent}, "active": "Y", "quantity": (k + 1) as f64,
+                    "type": 4, "xmlId": format!("sku-{id}"), "timestampX": ts.clone()});
+                inner.insert_with_id("offers", id, row);
+                let price_id = inner.id("prices");
+                let price = json!({"id": price_id, "productId": id, "catalogGroupId": BASE_PRICE,
+                    "price": 1000.0 + k as f64, "currency": "RUB", "timestampX": ts.clone()});
+                inner.insert_with_id("prices", price_id, price);
+            }
+        }
+        inner.next_id.insert("products", next);
     }
 
     /// Changes a product (name and price), moving its timestampX to now.
@@ -881,6 +914,7 @@ const METHODS: &[(&str, &str)] = &[
     ("catalog.section.list", "catalog"),
     ("catalog.product.list", "catalog"),
     ("catalog.price.list", "catalog"),
+    ("catalog.product.offer.list", "catalog"),
     ("user.get", "user"),
     ("user.add", "user"),
     ("user.userfield.list", "user.userfield"),
@@ -950,6 +984,19 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             Ok(list_cached(inner, "products", params, Some("products")))
         }
         "catalog.price.list" => Ok(list_cached(inner, "prices", params, Some("prices"))),
+        "catalog.product.offer.list" => {
+            let has_iblock = params
+                .get("filter")
+                .is_some_and(|f| !field(f, "iblockId").is_null());
+            if !has_iblock {
+                return Err(err(
+                    400,
+                    "ERROR_CORE",
+                    "Required filter field iblockId is missing",
+                ));
+            }
+            Ok(list_cached(inner, "offers", params, Some("offers")))
+        }
         "user.get" => Ok(list_cached(inner, "users", params, None)),
         "user.add" => {
             let f = if params.get("fields").is_some() {
