@@ -670,3 +670,91 @@ async fn catalog_sync_sqlite() {
 async fn catalog_sync_postgres() {
     catalog_sync(Backend::Postgres).await;
 }
+
+/// `vitrina bitrix check|setup|sync` as the shop owner runs them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bitrix_commands() {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    bx.seed_catalog(3, 120);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &'static [&'static str], extra: Vec<(&'static str, String)>| {
+        let dir = dir.path().to_path_buf();
+        let url = bx.webhook_url.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vitrina"));
+                cmd.current_dir(&dir).args(args);
+                for (k, _) in std::env::vars() {
+                    if k.starts_with("VITRINA_") {
+                        cmd.env_remove(k);
+                    }
+                }
+                cmd.env(
+                    "VITRINA_DATABASE__URL",
+                    format!("sqlite://{}/db/v.db", dir.display()),
+                )
+                .env("VITRINA_CATALOG__MEDIA_DIR", dir.join("media"))
+                .env("VITRINA_SERVER__PUBLIC_URL", "https://shop.example.com")
+                .env("VITRINA_BACKEND__KIND", "bitrix")
+                .env("VITRINA_BITRIX__WEBHOOK_URL", url)
+                .env("VITRINA_BITRIX__CATALOG_IBLOCK_ID", "25")
+                .env("VITRINA_LOG", "warn");
+                cmd.envs(extra);
+                cmd.output().unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let check = run(&["bitrix", "check"], vec![]).await;
+    assert!(!check.status.success());
+    let text = out(&check);
+    assert!(
+        text.contains("✗ user field UF_TELEGRAM_ID is missing"),
+        "{text}"
+    );
+    assert!(text.contains("vitrina bitrix setup"), "{text}");
+    assert!(
+        !text.contains(CODE),
+        "the webhook code is never printed: {text}"
+    );
+
+    let setup = run(&["bitrix", "setup"], vec![]).await;
+    assert!(setup.status.success(), "{}", out(&setup));
+    assert!(
+        out(&setup).contains("OnSaleOrderSaved bound to https://shop.example.com/bitrix/events")
+    );
+
+    let sync = run(&["bitrix", "sync", "--full", "--json"], vec![]).await;
+    assert!(sync.status.success(), "{}", out(&sync));
+    let report: Value = serde_json::from_slice(&sync.stdout).unwrap();
+    assert_eq!(report["products"], 120);
+    assert_eq!(report["full"], true);
+
+    let check = run(
+        &["bitrix", "check"],
+        vec![
+            (
+                "VITRINA_BITRIX__TELEGRAM_FIELD",
+                "UF_USR_TELEGRAM_ID".into(),
+            ),
+            ("VITRINA_BITRIX__APPLICATION_TOKEN", bx.application_token()),
+            ("VITRINA_BITRIX__PAY_SYSTEM_IDS", "{on_receipt=1}".into()),
+            (
+                "VITRINA_BITRIX__DELIVERY_IDS",
+                "{courier=2,pickup=3,post=4}".into(),
+            ),
+        ],
+    )
+    .await;
+    assert!(check.status.success(), "{}", out(&check));
+    assert!(out(&check).contains("Bitrix backend ready"));
+}
