@@ -579,9 +579,11 @@ async fn catalog_sync(backend: Backend) {
         ),
         (12, 10_000, 6, 10_006)
     );
-    // 12 sections, 10,000 products, 10,006 prices, 6 variations: 1 + 200 + 201 + 1 pages; the
-    // first page of each in one batch, the other 399 pages 50 to a batch.
-    assert_eq!(report.minimum_requests, 9);
+    // The classifier (12 sections, 3 properties, 2 list values) in one batch; then 10,000
+    // products, 10,006 prices and 6 variations: 200 + 201 + 1 pages, the first page of each in
+    // one batch, the other 399 pages 50 to a batch.
+    assert_eq!(report.minimum_requests, 1 + 9);
+    assert_eq!(report.properties, 2, "files are not synced as text");
     let executed = (bx.requests() - bx.refused()) as u64;
     assert!(
         executed as f64 <= 1.1 * report.minimum_requests as f64,
@@ -618,6 +620,17 @@ async fn catalog_sync(backend: Backend) {
             .all(|(id, price)| id.starts_with("1#") && *price >= 100_000),
         "{sizes:?}"
     );
+    let props: String = sqlx::query("SELECT properties FROM products WHERE id = '42'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let props: Value = serde_json::from_str(&props).unwrap();
+    assert!(
+        props.to_string().contains("\"Бренд\"") && props.to_string().contains("Acme"),
+        "{props}"
+    );
+    assert!(props.to_string().contains("лён"), "{props}");
     let price: i64 = sqlx::query("SELECT price FROM offers WHERE id = '42'")
         .fetch_one(store.pool())
         .await

@@ -67,7 +67,12 @@ pub fn required_methods(config: &Config) -> Vec<&'static str> {
         "catalog.section.list",
         "catalog.product.list",
         "catalog.price.list",
+        "catalog.productProperty.list",
+        "catalog.productPropertyEnum.list",
     ];
+    if config.bitrix.offers_iblock_id.is_some() {
+        m.push("catalog.product.offer.list");
+    }
     match config.bitrix.order_target {
         OrderTarget::SaleOrder => m.extend([
             "user.get",
@@ -173,7 +178,7 @@ pub async fn check(client: &bitrix::Client, config: &Config) -> Report {
                 .collect();
             let missing: Vec<&str> = required_methods(config)
                 .into_iter()
-                .filter(|m| !have.iter().any(|h| h == m))
+                .filter(|m| !have.iter().any(|h| h.eq_ignore_ascii_case(m)))
                 .collect();
             if missing.is_empty() {
                 report.ok("every method vitrina calls is available");

@@ -36,6 +36,7 @@ pub struct SyncReport {
     /// Variations (SKUs) read, with `bitrix.offers_iblock_id`.
     pub variations: u64,
     pub prices: u64,
+    pub properties: u64,
     /// HTTP requests to Bitrix (a batch counts once), and the fewest possible for a full sync.
     pub requests: u64,
     pub minimum_requests: u64,
@@ -98,6 +99,9 @@ async fn save_cursor(store: &Store, name: &str, cursor: &Cursor) -> Result<(), B
     Ok(())
 }
 
+/// Product properties synced (their values are selected with the products).
+const MAX_PROPERTIES: usize = 60;
+
 const PRODUCT_FIELDS: &[&str] = &[
     "id",
     "iblockId",
@@ -150,13 +154,49 @@ pub async fn sync(
             "filter": filter})
     };
     let mut read = 0u64;
-    let mut minimum = 0;
+    // First the classifier: sections, and the product properties whose values the product
+    // list must select (few: one request, whatever the catalog's size).
+    let (mut properties, mut enums) = (Vec::new(), Vec::new());
+    let classifier = [
+        ("catalog.section.list", sections_params),
+        (
+            "catalog.productProperty.list",
+            json!({"select": ["id", "name", "code", "propertyType", "multiple", "active"],
+                "filter": {"iblockId": cfg.catalog_iblock_id, "active": "Y"}, "order": {"id": "ASC"}}),
+        ),
+        (
+            "catalog.productPropertyEnum.list",
+            json!({"select": ["id", "propertyId", "value"], "order": {"id": "ASC"}}),
+        ),
+    ];
+    let sizes = client
+        .list_many(&classifier, |i, page| match i {
+            0 => sections.extend(page),
+            1 => properties.extend(page),
+            _ => enums.extend(page),
+        })
+        .await?;
+    let mut minimum = bitrix::Client::minimum_requests(&sizes);
+    // Files and links to other blocks are not shown as text.
+    properties.retain(|p| {
+        matches!(
+            p.get("propertyType").and_then(Value::as_str),
+            Some("S" | "N" | "L")
+        )
+    });
+    properties.truncate(MAX_PROPERTIES);
+    let mut product_fields: Vec<String> = PRODUCT_FIELDS.iter().map(|f| f.to_string()).collect();
+    product_fields.extend(
+        properties
+            .iter()
+            .filter_map(|p| id_text(p.get("id")))
+            .map(|id| format!("property{id}")),
+    );
     if full {
         let mut lists = vec![
-            ("catalog.section.list", sections_params),
             (
                 "catalog.product.list",
-                json!({"select": PRODUCT_FIELDS, "filter": products_filter, "order": {"id": "ASC"}}),
+                json!({"select": product_fields, "filter": products_filter, "order": {"id": "ASC"}}),
             ),
             (
                 "catalog.price.list",
@@ -174,21 +214,15 @@ pub async fn sync(
                 read += page.len() as u64;
                 progress(read);
                 match i {
-                    0 => sections.extend(page),
-                    1 => products.extend(page),
-                    2 => prices.extend(page),
+                    0 => products.extend(page),
+                    1 => prices.extend(page),
                     _ => variations.extend(page),
                 }
             })
             .await?;
-        minimum = bitrix::Client::minimum_requests(&sizes);
+        minimum += bitrix::Client::minimum_requests(&sizes);
     } else {
-        // Sections are few: always all of them (the classifier keeps the tree whole).
-        client
-            .list_all("catalog.section.list", &sections_params, |page| {
-                sections.extend(page)
-            })
-            .await?;
+        minimum = 0;
         let (pc, rc) = (
             products_cursor.clone().unwrap_or_default(),
             prices_cursor.clone().unwrap_or_default(),
@@ -197,7 +231,7 @@ pub async fn sync(
         client
             .list_by_id(
                 "catalog.product.list",
-                &json!({"select": PRODUCT_FIELDS, "filter": products_filter}),
+                &json!({"select": product_fields, "filter": products_filter}),
                 "id",
                 |page| {
                     read += page.len() as u64;
@@ -288,6 +322,8 @@ pub async fn sync(
         full,
         &Lists {
             sections: &sections,
+            properties: &properties,
+            enums: &enums,
             products: &products,
             variations: &variations,
             prices: &prices,
@@ -315,6 +351,7 @@ pub async fn sync(
         products: products.len() as u64,
         variations: variations.len() as u64,
         prices: prices.len() as u64,
+        properties: properties.len() as u64,
         requests: client.requests() - requests_before,
         minimum_requests: minimum,
         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -352,11 +389,27 @@ fn id_text(v: Option<&Value>) -> Option<String> {
 /// The package the importer reads: groups as a tree, products, one price type, offers.
 struct Lists<'a> {
     sections: &'a [Value],
+    properties: &'a [Value],
+    enums: &'a [Value],
     products: &'a [Value],
     variations: &'a [Value],
     prices: &'a [Value],
     /// Bitrix element id → vitrina offer id, for prices of offers not read this time.
     stored_offer: &'a HashMap<String, String>,
+}
+
+/// A product's values of one property: `{value, valueId}`, a list of them, or a bare value.
+fn property_values(v: Option<&Value>) -> Vec<String> {
+    fn one(v: &Value) -> Option<String> {
+        let v = v.get("value").unwrap_or(v);
+        let t = text(Some(v));
+        (!t.is_empty()).then_some(t)
+    }
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(one).collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(v) => one(v).into_iter().collect(),
+    }
 }
 
 /// A variation's parent product id: a number, or `{id, value}` as the catalog answers it.
@@ -375,6 +428,8 @@ fn write_package(
 ) -> Result<(), BitrixError> {
     let Lists {
         sections,
+        properties,
+        enums,
         products,
         variations,
         prices,
@@ -427,6 +482,42 @@ fn write_package(
          <Классификатор><Ид>{classifier}</Ид><Наименование>Bitrix</Наименование>"
     );
     groups(&mut import, &children, None, 0);
+    if !properties.is_empty() {
+        import.push_str("<Свойства>");
+        for p in properties {
+            let Some(id) = id_text(p.get("id")) else {
+                continue;
+            };
+            let kind = match p.get("propertyType").and_then(Value::as_str) {
+                Some("L") => "Справочник",
+                Some("N") => "Число",
+                _ => "Строка",
+            };
+            let _ = write!(
+                import,
+                "<Свойство><Ид>{}</Ид><Наименование>{}</Наименование><ТипЗначений>{kind}</ТипЗначений>",
+                esc(&id),
+                esc(&text(p.get("name")))
+            );
+            if kind == "Справочник" {
+                import.push_str("<ВариантыЗначений>");
+                for e in enums
+                    .iter()
+                    .filter(|e| id_text(e.get("propertyId")).as_deref() == Some(id.as_str()))
+                {
+                    let _ = write!(
+                        import,
+                        "<Справочник><ИдЗначения>{}</ИдЗначения><Значение>{}</Значение></Справочник>",
+                        esc(&id_text(e.get("id")).unwrap_or_default()),
+                        esc(&text(e.get("value")))
+                    );
+                }
+                import.push_str("</ВариантыЗначений>");
+            }
+            import.push_str("</Свойство>");
+        }
+        import.push_str("</Свойства>");
+    }
     let _ = write!(
         import,
         "</Классификатор><Каталог СодержитТолькоИзменения=\"{changes}\"><Ид>{classifier}</Ид>\
@@ -456,6 +547,24 @@ fn write_package(
         }
         if let Some(section) = id_text(p.get("iblockSectionId")) {
             let _ = write!(import, "<Группы><Ид>{}</Ид></Группы>", esc(&section));
+        }
+        let mut values = String::new();
+        for prop in properties {
+            let Some(pid) = id_text(prop.get("id")) else {
+                continue;
+            };
+            let found = property_values(p.get(format!("property{pid}").as_str()));
+            if found.is_empty() {
+                continue;
+            }
+            let _ = write!(values, "<ЗначенияСвойства><Ид>{}</Ид>", esc(&pid));
+            for v in found {
+                let _ = write!(values, "<Значение>{}</Значение>", esc(&v));
+            }
+            values.push_str("</ЗначенияСвойства>");
+        }
+        if !values.is_empty() {
+            let _ = write!(import, "<ЗначенияСвойств>{values}</ЗначенияСвойств>");
         }
         import.push_str("</Товар>");
     }

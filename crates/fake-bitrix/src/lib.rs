@@ -14,7 +14,8 @@
 //! - failures on demand: rate-limit and operating-time errors (`OPERATION_TIME_LIMIT`, 429),
 //!   outages (502 with an HTML page), slow answers, per-command errors inside a batch;
 //! - the methods vitrina needs: `scope`, `methods`, `catalog.section.list`,
-//!   `catalog.product.list`, `catalog.product.offer.list`, `catalog.price.list`, `user.get`, `user.add`,
+//!   `catalog.product.list`, `catalog.product.offer.list`, `catalog.productProperty.list`,
+//!   `catalog.productPropertyEnum.list`, `catalog.price.list`, `user.get`, `user.add`,
 //!   `user.userfield.list`, `user.userfield.add`, `sale.order.list/get/add/update`,
 //!   `sale.basketitem.add/list`, `sale.shipment.add/list`, `sale.payment.add/list/update`, `sale.propertyvalue.modify`,
 //!   `event.bind`, `event.get`, `crm.deal.add/list/get`, `crm.contact.add/list`,
@@ -256,6 +257,30 @@ impl FakeBitrix {
     pub fn seed_catalog(&self, sections: usize, n: usize) {
         let mut inner = self.lock();
         inner.lists.clear();
+        // Two product properties: a brand from a list, a material as text.
+        inner.insert(
+            "properties",
+            json!({"id": 1, "iblockId": CATALOG_IBLOCK, "name": "Бренд",
+            "code": "BRAND", "propertyType": "L", "multiple": "N", "active": "Y"}),
+        );
+        inner.insert(
+            "properties",
+            json!({"id": 2, "iblockId": CATALOG_IBLOCK, "name": "Материал",
+            "code": "MATERIAL", "propertyType": "S", "multiple": "N", "active": "Y"}),
+        );
+        inner.insert(
+            "properties",
+            json!({"id": 3, "iblockId": CATALOG_IBLOCK, "name": "Картинки",
+            "code": "MORE_PHOTO", "propertyType": "F", "multiple": "Y", "active": "Y"}),
+        );
+        inner.insert(
+            "enums",
+            json!({"id": 1, "propertyId": 1, "value": "Acme", "xmlId": "acme"}),
+        );
+        inner.insert(
+            "enums",
+            json!({"id": 2, "propertyId": 1, "value": "Globex", "xmlId": "globex"}),
+        );
         for s in 1..=sections as i64 {
             let row = json!({"id": s, "iblockId": CATALOG_IBLOCK, "name": format!("Раздел {s}"),
                 "iblockSectionId": null, "xmlId": format!("sec-{s}"), "sort": s * 10});
@@ -276,7 +301,10 @@ impl FakeBitrix {
                 "code": format!("tovar-{id}"), "xmlId": format!("xml-{id}"), "active": "Y",
                 "iblockSectionId": section, "detailText": format!("Описание {id}"),
                 "quantity": (id % 17) as f64, "type": 1, "timestampX": format_time(ts),
-                "detailPicture": null});
+                "detailPicture": null,
+                "property1": {"valueId": id, "value": (id % 2 + 1).to_string()},
+                "property2": {"valueId": id, "value": if id % 3 == 0 { "лён" } else { "хлопок" }},
+                "property3": null});
             inner.insert_with_id("products", id, row);
             let price_id = inner.id("prices");
             let price = json!({"id": price_id, "productId": id, "catalogGroupId": BASE_PRICE,
@@ -915,6 +943,8 @@ const METHODS: &[(&str, &str)] = &[
     ("catalog.product.list", "catalog"),
     ("catalog.price.list", "catalog"),
     ("catalog.product.offer.list", "catalog"),
+    ("catalog.productproperty.list", "catalog"),
+    ("catalog.productpropertyenum.list", "catalog"),
     ("user.get", "user"),
     ("user.add", "user"),
     ("user.userfield.list", "user.userfield"),
@@ -984,6 +1014,18 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             Ok(list_cached(inner, "products", params, Some("products")))
         }
         "catalog.price.list" => Ok(list_cached(inner, "prices", params, Some("prices"))),
+        "catalog.productproperty.list" => Ok(list_cached(
+            inner,
+            "properties",
+            params,
+            Some("productProperties"),
+        )),
+        "catalog.productpropertyenum.list" => Ok(list_cached(
+            inner,
+            "enums",
+            params,
+            Some("productPropertyEnums"),
+        )),
         "catalog.product.offer.list" => {
             let has_iblock = params
                 .get("filter")
