@@ -650,10 +650,17 @@ async fn catalog_sync(backend: Backend) {
         .unwrap();
     assert!(!report.full);
     assert_eq!((report.products, report.prices), (7, 7), "{report:?}");
-    // Sections (1), then products, variations and prices by ID cursor from the last second
-    // seen: the 100 products stamped in that second are read again (and dropped by the
-    // cursor) plus the 7.
-    assert!(report.requests <= 8, "{report:?}");
+    // The classifier (1), then for products, variations and prices what was stamped after
+    // the last second seen and what in that second was not seen: the first pages of all six
+    // in one batch (1). The portal sends exactly the 7 changed products and prices.
+    assert_eq!(report.requests, 2, "{report:?}");
+    let sent: usize = bx
+        .calls()
+        .iter()
+        .filter(|c| c.method == "batch")
+        .map(|c| c.params["cmd"].as_object().map_or(0, |m| m.len()))
+        .sum();
+    assert_eq!(sent, 3 + 6, "classifier lists and cursor lists");
     assert_eq!(report.variations, 0);
     assert!(report.version > v1);
     let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")
@@ -672,6 +679,7 @@ async fn catalog_sync(backend: Backend) {
         .await
         .unwrap();
     assert_eq!((report.products, report.prices), (0, 0), "{report:?}");
+    assert_eq!(report.requests, 2, "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,6 +99,10 @@ async fn save_cursor(store: &Store, name: &str, cursor: &Cursor) -> Result<(), B
     Ok(())
 }
 
+/// Above this many ids seen in the cursor's second, the boundary is re-read with `>=` and
+/// filtered here instead of being excluded with `!@id` (the query string would be too long).
+const MAX_BOUNDARY_IDS: usize = 1000;
+
 /// Product properties synced (their values are selected with the products).
 const MAX_PROPERTIES: usize = 60;
 
@@ -145,8 +149,8 @@ pub async fn sync(
         "filter": {"iblockId": cfg.catalog_iblock_id},
         "order": {"id": "ASC"},
     });
-    let mut products_filter = json!({"iblockId": cfg.catalog_iblock_id, "active": "Y"});
-    let mut prices_filter = json!({"catalogGroupId": cfg.price_type_id});
+    let products_filter = json!({"iblockId": cfg.catalog_iblock_id, "active": "Y"});
+    let prices_filter = json!({"catalogGroupId": cfg.price_type_id});
     let (mut sections, mut products, mut prices) = (Vec::new(), Vec::new(), Vec::new());
     let mut variations = Vec::new();
     let variations_params = |filter: Value| {
@@ -223,51 +227,67 @@ pub async fn sync(
         minimum += bitrix::Client::minimum_requests(&sizes);
     } else {
         minimum = 0;
-        let (pc, rc) = (
-            products_cursor.clone().unwrap_or_default(),
-            prices_cursor.clone().unwrap_or_default(),
+        // Each list: rows stamped after the cursor's second, and rows of that second it has
+        // not seen (`!@id`): exactly what changed, first pages of all in one batch.
+        let pc = products_cursor.clone().unwrap_or_default();
+        let rc = prices_cursor.clone().unwrap_or_default();
+        let vc = variations_cursor.clone().unwrap_or_default();
+        let mut lists: Vec<(&str, Value, &str)> = Vec::new();
+        let mut kinds: Vec<u8> = Vec::new();
+        let mut add = |kind: u8, method: &'static str, base: Value, cursor: &Cursor| {
+            let at = bitrix::time::format(cursor.ts);
+            let with = |extra: Value| {
+                let mut p = base.clone();
+                if let (Some(Value::Object(f)), Value::Object(e)) = (p.get_mut("filter"), extra) {
+                    f.extend(e);
+                }
+                p
+            };
+            if cursor.ids.len() > MAX_BOUNDARY_IDS {
+                lists.push((method, with(json!({">=timestampX": at})), "id"));
+                kinds.push(kind);
+                return;
+            }
+            lists.push((method, with(json!({">timestampX": at})), "id"));
+            kinds.push(kind);
+            let boundary = if cursor.ids.is_empty() {
+                json!({"=timestampX": at})
+            } else {
+                json!({"=timestampX": at, "!@id": cursor.ids})
+            };
+            lists.push((method, with(boundary), "id"));
+            kinds.push(kind);
+        };
+        add(
+            0,
+            "catalog.product.list",
+            json!({"select": product_fields, "filter": products_filter}),
+            &pc,
         );
-        products_filter[">=timestampX"] = json!(bitrix::time::format(pc.ts));
-        client
-            .list_by_id(
-                "catalog.product.list",
-                &json!({"select": product_fields, "filter": products_filter}),
-                "id",
-                |page| {
-                    read += page.len() as u64;
-                    progress(read);
-                    products.extend(page.into_iter().filter(|p| !pc.seen(p)));
-                },
-            )
-            .await?;
         if let Some(offers) = cfg.offers_iblock_id {
-            let vc = variations_cursor.clone().unwrap_or_default();
-            client
-                .list_by_id(
-                    "catalog.product.offer.list",
-                    &variations_params(json!({"iblockId": offers, "active": "Y",
-                        ">=timestampX": bitrix::time::format(vc.ts)})),
-                    "id",
-                    |page| {
-                        read += page.len() as u64;
-                        progress(read);
-                        variations.extend(page.into_iter().filter(|p| !vc.seen(p)));
-                    },
-                )
-                .await?;
+            add(
+                1,
+                "catalog.product.offer.list",
+                variations_params(json!({"iblockId": offers, "active": "Y"})),
+                &vc,
+            );
         }
-        prices_filter[">=timestampX"] = json!(bitrix::time::format(rc.ts));
+        add(
+            2,
+            "catalog.price.list",
+            json!({"select": ["id", "productId", "price", "currency", "timestampX"], "filter": prices_filter}),
+            &rc,
+        );
         client
-            .list_by_id(
-                "catalog.price.list",
-                &json!({"select": ["id", "productId", "price", "currency", "timestampX"], "filter": prices_filter}),
-                "id",
-                |page| {
-                    read += page.len() as u64;
-                    progress(read);
-                    prices.extend(page.into_iter().filter(|p| !rc.seen(p)));
-                },
-            )
+            .list_by_id_many(&lists, |i, page| {
+                read += page.len() as u64;
+                progress(read);
+                match kinds[i] {
+                    0 => products.extend(page.into_iter().filter(|p| !pc.seen(p))),
+                    1 => variations.extend(page.into_iter().filter(|p| !vc.seen(p))),
+                    _ => prices.extend(page.into_iter().filter(|p| !rc.seen(p))),
+                }
+            })
             .await?;
     }
     let mut pc = if full {

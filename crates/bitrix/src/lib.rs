@@ -623,34 +623,29 @@ impl Client {
         method: &str,
         params: &Value,
         id_field: &str,
+        on_page: impl FnMut(Vec<Value>),
+    ) -> Result<u64, Error> {
+        self.list_by_id_after(method, params, id_field, 0, on_page)
+            .await
+    }
+
+    /// [`Client::list_by_id`] from the item after `after`.
+    pub async fn list_by_id_after(
+        &self,
+        method: &str,
+        params: &Value,
+        id_field: &str,
+        after: i64,
         mut on_page: impl FnMut(Vec<Value>),
     ) -> Result<u64, Error> {
-        let mut last: i64 = 0;
+        let mut last = after;
         let mut seen = 0u64;
         loop {
-            let mut p = params.clone();
-            let Value::Object(m) = &mut p else {
-                return Err(Error::Decode("list params must be an object".into()));
-            };
-            let mut filter = m
-                .get("filter")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            filter.insert(format!(">{id_field}"), json!(last));
-            m.insert("filter".into(), Value::Object(filter));
-            m.insert("order".into(), json!({ id_field: "ASC" }));
-            m.insert("start".into(), json!(-1));
+            let p = cursor_params(params, id_field, last)?;
             let answer = self.call(method, &p, Safety::Safe).await?;
             let page = items(&answer.result);
             let n = page.len();
-            if let Some(max) = page
-                .iter()
-                .filter_map(|i| i.get(id_field).or_else(|| i.get("ID")).and_then(as_i64))
-                .max()
-            {
-                last = max;
-            }
+            last = last_id(&page, id_field).unwrap_or(last);
             seen += n as u64;
             on_page(page);
             if n < PAGE_SIZE {
@@ -658,6 +653,72 @@ impl Client {
             }
         }
     }
+
+    /// Several ID-cursor lists: their first pages in one `batch`, then each list that has more
+    /// continued on its own. Small change sets cost one request.
+    pub async fn list_by_id_many(
+        &self,
+        lists: &[(&str, Value, &str)],
+        mut on_page: impl FnMut(usize, Vec<Value>),
+    ) -> Result<Vec<u64>, Error> {
+        let mut seen = vec![0u64; lists.len()];
+        let mut more = Vec::new();
+        for chunk in (0..lists.len()).collect::<Vec<_>>().chunks(BATCH_LIMIT) {
+            let mut commands = Vec::new();
+            for &i in chunk {
+                let (method, params, id_field) = &lists[i];
+                commands.push(Command::new(
+                    format!("c{i}"),
+                    *method,
+                    cursor_params(params, id_field, 0)?,
+                ));
+            }
+            let answer = self.batch(&commands, false, Safety::Safe).await?;
+            for &i in chunk {
+                let page = items(answer.get(&format!("c{i}"))?);
+                let n = page.len();
+                let last = last_id(&page, lists[i].2);
+                seen[i] += n as u64;
+                on_page(i, page);
+                if n >= PAGE_SIZE
+                    && let Some(last) = last
+                {
+                    more.push((i, last));
+                }
+            }
+        }
+        for (i, last) in more {
+            let (method, params, id_field) = &lists[i];
+            seen[i] += self
+                .list_by_id_after(method, params, id_field, last, |page| on_page(i, page))
+                .await?;
+        }
+        Ok(seen)
+    }
+}
+
+/// `params` for one page of an ID-cursor list after `last`.
+fn cursor_params(params: &Value, id_field: &str, last: i64) -> Result<Value, Error> {
+    let mut p = params.clone();
+    let Value::Object(m) = &mut p else {
+        return Err(Error::Decode("list params must be an object".into()));
+    };
+    let mut filter = m
+        .get("filter")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    filter.insert(format!(">{id_field}"), json!(last));
+    m.insert("filter".into(), Value::Object(filter));
+    m.insert("order".into(), json!({ id_field: "ASC" }));
+    m.insert("start".into(), json!(-1));
+    Ok(p)
+}
+
+fn last_id(page: &[Value], id_field: &str) -> Option<i64> {
+    page.iter()
+        .filter_map(|i| i.get(id_field).or_else(|| i.get("ID")).and_then(as_i64))
+        .max()
 }
 
 /// The outcome of one HTTP request.

@@ -97,11 +97,12 @@ fn insert(map: &mut Map<String, Value>, head: &str, path: &[String], value: Valu
 fn arrays(value: Value) -> Value {
     match value {
         Value::Object(map) => {
+            // Keys 0..n in any order (a map sorts "10" before "2").
+            let mut indices: Vec<usize> = map.keys().filter_map(|k| k.parse().ok()).collect();
+            indices.sort_unstable();
             let sequential = !map.is_empty()
-                && map
-                    .keys()
-                    .enumerate()
-                    .all(|(i, k)| k.parse::<usize>().ok() == Some(i));
+                && indices.len() == map.len()
+                && indices.iter().enumerate().all(|(i, k)| i == *k);
             let mut converted: Vec<(String, Value)> =
                 map.into_iter().map(|(k, v)| (k, arrays(v))).collect();
             if sequential {
@@ -141,5 +142,9 @@ mod tests {
             json!({"filter": {">ID": "5"}, "select": ["ID", "NAME"], "fields": {"x": "1"}})
         );
         assert_eq!(decode("a[]=1&a[]=2"), json!({"a": ["1", "2"]}));
+        let many: Vec<i64> = (0..12).collect();
+        let decoded = decode(&encode(&json!({"ids": many})));
+        assert_eq!(decoded["ids"].as_array().map(Vec::len), Some(12));
+        assert_eq!(decoded["ids"][10], "10");
     }
 }

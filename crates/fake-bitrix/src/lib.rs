@@ -744,7 +744,7 @@ fn matches(row: &Value, filter: &Value) -> bool {
         return true;
     };
     f.iter().all(|(key, want)| {
-        let (op, name) = ["!=", ">=", "<=", ">", "<", "=", "!", "@"]
+        let (op, name) = ["!@", "!=", ">=", "<=", ">", "<", "=", "!", "@"]
             .iter()
             .find_map(|op| key.strip_prefix(op).map(|rest| (*op, rest)))
             .unwrap_or(("", key.as_str()));
@@ -755,7 +755,7 @@ fn matches(row: &Value, filter: &Value) -> bool {
             ">=" => cmp(have, want).is_ge(),
             "<" => cmp(have, want).is_lt(),
             "<=" => cmp(have, want).is_le(),
-            "!" | "!=" => match want {
+            "!" | "!=" | "!@" => match want {
                 Value::Array(a) => !a.iter().any(eq),
                 w => !eq(w),
             },
