@@ -1,16 +1,19 @@
-//! The catalog from Bitrix: sections, products (name, description, section, stock) and the
-//! configured price type, read over REST and published as one catalog version through the
-//! same importer as a CommerceML package from 1C — the sync writes the package (an
-//! `import.xml` and an `offers.xml`) and hands it to [`crate::catalog::import::Importer`], so
-//! both sources share the atomic publish, the search index and the served snapshot.
+//! The catalog from Bitrix: sections, product properties, products (name, description,
+//! section, property values, stock), variations (SKUs) and the configured price type, read over
+//! REST and published as one catalog version through the same importer as a CommerceML package
+//! from 1C — the sync writes the package (an `import.xml` and an `offers.xml`) and hands it to
+//! [`crate::catalog::import::Importer`], so both sources share the atomic publish, the search
+//! index and the served snapshot.
 //!
-//! A full sync reads everything with the fewest requests offset paging allows
-//! ([`bitrix::Client::list_many`]: first pages of all lists in one batch, then 50 pages a
-//! request) and replaces the catalog: what Bitrix no longer has goes. An incremental sync reads
-//! only products and prices changed since the last sync (`>=timestampX`, by ID cursor) and
-//! publishes them as changes. Its cursor is the latest `timestampX` seen plus the ids seen at
-//! that second, so a change in the same second as the last sync is neither missed nor read
-//! twice.
+//! Both kinds first read the classifier (sections, properties, list values) in one batch: the
+//! product list must name the property fields it selects. A full sync then reads everything
+//! with the fewest requests offset paging allows ([`bitrix::Client::list_many`]: first pages
+//! of all lists in one batch, then 50 pages a request) and replaces the catalog: what Bitrix no
+//! longer has goes. An incremental sync reads only what changed since the last one, by ID
+//! cursor ([`bitrix::Client::list_by_id_many`]), and publishes it as changes. Its cursor per
+//! list is the latest `timestampX` seen plus the ids seen at that second: it asks for rows
+//! stamped after that second and for rows of that second other than those ids (`!@id`), so a
+//! change in the same second as the last sync is neither missed nor read twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
