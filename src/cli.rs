@@ -80,6 +80,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// The Bitrix backend: check the webhook, set up the portal, sync the catalog.
+    Bitrix {
+        #[command(subcommand)]
+        command: crate::bitrix::cli::BitrixCommand,
+    },
     /// Orders: list, show, change status (for shops without Bitrix).
     Orders {
         #[command(subcommand)]
@@ -292,6 +297,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("order {order}: Stars payment refunded");
             Ok(())
         }
+        Command::Bitrix { command } => crate::bitrix::cli::run(load()?, command).await,
         Command::Orders { command } => {
             let config = load()?;
             let store = Store::connect(&config.database).await?;

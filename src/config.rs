@@ -346,11 +346,95 @@ pub struct BackendConfig {
     pub kind: BackendKind,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BitrixConfig {
     /// Inbound webhook URL; the path carries the access code, so it is a secret.
     pub webhook_url: Option<Secret>,
+    /// The `auth[application_token]` Bitrix sends with every event to `/bitrix/events`
+    /// (shown by `vitrina bitrix setup`); events without it are refused.
+    pub application_token: Option<Secret>,
+    /// `sale_order` (an online store: orders with basket, shipment, payment) or `crm_deal`
+    /// (a Bitrix24 portal without the store: a deal with product rows and a contact).
+    pub order_target: OrderTarget,
+    /// The site orders belong to (`lid`).
+    pub site_id: String,
+    /// The payer type of orders (`personTypeId`; 1 is «Физическое лицо» on a fresh install).
+    pub person_type_id: i64,
+    /// The catalog's information block (`iblockId`), and the SKU block if products have offers.
+    pub catalog_iblock_id: i64,
+    pub offers_iblock_id: Option<i64>,
+    /// The price type customers pay (`catalogGroupId`; 1 is the base price).
+    pub price_type_id: i64,
+    /// The user field holding a customer's Telegram id. `UF_TELEGRAM_ID` on a 1C-Bitrix site
+    /// (created in the admin or by `vitrina bitrix setup`); Bitrix24 prefixes fields made
+    /// over REST, so there `setup` prints the name to put here (`UF_USR_TELEGRAM_ID`).
+    pub telegram_field: String,
+    /// Groups a new Bitrix user joins (`GROUP_ID`).
+    pub customer_group_ids: Vec<i64>,
+    /// vitrina delivery method id → Bitrix delivery service id (`deliveryId`).
+    pub delivery_ids: std::collections::BTreeMap<String, i64>,
+    /// vitrina payment method (`on_receipt`, `telegram`, `stars`) → Bitrix pay system id.
+    pub pay_system_ids: std::collections::BTreeMap<String, i64>,
+    /// Order property ids (`orderPropsId`) for `name`, `phone`, `address`, `comment`,
+    /// `telegram_id`.
+    pub order_properties: std::collections::BTreeMap<String, i64>,
+    /// Bitrix order status (`statusId`, e.g. `N`, `P`, `F`) or deal stage → vitrina status.
+    /// Cancelled and paid are read from the order's own flags.
+    pub statuses: std::collections::BTreeMap<String, String>,
+    /// Catalog: changes every `sync_interval`, everything every `full_sync_interval` (0: off).
+    #[serde(with = "humantime_serde")]
+    pub sync_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub full_sync_interval: Duration,
+    /// Orders changed in Bitrix are polled this often, in case an event was lost (0: off).
+    #[serde(with = "humantime_serde")]
+    pub reconcile_interval: Duration,
+    /// Events older than this (`ts`) are refused as replays.
+    #[serde(with = "humantime_serde")]
+    pub event_max_age: Duration,
+    /// The portal's request budget: a burst, then a steady rate (cloud: 50 and 2/s;
+    /// Enterprise: 250 and 5/s; on-premise: as its administrator set).
+    pub burst: u32,
+    pub requests_per_second: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderTarget {
+    #[default]
+    SaleOrder,
+    CrmDeal,
+}
+
+impl Default for BitrixConfig {
+    fn default() -> Self {
+        Self {
+            webhook_url: None,
+            application_token: None,
+            order_target: OrderTarget::SaleOrder,
+            site_id: "s1".into(),
+            person_type_id: 1,
+            catalog_iblock_id: 0,
+            offers_iblock_id: None,
+            price_type_id: 1,
+            telegram_field: "UF_TELEGRAM_ID".into(),
+            customer_group_ids: Vec::new(),
+            delivery_ids: Default::default(),
+            pay_system_ids: Default::default(),
+            order_properties: Default::default(),
+            statuses: [("N", "new"), ("P", "paid"), ("F", "delivered")]
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            sync_interval: Duration::from_secs(15 * 60),
+            full_sync_interval: Duration::from_secs(24 * 3600),
+            reconcile_interval: Duration::from_secs(60),
+            event_max_age: Duration::from_secs(3600),
+            burst: 50,
+            requests_per_second: 2.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -539,6 +623,28 @@ impl Config {
                 "required when backend.kind = \"bitrix\" (https://<portal>/rest/<user>/<code>/)"
                     .into(),
             );
+        }
+        if self.backend.kind == BackendKind::Bitrix {
+            if let Some(bad) = self
+                .bitrix
+                .statuses
+                .values()
+                .find(|s| !self.orders.statuses.contains(s))
+            {
+                return invalid(
+                    "bitrix.statuses",
+                    format!(
+                        "{bad:?} is not one of orders.statuses ({})",
+                        self.orders.statuses.join(", ")
+                    ),
+                );
+            }
+            if self.bitrix.burst == 0 || self.bitrix.requests_per_second <= 0.0 {
+                return invalid(
+                    "bitrix.requests_per_second",
+                    "expected a positive burst and rate (cloud portals: 50 and 2)".into(),
+                );
+            }
         }
         match self.telegram.init_data_check {
             InitDataCheck::Hmac | InitDataCheck::Both => {}
@@ -948,7 +1054,7 @@ mod tests {
     fn secrets_are_redacted_everywhere() {
         let config = load_str(
             "[telegram]\nbot_token = \"123456:SECRET-token_value\"\npayment_provider_token = \"PROVIDERSECRET\"\n\
-             [bitrix]\nwebhook_url = \"https://portal.example.ru/rest/1/WEBHOOKSECRET/\"\n\
+             [bitrix]\nwebhook_url = \"https://portal.example.ru/rest/1/WEBHOOKSECRET/\"\napplication_token = \"APPTOKENSECRET\"\n\
              [exchange_1c]\nuser = \"1c\"\npassword = \"PASSWORDSECRET\"\n\
              [database]\nurl = \"postgres://shop:DBSECRET@db/shop\"\n",
             &[],
@@ -960,6 +1066,7 @@ mod tests {
                 "SECRET-token",
                 "PROVIDERSECRET",
                 "WEBHOOKSECRET",
+                "APPTOKENSECRET",
                 "PASSWORDSECRET",
                 "DBSECRET",
             ] {
@@ -976,6 +1083,20 @@ mod tests {
             .to_string();
         assert!(
             err.contains("telegram.bot_token") && !err.contains("oops"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bitrix_statuses_must_be_vitrina_statuses() {
+        let err = load_str(
+            "[backend]\nkind = \"bitrix\"\n[bitrix]\nwebhook_url = \"https://p.example.ru/rest/1/x/\"\nstatuses = { N = \"neu\" }\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("bitrix.statuses") && err.contains("neu"),
             "{err}"
         );
     }

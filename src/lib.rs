@@ -4,6 +4,7 @@
 //! [`cli`] for the commands.
 
 pub mod auth;
+pub mod bitrix;
 pub mod cart;
 pub mod catalog;
 pub mod cli;

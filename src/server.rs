@@ -65,6 +65,8 @@ pub enum StartError {
         source: std::io::Error,
         hint: &'static str,
     },
+    #[error("Bitrix: {0}")]
+    Bitrix(String),
 }
 
 pub struct Application {
@@ -72,6 +74,7 @@ pub struct Application {
     state: AppState,
     handlers: Handlers,
     bot: Option<Arc<crate::telegram::Bot>>,
+    bitrix: Option<Arc<crate::bitrix::Bitrix>>,
 }
 
 impl Application {
@@ -124,11 +127,22 @@ impl Application {
         if let Some(bot) = &bot {
             handlers = handlers.merge(crate::telegram::handlers(bot));
         }
+        // Config validation guarantees the webhook URL; a malformed one stops the start.
+        let bitrix = crate::bitrix::Bitrix::new(
+            state.config.clone(),
+            state.store.clone(),
+            state.outbox.clone(),
+        )
+        .map_err(|e| StartError::Bitrix(e.to_string()))?;
+        if let Some(bx) = &bitrix {
+            handlers = handlers.merge(crate::bitrix::handlers(bx));
+        }
         Ok(Self {
             listener,
             state,
             handlers,
             bot,
+            bitrix,
         })
     }
 
@@ -159,6 +173,7 @@ impl Application {
             state,
             handlers,
             bot,
+            bitrix,
         } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers = spawn_workers(
@@ -173,6 +188,9 @@ impl Application {
             && state.config.telegram.updates == crate::config::UpdatesMode::Polling
         {
             tokio::spawn(crate::telegram::updates::poll(bot, stop_rx.clone()));
+        }
+        if let Some(bx) = bitrix {
+            tokio::spawn(crate::bitrix::run_schedules(bx, stop_rx.clone()));
         }
         let grace = state.config.server.shutdown_grace;
         tokio::spawn(
@@ -272,6 +290,7 @@ pub fn router(state: AppState) -> Router {
         // Where 1C looks on a 1C-Bitrix site: a 1C set up for one works with vitrina unchanged.
         .route("/bitrix/admin/1c_exchange.php", exchange_route)
         .route("/telegram/webhook", post(crate::telegram::updates::webhook))
+        .route("/bitrix/events", post(crate::bitrix::events::receive))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,0 +1,743 @@
+//! A client of the 1C-Bitrix / Bitrix24 REST API through an inbound webhook
+//! (`https://<portal>/rest/<user>/<code>/`), written against Bitrix's REST docs:
+//!
+//! - `POST <webhook>/<method>.json` with a JSON body; success is
+//!   `{"result": …, "next": N, "total": N, "time": {…}}`, failure
+//!   `{"error": "CODE", "error_description": "…"}` (with an HTTP 4xx/5xx status);
+//! - list methods return 50 items a page; the next page is asked for with `start = next`.
+//!   [`Client::list_all`] fetches up to 50 pages in one `batch` call once the first page told
+//!   the total; [`Client::list_by_id`] is the docs' fast way for big or open-ended lists
+//!   (`order: {ID: ASC}`, `filter: {">ID": last}`, `start: -1`, so Bitrix skips the count);
+//! - `batch` runs up to 50 commands (`cmd: {key: "method?php-query"}`) and answers
+//!   `result: {result, result_error, result_total, result_next, result_time}`;
+//! - the portal's leaky bucket (cloud: 50 requests of burst, 2 per second drain) is respected
+//!   on this side, and `QUERY_LIMIT_EXCEEDED` (503) or a method's `OPERATION_TIME_LIMIT` (429)
+//!   back the client off and try again: a rejected request was not executed, so this is safe
+//!   for every method;
+//! - 5xx answers and timeouts are retried only for [`Safety::Safe`] calls (reads, updates
+//!   that set a value); a create that timed out may have happened, so it is the caller's to
+//!   look up before trying again.
+//!
+//! The webhook URL carries the access code: it is kept out of `Debug`, errors and logs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::Mutex;
+
+pub mod query;
+pub mod time;
+
+/// Commands in one `batch` call, as Bitrix allows.
+pub const BATCH_LIMIT: usize = 50;
+/// Items in one page of a list method.
+pub const PAGE_SIZE: usize = 50;
+
+pub const QUERY_LIMIT_EXCEEDED: &str = "QUERY_LIMIT_EXCEEDED";
+pub const OPERATION_TIME_LIMIT: &str = "OPERATION_TIME_LIMIT";
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// Bitrix answered with an error envelope: the call was understood and refused.
+    #[error("Bitrix error {code} (HTTP {status}): {description}")]
+    Api {
+        status: u16,
+        code: String,
+        description: String,
+    },
+    /// Rate limited beyond the retry budget.
+    #[error("Bitrix rate limit ({code}) persisted after {attempts} attempts")]
+    Limited { code: String, attempts: u32 },
+    /// No answer, a 5xx without an envelope, a timeout: the portal may be down.
+    #[error("Bitrix unavailable: {0}")]
+    Unavailable(String),
+    /// A call that may have been executed failed without an answer; not retried.
+    #[error("Bitrix did not answer a call that may have been executed: {0}")]
+    Uncertain(String),
+    #[error("Bitrix answer not understood: {0}")]
+    Decode(String),
+    #[error("bad webhook URL: expected https://<portal>/rest/<user>/<code>/")]
+    Url,
+    #[error("batch of {0} commands; Bitrix allows at most 50")]
+    BatchTooLarge(usize),
+}
+
+impl Error {
+    /// Worth trying again later (an outage or a limit), as opposed to a refused call.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Limited { .. } | Error::Unavailable(_) | Error::Uncertain(_) => true,
+            Error::Api { status, code, .. } => {
+                *status >= 500 || code == QUERY_LIMIT_EXCEEDED || code == OPERATION_TIME_LIMIT
+            }
+            _ => false,
+        }
+    }
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } | Error::Limited { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a call may be sent again when its answer is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Safety {
+    /// Reads, and writes that set a value (repeating changes nothing).
+    Safe,
+    /// Creates: repeating could make a second one.
+    Unsafe,
+}
+
+/// One successful answer.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub result: Value,
+    pub next: Option<u64>,
+    pub total: Option<u64>,
+    pub time: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The portal's bucket: requests allowed in a burst…
+    pub burst: u32,
+    /// …and drained per second (cloud: 50 and 2; Enterprise: 250 and 5).
+    pub per_second: f64,
+    pub timeout: Duration,
+    /// Attempts per call for limits and (safe calls) outages.
+    pub attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            burst: 50,
+            per_second: 2.0,
+            timeout: Duration::from_secs(30),
+            attempts: 6,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Requests sent, for benchmarks and tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub limited: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// A leaky bucket mirroring the portal's: each request adds one, `per_second` drain.
+struct Bucket {
+    level: f64,
+    at: Instant,
+}
+
+/// One command of a `batch`.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub key: String,
+    pub method: String,
+    pub params: Value,
+}
+
+impl Command {
+    pub fn new(key: impl Into<String>, method: impl Into<String>, params: Value) -> Self {
+        Self {
+            key: key.into(),
+            method: method.into(),
+            params,
+        }
+    }
+    fn encoded(&self) -> String {
+        format!("{}?{}", self.method, query::encode(&self.params))
+    }
+}
+
+/// The answer of a `batch`: per command, its result or its error.
+#[derive(Debug, Clone, Default)]
+pub struct BatchAnswer {
+    pub results: Map<String, Value>,
+    pub errors: Map<String, Value>,
+    pub totals: Map<String, Value>,
+    pub nexts: Map<String, Value>,
+}
+
+impl BatchAnswer {
+    /// The outcome of the command `key`: its result, or its error as [`Error::Api`].
+    pub fn get(&self, key: &str) -> Result<&Value, Error> {
+        if let Some(e) = self.errors.get(key).filter(|e| !e.is_null()) {
+            return Err(Error::Api {
+                status: 400,
+                code: e
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("ERROR")
+                    .to_string(),
+                description: e
+                    .get("error_description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            });
+        }
+        self.results.get(key).ok_or_else(|| Error::Api {
+            status: 400,
+            code: "NO_RESULT".into(),
+            description: format!("batch answered nothing for {key}"),
+        })
+    }
+    pub fn total(&self, key: &str) -> Option<u64> {
+        self.totals.get(key).and_then(as_u64)
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    /// `https://<portal>/rest/<user>/<code>`: secret.
+    base: Arc<String>,
+    settings: Settings,
+    bucket: Arc<Mutex<Bucket>>,
+    stats: Arc<Stats>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("bitrix::Client { .. }")
+    }
+}
+
+/// Numbers in Bitrix answers are often strings ("42").
+pub fn as_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+pub fn as_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `"123.45"` or `123.45` → 12345 minor units (2 decimals, rounded).
+pub fn minor_units(v: &Value) -> Option<i64> {
+    let f = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    Some((f * 100.0).round() as i64)
+}
+
+/// The items of a list answer: `result` itself, or `result.<key>` for the newer methods
+/// (`catalog.product.list` → `{"products": […]}`).
+pub fn items(result: &Value) -> Vec<Value> {
+    match result {
+        Value::Array(a) => a.clone(),
+        Value::Object(m) => m
+            .values()
+            .find_map(|v| v.as_array().cloned())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+impl Client {
+    pub fn new(webhook_url: &str, settings: Settings) -> Result<Self, Error> {
+        let base = webhook_url.trim().trim_end_matches('/');
+        if !(base.starts_with("https://") || base.starts_with("http://"))
+            || !base.contains("/rest/")
+        {
+            return Err(Error::Url);
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|e| Error::Unavailable(e.without_url().to_string()))?;
+        Ok(Self {
+            http,
+            base: Arc::new(base.to_string()),
+            bucket: Arc::new(Mutex::new(Bucket {
+                level: 0.0,
+                at: Instant::now(),
+            })),
+            settings,
+            stats: Arc::new(Stats::default()),
+        })
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// HTTP requests sent so far (batches count once, as the portal counts them).
+    pub fn requests(&self) -> u64 {
+        self.stats.requests.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the portal's bucket has room for one more request.
+    async fn take_slot(&self) {
+        let mut bucket = self.bucket.lock().await;
+        loop {
+            let now = Instant::now();
+            let drained = now.duration_since(bucket.at).as_secs_f64() * self.settings.per_second;
+            bucket.level = (bucket.level - drained).max(0.0);
+            bucket.at = now;
+            // One slot of margin: requests sent in order may arrive closer together.
+            let capacity = f64::from(self.settings.burst.saturating_sub(1).max(1));
+            if bucket.level + 1.0 <= capacity {
+                bucket.level += 1.0;
+                return;
+            }
+            let wait = (bucket.level + 1.0 - capacity) / self.settings.per_second;
+            tokio::time::sleep(Duration::from_secs_f64(wait.max(0.001))).await;
+        }
+    }
+
+    /// After the portal said it is over its limit: our bucket is full, whatever we thought.
+    async fn fill_bucket(&self) {
+        let mut bucket = self.bucket.lock().await;
+        bucket.level = f64::from(self.settings.burst);
+        bucket.at = Instant::now();
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .settings
+            .backoff_base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.settings.backoff_max);
+        exp / 2 + exp.mul_f64(fastrand_f64() / 2.0)
+    }
+
+    /// Calls `method` with `params`; limits and (for safe calls) outages retried.
+    pub async fn call(
+        &self,
+        method: &str,
+        params: &Value,
+        safety: Safety,
+    ) -> Result<Answer, Error> {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            match self.send(method, params).await {
+                Ok(answer) => return Ok(answer),
+                Err(Sent::Limited(code)) => {
+                    self.stats.limited.fetch_add(1, Ordering::Relaxed);
+                    if attempt >= self.settings.attempts {
+                        return Err(Error::Limited {
+                            code,
+                            attempts: attempt,
+                        });
+                    }
+                    tracing::debug!(method, code, attempt, "Bitrix rate limit; backing off");
+                    self.fill_bucket().await;
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Err(Sent::Unsent(message)) => {
+                    // The request never reached the portal: safe to repeat for any call.
+                    if attempt >= self.settings.attempts {
+                        return Err(Error::Unavailable(message));
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Err(Sent::Failed(message)) => {
+                    if safety == Safety::Unsafe {
+                        return Err(Error::Uncertain(message));
+                    }
+                    if attempt >= self.settings.attempts {
+                        return Err(Error::Unavailable(message));
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Err(Sent::Refused(e)) => return Err(e),
+            }
+        }
+    }
+
+    async fn send(&self, method: &str, params: &Value) -> Result<Answer, Sent> {
+        self.take_slot().await;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .http
+            .post(format!("{}/{method}.json", self.base))
+            .json(params)
+            .send()
+            .await
+            .map_err(|e| {
+                // without_url: the URL carries the webhook's access code.
+                let connect = e.is_connect();
+                let message = e.without_url().to_string();
+                if connect {
+                    Sent::Unsent(message)
+                } else {
+                    Sent::Failed(message)
+                }
+            })?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Sent::Failed(e.without_url().to_string()))?;
+        let body: Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(_) if status >= 500 => {
+                return Err(Sent::Failed(format!("HTTP {status} without a REST answer")));
+            }
+            Err(e) => {
+                return Err(Sent::Refused(Error::Decode(format!("HTTP {status}: {e}"))));
+            }
+        };
+        if let Some(code) = body.get("error").and_then(Value::as_str) {
+            let description = body
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if code == QUERY_LIMIT_EXCEEDED || code == OPERATION_TIME_LIMIT {
+                return Err(Sent::Limited(code.to_string()));
+            }
+            if status >= 500 && code == "INTERNAL_SERVER_ERROR" {
+                return Err(Sent::Failed(format!("{code}: {description}")));
+            }
+            return Err(Sent::Refused(Error::Api {
+                status,
+                code: code.to_string(),
+                description,
+            }));
+        }
+        if status >= 500 {
+            return Err(Sent::Failed(format!("HTTP {status}")));
+        }
+        let Some(result) = body.get("result") else {
+            return Err(Sent::Refused(Error::Decode(format!(
+                "HTTP {status}: neither result nor error"
+            ))));
+        };
+        Ok(Answer {
+            result: result.clone(),
+            next: body.get("next").and_then(as_u64),
+            total: body.get("total").and_then(as_u64),
+            time: body.get("time").cloned(),
+        })
+    }
+
+    /// Runs up to 50 commands in one request. `halt`: stop at the first failing command.
+    pub async fn batch(
+        &self,
+        commands: &[Command],
+        halt: bool,
+        safety: Safety,
+    ) -> Result<BatchAnswer, Error> {
+        if commands.len() > BATCH_LIMIT {
+            return Err(Error::BatchTooLarge(commands.len()));
+        }
+        let cmd: Map<String, Value> = commands
+            .iter()
+            .map(|c| (c.key.clone(), Value::String(c.encoded())))
+            .collect();
+        let answer = self
+            .call(
+                "batch",
+                &json!({"halt": if halt { 1 } else { 0 }, "cmd": cmd}),
+                safety,
+            )
+            .await?;
+        let part = |name: &str| -> Map<String, Value> {
+            match answer.result.get(name) {
+                Some(Value::Object(m)) => m.clone(),
+                // PHP encodes an empty array as [] rather than {}.
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (i.to_string(), v.clone()))
+                    .collect(),
+                _ => Map::new(),
+            }
+        };
+        let batch = BatchAnswer {
+            results: part("result"),
+            errors: part("result_error"),
+            totals: part("result_total"),
+            nexts: part("result_next"),
+        };
+        // A command rate-limited inside the batch was not run: run those again.
+        let limited: Vec<&Command> = commands
+            .iter()
+            .filter(|c| {
+                batch
+                    .errors
+                    .get(&c.key)
+                    .and_then(|e| e.get("error"))
+                    .and_then(Value::as_str)
+                    == Some(QUERY_LIMIT_EXCEEDED)
+            })
+            .collect();
+        if limited.is_empty() {
+            return Ok(batch);
+        }
+        let again: Vec<Command> = limited.into_iter().cloned().collect();
+        let mut batch = batch;
+        let retried = Box::pin(self.batch(&again, halt, safety)).await?;
+        for c in &again {
+            batch.errors.remove(&c.key);
+        }
+        batch.results.extend(retried.results);
+        batch.errors.extend(retried.errors);
+        batch.totals.extend(retried.totals);
+        batch.nexts.extend(retried.nexts);
+        Ok(batch)
+    }
+
+    /// Every item of a list method, with offset paging: the first page tells the total, then
+    /// the remaining pages go 50 to a `batch` (one request per 2,500 items).
+    /// `on_page` sees each page's items as they arrive.
+    pub async fn list_all(
+        &self,
+        method: &str,
+        params: &Value,
+        mut on_page: impl FnMut(Vec<Value>),
+    ) -> Result<u64, Error> {
+        let first = self.call(method, params, Safety::Safe).await?;
+        let total = first.total.unwrap_or(0);
+        let mut seen = 0u64;
+        let page = items(&first.result);
+        seen += page.len() as u64;
+        on_page(page);
+        let Some(mut start) = first.next else {
+            return Ok(seen);
+        };
+        while start < total {
+            let mut commands = Vec::new();
+            while commands.len() < BATCH_LIMIT && start < total {
+                let mut p = params.clone();
+                if let Value::Object(m) = &mut p {
+                    m.insert("start".into(), json!(start));
+                }
+                commands.push(Command::new(format!("p{start}"), method, p));
+                start += PAGE_SIZE as u64;
+            }
+            let answer = self.batch(&commands, false, Safety::Safe).await?;
+            for c in &commands {
+                let page = items(answer.get(&c.key)?);
+                seen += page.len() as u64;
+                on_page(page);
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Every item of several list methods at once, with the fewest requests offset paging
+    /// allows: the first page of every list in one `batch` (which tells the totals), then all
+    /// the remaining pages of all lists packed 50 to a `batch`. `on_page(i, items)` gets the
+    /// pages of list `i` (in no particular order across lists). Returns the items per list.
+    pub async fn list_many(
+        &self,
+        lists: &[(&str, Value)],
+        mut on_page: impl FnMut(usize, Vec<Value>),
+    ) -> Result<Vec<u64>, Error> {
+        let mut seen = vec![0u64; lists.len()];
+        let with_start = |params: &Value, start: u64| {
+            let mut p = params.clone();
+            if let Value::Object(m) = &mut p {
+                m.insert("start".into(), json!(start));
+            }
+            p
+        };
+        // Remaining pages: (list, start).
+        let mut pending: Vec<(usize, u64)> = Vec::new();
+        for chunk in (0..lists.len()).collect::<Vec<_>>().chunks(BATCH_LIMIT) {
+            let commands: Vec<Command> = chunk
+                .iter()
+                .map(|&i| Command::new(format!("l{i}s0"), lists[i].0, with_start(&lists[i].1, 0)))
+                .collect();
+            let answer = self.batch(&commands, false, Safety::Safe).await?;
+            for &i in chunk {
+                let key = format!("l{i}s0");
+                let page = items(answer.get(&key)?);
+                seen[i] += page.len() as u64;
+                on_page(i, page);
+                let total = answer.total(&key).unwrap_or(0);
+                let mut start = PAGE_SIZE as u64;
+                while start < total {
+                    pending.push((i, start));
+                    start += PAGE_SIZE as u64;
+                }
+            }
+        }
+        for chunk in pending.chunks(BATCH_LIMIT) {
+            let commands: Vec<Command> = chunk
+                .iter()
+                .map(|&(i, start)| {
+                    Command::new(
+                        format!("l{i}s{start}"),
+                        lists[i].0,
+                        with_start(&lists[i].1, start),
+                    )
+                })
+                .collect();
+            let answer = self.batch(&commands, false, Safety::Safe).await?;
+            for (&(i, _), c) in chunk.iter().zip(&commands) {
+                let page = items(answer.get(&c.key)?);
+                seen[i] += page.len() as u64;
+                on_page(i, page);
+            }
+        }
+        Ok(seen)
+    }
+
+    /// The fewest requests [`Client::list_many`] can make for lists of these sizes.
+    pub fn minimum_requests(sizes: &[u64]) -> u64 {
+        let pages: u64 = sizes
+            .iter()
+            .map(|n| n.div_ceil(PAGE_SIZE as u64).max(1))
+            .sum();
+        let lists = sizes.len() as u64;
+        lists.div_ceil(BATCH_LIMIT as u64) + (pages - lists).div_ceil(BATCH_LIMIT as u64)
+    }
+
+    /// Every item of a list method by ID cursor (`order ID asc`, `filter >ID`, `start -1`):
+    /// no count on the portal's side, stable under concurrent inserts. `id_field` is the
+    /// method's spelling (`ID` for user.get, `id` for catalog.*).
+    pub async fn list_by_id(
+        &self,
+        method: &str,
+        params: &Value,
+        id_field: &str,
+        on_page: impl FnMut(Vec<Value>),
+    ) -> Result<u64, Error> {
+        self.list_by_id_after(method, params, id_field, 0, on_page)
+            .await
+    }
+
+    /// [`Client::list_by_id`] from the item after `after`.
+    pub async fn list_by_id_after(
+        &self,
+        method: &str,
+        params: &Value,
+        id_field: &str,
+        after: i64,
+        mut on_page: impl FnMut(Vec<Value>),
+    ) -> Result<u64, Error> {
+        let mut last = after;
+        let mut seen = 0u64;
+        loop {
+            let p = cursor_params(params, id_field, last)?;
+            let answer = self.call(method, &p, Safety::Safe).await?;
+            let page = items(&answer.result);
+            let n = page.len();
+            last = last_id(&page, id_field).unwrap_or(last);
+            seen += n as u64;
+            on_page(page);
+            if n < PAGE_SIZE {
+                return Ok(seen);
+            }
+        }
+    }
+
+    /// Several ID-cursor lists: their first pages in one `batch`, then each list that has more
+    /// continued on its own. Small change sets cost one request.
+    pub async fn list_by_id_many(
+        &self,
+        lists: &[(&str, Value, &str)],
+        mut on_page: impl FnMut(usize, Vec<Value>),
+    ) -> Result<Vec<u64>, Error> {
+        let mut seen = vec![0u64; lists.len()];
+        let mut more = Vec::new();
+        for chunk in (0..lists.len()).collect::<Vec<_>>().chunks(BATCH_LIMIT) {
+            let mut commands = Vec::new();
+            for &i in chunk {
+                let (method, params, id_field) = &lists[i];
+                commands.push(Command::new(
+                    format!("c{i}"),
+                    *method,
+                    cursor_params(params, id_field, 0)?,
+                ));
+            }
+            let answer = self.batch(&commands, false, Safety::Safe).await?;
+            for &i in chunk {
+                let page = items(answer.get(&format!("c{i}"))?);
+                let n = page.len();
+                let last = last_id(&page, lists[i].2);
+                seen[i] += n as u64;
+                on_page(i, page);
+                if n >= PAGE_SIZE
+                    && let Some(last) = last
+                {
+                    more.push((i, last));
+                }
+            }
+        }
+        for (i, last) in more {
+            let (method, params, id_field) = &lists[i];
+            seen[i] += self
+                .list_by_id_after(method, params, id_field, last, |page| on_page(i, page))
+                .await?;
+        }
+        Ok(seen)
+    }
+}
+
+/// `params` for one page of an ID-cursor list after `last`.
+fn cursor_params(params: &Value, id_field: &str, last: i64) -> Result<Value, Error> {
+    let mut p = params.clone();
+    let Value::Object(m) = &mut p else {
+        return Err(Error::Decode("list params must be an object".into()));
+    };
+    let mut filter = m
+        .get("filter")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    filter.insert(format!(">{id_field}"), json!(last));
+    m.insert("filter".into(), Value::Object(filter));
+    m.insert("order".into(), json!({ id_field: "ASC" }));
+    m.insert("start".into(), json!(-1));
+    Ok(p)
+}
+
+fn last_id(page: &[Value], id_field: &str) -> Option<i64> {
+    page.iter()
+        .filter_map(|i| i.get(id_field).or_else(|| i.get("ID")).and_then(as_i64))
+        .max()
+}
+
+/// The outcome of one HTTP request.
+enum Sent {
+    /// QUERY_LIMIT_EXCEEDED / OPERATION_TIME_LIMIT: rejected before running.
+    Limited(String),
+    /// Never reached the portal.
+    Unsent(String),
+    /// No usable answer: may or may not have run.
+    Failed(String),
+    /// A REST error envelope or an unusable body: retrying will not help.
+    Refused(Error),
+}
+
+fn fastrand_f64() -> f64 {
+    // Jitter only; the low bits of the clock are random enough.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
+}

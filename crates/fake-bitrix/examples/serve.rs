@@ -1,0 +1,27 @@
+//! Serves a fake portal with a seeded catalog until killed, for benchmarks:
+//! `serve <products> [burst] [per_second]` prints the webhook URL, then logs the requests it
+//! received and refused to stderr as they change.
+
+use std::time::Duration;
+
+use fake_bitrix::{FakeBitrix, Limits};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let products: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let burst: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let per_second: f64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2.0);
+    let fake = FakeBitrix::start("benchcode", Limits { burst, per_second }).await?;
+    fake.seed_catalog(50, products);
+    println!("{}", fake.webhook_url);
+    let mut last = usize::MAX;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (n, refused) = (fake.requests(), fake.refused());
+        if n != last {
+            eprintln!("requests={n} refused={refused}");
+            last = n;
+        }
+    }
+}

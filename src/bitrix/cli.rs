@@ -1,0 +1,83 @@
+//! `vitrina bitrix …`.
+
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::store::Store;
+
+#[derive(Subcommand, Debug)]
+pub enum BitrixCommand {
+    /// Check the webhook URL, its scopes and methods, the user field, the event binding and
+    /// the [bitrix] config; print what is missing and how to fix it.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the Telegram user field and bind the order events (safe to run again).
+    Setup,
+    /// Sync the catalog now: changes since the last sync, or everything with --full.
+    Sync {
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(config: Config, command: BitrixCommand) -> anyhow::Result<()> {
+    let client = super::client(&config)?;
+    match command {
+        BitrixCommand::Check { json } => {
+            let report = super::setup::check(&client, &config).await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+            }
+            if !report.passed() {
+                anyhow::bail!("the Bitrix backend is not ready (see above)");
+            }
+            println!("Bitrix backend ready");
+            Ok(())
+        }
+        BitrixCommand::Setup => {
+            for line in super::setup::setup(&client, &config).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        BitrixCommand::Sync { full, json } => {
+            use indicatif::{ProgressBar, ProgressStyle};
+            let store = Store::connect(&config.database).await?;
+            store.migrate().await?;
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed} {pos} items ({per_sec}) {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            let result = super::sync::sync(&client, &config, &store, full, {
+                let bar = bar.clone();
+                move |n| bar.set_position(n)
+            })
+            .await;
+            bar.finish_and_clear();
+            let report = result?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "catalog version {} published ({}) in {:.1}s: {} sections, {} products, {} prices; {} requests to Bitrix",
+                    report.version,
+                    if report.full { "full" } else { "changes" },
+                    report.elapsed_ms as f64 / 1000.0,
+                    report.sections,
+                    report.products,
+                    report.prices,
+                    report.requests
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The Bitrix backend (`backend.kind = "bitrix"`): the shop's 1C-Bitrix site or Bitrix24
+//! portal is the source of truth. Its catalog is mirrored into vitrina's catalog versions
+//! ([`sync`]), customers are linked to Bitrix users by `UF_TELEGRAM_ID` ([`customers`]), every
+//! order is created there exactly once through the outbox ([`orders`]), and status changes come
+//! back by events and by a reconciliation poll ([`events`]). `vitrina bitrix check|setup|sync`
+//! live in [`setup`] and [`sync`].
+
+pub mod cli;
+pub mod customers;
+pub mod events;
+pub mod orders;
+pub mod setup;
+pub mod sync;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::Row;
+use tokio::sync::watch;
+
+use crate::config::{BackendKind, Config};
+use crate::outbox::{Handlers, Job, JobError, Outbox};
+use crate::store::{Store, StoreError, now_ms};
+
+/// Outbox job kinds handled here.
+pub const JOB_ORDER_CREATED: &str = "bitrix.order_created";
+pub const JOB_STATUS_CHANGED: &str = "bitrix.status_changed";
+/// An order changed in Bitrix (from an event): read it and apply its status here.
+pub const JOB_ORDER_CHANGED: &str = "bitrix.order_changed";
+
+pub struct Bitrix {
+    pub client: bitrix::Client,
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub outbox: Outbox,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BitrixError {
+    #[error("bitrix.webhook_url is not set (backend.kind = \"bitrix\" needs it)")]
+    NoWebhook,
+    #[error(transparent)]
+    Rest(#[from] bitrix::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for BitrixError {
+    fn from(e: sqlx::Error) -> Self {
+        BitrixError::Store(StoreError::Query(e))
+    }
+}
+
+impl From<BitrixError> for JobError {
+    fn from(e: BitrixError) -> Self {
+        match e {
+            BitrixError::Rest(e) => rest_job_error(e),
+            BitrixError::Store(e) => JobError::retry(e.to_string()),
+            other => JobError::Permanent(other.to_string()),
+        }
+    }
+}
+
+/// A REST failure in the outbox's terms: outages and limits retry, refusals dead-letter.
+pub fn rest_job_error(e: bitrix::Error) -> JobError {
+    match &e {
+        bitrix::Error::Limited { code, .. } if code == bitrix::OPERATION_TIME_LIMIT => {
+            // A method blocked for its operating time stays blocked up to 10 minutes.
+            JobError::Retry {
+                after: Some(Duration::from_secs(60)),
+                message: e.to_string(),
+            }
+        }
+        _ if e.is_transient() => JobError::retry(e.to_string()),
+        _ => JobError::Permanent(e.to_string()),
+    }
+}
+
+pub fn settings(config: &Config) -> bitrix::Settings {
+    bitrix::Settings {
+        burst: config.bitrix.burst,
+        per_second: config.bitrix.requests_per_second,
+        ..bitrix::Settings::default()
+    }
+}
+
+impl Bitrix {
+    /// The backend of a shop with `backend.kind = "bitrix"`; None for other shops.
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        outbox: Outbox,
+    ) -> Result<Option<Arc<Self>>, BitrixError> {
+        if config.backend.kind != BackendKind::Bitrix {
+            return Ok(None);
+        }
+        let client = client(&config)?;
+        Ok(Some(Arc::new(Self {
+            client,
+            config,
+            store,
+            outbox,
+        })))
+    }
+}
+
+/// A REST client for the configured webhook.
+pub fn client(config: &Config) -> Result<bitrix::Client, BitrixError> {
+    let url = config
+        .bitrix
+        .webhook_url
+        .as_ref()
+        .ok_or(BitrixError::NoWebhook)?;
+    Ok(bitrix::Client::new(url.expose(), settings(config))?)
+}
+
+fn order_id(job: &Job) -> Result<i64, JobError> {
+    job.payload
+        .get("order_id")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| JobError::Permanent("payload without order_id".into()))
+}
+
+/// The outbox handlers of the Bitrix jobs.
+pub fn handlers(bx: &Arc<Bitrix>) -> Handlers {
+    let b = bx.clone();
+    let created = move |job: Job| {
+        let b = b.clone();
+        async move { orders::push_order(&b, order_id(&job)?).await }
+    };
+    let b = bx.clone();
+    let changed = move |job: Job| {
+        let b = b.clone();
+        async move {
+            let to = job
+                .payload
+                .get("to")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            orders::push_status(&b, order_id(&job)?, &to).await
+        }
+    };
+    let b = bx.clone();
+    let pulled = move |job: Job| {
+        let b = b.clone();
+        async move {
+            let id = job
+                .payload
+                .get("bitrix_id")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or_else(|| JobError::Permanent("payload without bitrix_id".into()))?;
+            events::pull_order(&b, id).await.map_err(JobError::from)
+        }
+    };
+    Handlers::new()
+        .on(JOB_ORDER_CREATED, created)
+        .on(JOB_STATUS_CHANGED, changed)
+        .on(JOB_ORDER_CHANGED, pulled)
+}
+
+/// The periodic work of `serve`: the reconciliation poll and the catalog sync, each on its
+/// own interval, until `stop`.
+pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
+    let cfg = &bx.config.bitrix;
+    let tick = [
+        cfg.reconcile_interval,
+        cfg.sync_interval,
+        cfg.full_sync_interval,
+    ]
+    .into_iter()
+    .filter(|d| !d.is_zero())
+    .min()
+    .unwrap_or(Duration::from_secs(60))
+    .min(Duration::from_secs(30));
+    let started = tokio::time::Instant::now();
+    let (mut last_reconcile, mut last_sync, mut last_full) = (started, started, started);
+    let mut first_sync = true;
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tokio::time::sleep(tick) => {}
+        }
+        let now = tokio::time::Instant::now();
+        if !cfg.reconcile_interval.is_zero() && now - last_reconcile >= cfg.reconcile_interval {
+            last_reconcile = now;
+            if let Err(e) = events::reconcile(&bx).await {
+                tracing::warn!(error = %e, "Bitrix reconciliation failed; next try on schedule");
+            }
+        }
+        if cfg.catalog_iblock_id > 0 {
+            let full_due = !cfg.full_sync_interval.is_zero()
+                && (first_sync || now - last_full >= cfg.full_sync_interval);
+            let changes_due = !cfg.sync_interval.is_zero() && now - last_sync >= cfg.sync_interval;
+            if full_due || changes_due {
+                last_sync = now;
+                if full_due {
+                    last_full = now;
+                }
+                first_sync = false;
+                match sync::sync(&bx.client, &bx.config, &bx.store, full_due, |_| {}).await {
+                    Ok(report) => tracing::info!(
+                        full = full_due,
+                        products = report.products,
+                        requests = report.requests,
+                        version = report.version,
+                        "Bitrix catalog synced"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "Bitrix catalog sync failed"),
+                }
+            }
+        }
+    }
+}
+
+pub(crate) async fn state_get(store: &Store, name: &str) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT value FROM bitrix_state WHERE name = $1")
+        .bind(name)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get(0)?),
+        None => None,
+    })
+}
+
+pub(crate) async fn state_set(store: &Store, name: &str, value: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO bitrix_state (name, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(value)
+    .bind(now_ms())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! `vitrina bitrix check` (is everything in place, and if not, what to do in the Bitrix
+//! admin) and `vitrina bitrix setup` (create the Telegram user field, bind the order events).
+
+use serde_json::{Value, json};
+
+use super::BitrixError;
+use crate::config::{Config, OrderTarget};
+use bitrix::Safety;
+
+/// One line of a check: what, whether it is fine, and how to fix it when not.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    pub ok: bool,
+    pub what: String,
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    fn ok(&mut self, what: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: true,
+            what: what.into(),
+            fix: None,
+        });
+    }
+    fn bad(&mut self, what: impl Into<String>, fix: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: false,
+            what: what.into(),
+            fix: Some(fix.into()),
+        });
+    }
+    pub fn passed(&self) -> bool {
+        self.findings.iter().all(|f| f.ok)
+    }
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for f in &self.findings {
+            out.push_str(&format!("{} {}\n", if f.ok { "✓" } else { "✗" }, f.what));
+            if let Some(fix) = &f.fix {
+                out.push_str(&format!("    → {fix}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// Scopes the webhook needs for the configured order target.
+pub fn required_scopes(config: &Config) -> &'static [&'static str] {
+    match config.bitrix.order_target {
+        OrderTarget::SaleOrder => &["catalog", "sale", "user", "user.userfield"],
+        OrderTarget::CrmDeal => &["catalog", "crm"],
+    }
+}
+
+/// Methods vitrina calls, by order target.
+pub fn required_methods(config: &Config) -> Vec<&'static str> {
+    let mut m = vec![
+        "batch",
+        "event.bind",
+        "event.get",
+        "catalog.section.list",
+        "catalog.product.list",
+        "catalog.price.list",
+        "catalog.productProperty.list",
+        "catalog.productPropertyEnum.list",
+    ];
+    if config.bitrix.offers_iblock_id.is_some() {
+        m.push("catalog.product.offer.list");
+    }
+    match config.bitrix.order_target {
+        OrderTarget::SaleOrder => m.extend([
+            "user.get",
+            "user.add",
+            "user.userfield.list",
+            "user.userfield.add",
+            "sale.order.list",
+            "sale.order.get",
+            "sale.order.add",
+            "sale.order.update",
+            "sale.basketitem.add",
+            "sale.basketitem.list",
+            "sale.shipment.add",
+            "sale.shipment.list",
+            "sale.payment.add",
+            "sale.payment.list",
+            "sale.payment.update",
+            "sale.propertyvalue.modify",
+        ]),
+        OrderTarget::CrmDeal => m.extend([
+            "crm.deal.add",
+            "crm.deal.list",
+            "crm.deal.get",
+            "crm.deal.update",
+            "crm.deal.productrows.set",
+            "crm.contact.add",
+            "crm.contact.list",
+        ]),
+    }
+    m
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect(),
+        Value::Object(m) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn events_url(config: &Config) -> String {
+    format!(
+        "{}/bitrix/events",
+        config.server.public_url.trim_end_matches('/')
+    )
+}
+
+fn event_name(config: &Config) -> &'static str {
+    match config.bitrix.order_target {
+        OrderTarget::SaleOrder => "OnSaleOrderSaved",
+        OrderTarget::CrmDeal => "OnCrmDealUpdate",
+    }
+}
+
+/// Verifies the webhook, its scopes and methods, the user field, the event binding and the
+/// config; every problem comes with what to do about it.
+pub async fn check(client: &bitrix::Client, config: &Config) -> Report {
+    let mut report = Report::default();
+    let webhook_fix = "in Bitrix: Приложения → Разработчикам → Другое → Входящий вебхук \
+        (Bitrix24), or Настройки → Настройки продукта → REST → Входящие вебхуки (1C-Bitrix); \
+        copy the URL up to and including the code into bitrix.webhook_url";
+    let scopes = match client.call("scope", &json!({}), Safety::Safe).await {
+        Ok(a) => {
+            report.ok("the webhook answers");
+            strings(&a.result)
+        }
+        Err(e) => {
+            let why = match e.code() {
+                Some("INVALID_CREDENTIALS") | Some("NO_AUTH_FOUND") => {
+                    "the webhook URL or its code is wrong (or the webhook was deleted)".to_string()
+                }
+                _ => e.to_string(),
+            };
+            report.bad(format!("the webhook does not answer: {why}"), webhook_fix);
+            return report;
+        }
+    };
+    let missing: Vec<&str> = required_scopes(config)
+        .iter()
+        .copied()
+        .filter(|s| !scopes.iter().any(|have| have == s))
+        .collect();
+    if missing.is_empty() {
+        report.ok(format!("scopes: {}", required_scopes(config).join(", ")));
+    } else {
+        report.bad(
+            format!("the webhook lacks the scopes: {}", missing.join(", ")),
+            format!(
+                "edit the inbound webhook in Bitrix and tick the permissions {} (Торговый каталог = catalog, \
+                 Интернет-магазин = sale, Пользователи = user, Пользовательские поля пользователей = user.userfield, CRM = crm), then save",
+                missing.join(", ")
+            ),
+        );
+    }
+    match client.call("methods", &json!({}), Safety::Safe).await {
+        Ok(a) => {
+            let have: Vec<String> = strings(&a.result)
+                .into_iter()
+                .map(|m| m.to_lowercase())
+                .collect();
+            let missing: Vec<&str> = required_methods(config)
+                .into_iter()
+                .filter(|m| !have.iter().any(|h| h.eq_ignore_ascii_case(m)))
+                .collect();
+            if missing.is_empty() {
+                report.ok("every method vitrina calls is available");
+            } else {
+                report.bad(
+                    format!("methods not available: {}", missing.join(", ")),
+                    "grant the scopes above; on a 1C-Bitrix site also update the rest, sale and catalog modules \
+                     (Marketplace → Обновление платформы)",
+                );
+            }
+        }
+        Err(e) => report.bad(format!("cannot list methods: {e}"), webhook_fix),
+    }
+    if config.bitrix.order_target == OrderTarget::SaleOrder {
+        match user_field(client, config).await {
+            Ok(Some(name)) if name == config.bitrix.telegram_field => {
+                report.ok(format!("user field {name} exists"))
+            }
+            Ok(Some(name)) => report.bad(
+                format!("the Telegram user field is {name}, but bitrix.telegram_field is {}", config.bitrix.telegram_field),
+                format!("set bitrix.telegram_field = \"{name}\""),
+            ),
+            Ok(None) => report.bad(
+                format!("user field {} is missing", config.bitrix.telegram_field),
+                "run `vitrina bitrix setup`, or create a string user field for users with this code in the admin",
+            ),
+            Err(e) => report.bad(format!("cannot read user fields: {e}"), "grant the user.userfield scope"),
+        }
+    }
+    match client.call("event.get", &json!({}), Safety::Safe).await {
+        Ok(a) => {
+            let url = events_url(config);
+            let bound = bitrix::items(&a.result).iter().any(|e| {
+                e.get("handler").and_then(Value::as_str) == Some(url.as_str())
+                    && e.get("event")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(event_name(config)))
+            });
+            if bound {
+                report.ok(format!("{} is bound to {url}", event_name(config)));
+            } else {
+                report.bad(
+                    format!("{} is not bound to {url}", event_name(config)),
+                    "run `vitrina bitrix setup` (the reconciliation poll still brings statuses, only later)",
+                );
+            }
+        }
+        Err(e) => report.bad(format!("cannot list event handlers: {e}"), webhook_fix),
+    }
+    if config.bitrix.application_token.is_none() {
+        report.bad(
+            "bitrix.application_token is not set: events from Bitrix will be refused",
+            "create an outgoing webhook in Bitrix for the order event with the handler URL above, \
+             copy its «Токен приложения» into bitrix.application_token",
+        );
+    } else {
+        report.ok("bitrix.application_token is set");
+    }
+    if config.bitrix.catalog_iblock_id <= 0 {
+        report.bad(
+            "bitrix.catalog_iblock_id is not set: the catalog cannot be synced",
+            "the catalog's information block id: Контент → Инфоблоки → Типы → Каталог (the ID column), \
+             or catalog.catalog.list",
+        );
+    } else {
+        report.ok(format!(
+            "catalog information block {}",
+            config.bitrix.catalog_iblock_id
+        ));
+    }
+    if config.bitrix.order_target == OrderTarget::SaleOrder {
+        for m in &config.checkout.payment_methods {
+            let name = serde_json::to_value(m)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            if !config.bitrix.pay_system_ids.contains_key(&name) {
+                report.bad(
+                    format!("payment method {name} has no Bitrix pay system: orders will have no payment"),
+                    format!("set bitrix.pay_system_ids.{name} to a pay system id (Магазин → Настройки → Платёжные системы)"),
+                );
+            }
+        }
+        for d in &config.checkout.delivery {
+            if !config.bitrix.delivery_ids.contains_key(&d.id) {
+                report.bad(
+                    format!("delivery method {} has no Bitrix delivery service: orders will have no shipment", d.id),
+                    format!("set bitrix.delivery_ids.{} to a delivery service id (Магазин → Настройки → Службы доставки)", d.id),
+                );
+            }
+        }
+    }
+    report
+}
+
+/// The user field holding Telegram ids, under the configured name or Bitrix24's REST-made one.
+async fn user_field(
+    client: &bitrix::Client,
+    config: &Config,
+) -> Result<Option<String>, bitrix::Error> {
+    let answer = client
+        .call("user.userfield.list", &json!({"filter": {}}), Safety::Safe)
+        .await?;
+    let names: Vec<String> = bitrix::items(&answer.result)
+        .iter()
+        .filter_map(|f| {
+            f.get("FIELD_NAME")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
+        .collect();
+    let wanted = &config.bitrix.telegram_field;
+    Ok(names
+        .iter()
+        .find(|n| *n == wanted)
+        .or_else(|| {
+            names
+                .iter()
+                .find(|n| *n == "UF_USR_TELEGRAM_ID" || *n == "UF_TELEGRAM_ID")
+        })
+        .cloned())
+}
+
+/// Creates what vitrina needs in Bitrix (safe to run again). Returns what it did.
+pub async fn setup(client: &bitrix::Client, config: &Config) -> Result<Vec<String>, BitrixError> {
+    let mut done = Vec::new();
+    if config.bitrix.order_target == OrderTarget::SaleOrder {
+        match user_field(client, config).await? {
+            Some(name) => done.push(format!("user field {name} exists")),
+            None => {
+                let code = config
+                    .bitrix
+                    .telegram_field
+                    .trim_start_matches("UF_USR_")
+                    .trim_start_matches("UF_")
+                    .to_string();
+                client
+                    .call(
+                        "user.userfield.add",
+                        &json!({"fields": {
+                            "FIELD_NAME": code,
+                            "USER_TYPE_ID": "string",
+                            "XML_ID": "VITRINA_TELEGRAM_ID",
+                            "MULTIPLE": "N",
+                            "MANDATORY": "N",
+                            "SHOW_FILTER": "Y",
+                            "IS_SEARCHABLE": "Y",
+                            "EDIT_FORM_LABEL": {"ru": "Telegram ID", "en": "Telegram ID"},
+                            "LIST_COLUMN_LABEL": {"ru": "Telegram ID", "en": "Telegram ID"},
+                        }}),
+                        Safety::Unsafe,
+                    )
+                    .await?;
+                let name = user_field(client, config).await?.unwrap_or(code);
+                done.push(format!("user field {name} created"));
+            }
+        }
+        if let Some(name) = user_field(client, config).await?
+            && name != config.bitrix.telegram_field
+        {
+            done.push(format!(
+                "NOTE: the portal named the field {name}; set bitrix.telegram_field = \"{name}\""
+            ));
+        }
+    }
+    let url = events_url(config);
+    let event = event_name(config);
+    match client
+        .call(
+            "event.bind",
+            &json!({"event": event, "handler": url}),
+            Safety::Unsafe,
+        )
+        .await
+    {
+        Ok(_) => done.push(format!("{event} bound to {url}")),
+        Err(e) if e.code() == Some("ERROR_EVENT_HANDLER_EXISTS") => {
+            done.push(format!("{event} was already bound to {url}"))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if config.bitrix.application_token.is_none() {
+        done.push(
+            "NOTE: set bitrix.application_token to the token Bitrix sends with events \
+             (shown on the outgoing webhook's page); until then events are refused and statuses \
+             arrive by the reconciliation poll only"
+                .into(),
+        );
+    }
+    Ok(done)
+}

@@ -1,0 +1,709 @@
+//! The catalog from Bitrix: sections, product properties, products (name, description,
+//! section, property values, stock), variations (SKUs) and the configured price type, read over
+//! REST and published as one catalog version through the same importer as a CommerceML package
+//! from 1C — the sync writes the package (an `import.xml` and an `offers.xml`) and hands it to
+//! [`crate::catalog::import::Importer`], so both sources share the atomic publish, the search
+//! index and the served snapshot.
+//!
+//! Both kinds first read the classifier (sections, properties, list values) in one batch: the
+//! product list must name the property fields it selects. A full sync then reads everything
+//! with the fewest requests offset paging allows ([`bitrix::Client::list_many`]: first pages
+//! of all lists in one batch, then 50 pages a request) and replaces the catalog: what Bitrix no
+//! longer has goes. An incremental sync reads only what changed since the last one, by ID
+//! cursor ([`bitrix::Client::list_by_id_many`]), and publishes it as changes. Its cursor per
+//! list is the latest `timestampX` seen plus the ids seen at that second: it asks for rows
+//! stamped after that second and for rows of that second other than those ids (`!@id`), so a
+//! change in the same second as the last sync is neither missed nor read twice.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::{BitrixError, state_get, state_set};
+use crate::config::Config;
+use crate::store::Store;
+
+const PRODUCTS_CURSOR: &str = "sync_products_since";
+const PRICES_CURSOR: &str = "sync_prices_since";
+const VARIATIONS_CURSOR: &str = "sync_variations_since";
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SyncReport {
+    pub full: bool,
+    pub version: i64,
+    pub sections: u64,
+    pub products: u64,
+    /// Variations (SKUs) read, with `bitrix.offers_iblock_id`.
+    pub variations: u64,
+    pub prices: u64,
+    pub properties: u64,
+    /// HTTP requests to Bitrix (a batch counts once), and the fewest possible for a full sync.
+    pub requests: u64,
+    pub minimum_requests: u64,
+    pub elapsed_ms: u64,
+}
+
+/// `(latest timestampX, ids seen at that second)`.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    ts: i64,
+    ids: Vec<i64>,
+}
+
+impl Cursor {
+    fn advance(&mut self, rows: &[Value]) {
+        for r in rows {
+            let (Some(ts), Some(id)) = (
+                r.get("timestampX")
+                    .and_then(Value::as_str)
+                    .and_then(bitrix::time::parse),
+                r.get("id").and_then(bitrix::as_i64),
+            ) else {
+                continue;
+            };
+            if ts > self.ts {
+                self.ts = ts;
+                self.ids.clear();
+            }
+            if ts == self.ts && !self.ids.contains(&id) {
+                self.ids.push(id);
+            }
+        }
+    }
+    /// Rows read again only because they sit at the cursor's second.
+    fn seen(&self, row: &Value) -> bool {
+        row.get("timestampX")
+            .and_then(Value::as_str)
+            .and_then(bitrix::time::parse)
+            == Some(self.ts)
+            && row
+                .get("id")
+                .and_then(bitrix::as_i64)
+                .is_some_and(|id| self.ids.contains(&id))
+    }
+}
+
+async fn load_cursor(store: &Store, name: &str) -> Result<Option<Cursor>, BitrixError> {
+    Ok(state_get(store, name)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+async fn save_cursor(store: &Store, name: &str, cursor: &Cursor) -> Result<(), BitrixError> {
+    state_set(
+        store,
+        name,
+        &serde_json::to_string(cursor).unwrap_or_default(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Above this many ids seen in the cursor's second, the boundary is re-read with `>=` and
+/// filtered here instead of being excluded with `!@id` (the query string would be too long).
+const MAX_BOUNDARY_IDS: usize = 1000;
+
+/// Product properties synced (their values are selected with the products).
+const MAX_PROPERTIES: usize = 60;
+
+const PRODUCT_FIELDS: &[&str] = &[
+    "id",
+    "iblockId",
+    "name",
+    "code",
+    "xmlId",
+    "active",
+    "iblockSectionId",
+    "detailText",
+    "previewText",
+    "quantity",
+    "timestampX",
+];
+
+/// Syncs the catalog; `full` replaces it, else only changes since the last sync are read (a
+/// first sync is always full). `progress` gets the number of items read so far.
+pub async fn sync(
+    client: &bitrix::Client,
+    config: &Config,
+    store: &Store,
+    full: bool,
+    mut progress: impl FnMut(u64),
+) -> Result<SyncReport, BitrixError> {
+    let cfg = &config.bitrix;
+    if cfg.catalog_iblock_id <= 0 {
+        return Err(BitrixError::Other(
+            "bitrix.catalog_iblock_id is not set (the catalog's information block id)".into(),
+        ));
+    }
+    let started = Instant::now();
+    let requests_before = client.requests();
+    let products_cursor = load_cursor(store, PRODUCTS_CURSOR).await?;
+    let prices_cursor = load_cursor(store, PRICES_CURSOR).await?;
+    let variations_cursor = load_cursor(store, VARIATIONS_CURSOR).await?;
+    let full = full
+        || products_cursor.is_none()
+        || prices_cursor.is_none()
+        || (cfg.offers_iblock_id.is_some() && variations_cursor.is_none());
+    let sections_params = json!({
+        "select": ["id", "name", "iblockSectionId", "xmlId", "sort"],
+        "filter": {"iblockId": cfg.catalog_iblock_id},
+        "order": {"id": "ASC"},
+    });
+    let products_filter = json!({"iblockId": cfg.catalog_iblock_id, "active": "Y"});
+    let prices_filter = json!({"catalogGroupId": cfg.price_type_id});
+    let (mut sections, mut products, mut prices) = (Vec::new(), Vec::new(), Vec::new());
+    let mut variations = Vec::new();
+    let variations_params = |filter: Value| {
+        json!({"select": ["id", "iblockId", "name", "xmlId", "active", "parentId", "quantity", "timestampX"],
+            "filter": filter})
+    };
+    let mut read = 0u64;
+    // First the classifier: sections, and the product properties whose values the product
+    // list must select (few: one request, whatever the catalog's size).
+    let (mut properties, mut enums) = (Vec::new(), Vec::new());
+    let classifier = [
+        ("catalog.section.list", sections_params),
+        (
+            "catalog.productProperty.list",
+            json!({"select": ["id", "name", "code", "propertyType", "multiple", "active"],
+                "filter": {"iblockId": cfg.catalog_iblock_id, "active": "Y"}, "order": {"id": "ASC"}}),
+        ),
+        (
+            "catalog.productPropertyEnum.list",
+            json!({"select": ["id", "propertyId", "value"], "order": {"id": "ASC"}}),
+        ),
+    ];
+    let sizes = client
+        .list_many(&classifier, |i, page| match i {
+            0 => sections.extend(page),
+            1 => properties.extend(page),
+            _ => enums.extend(page),
+        })
+        .await?;
+    let mut minimum = bitrix::Client::minimum_requests(&sizes);
+    // Files and links to other blocks are not shown as text.
+    properties.retain(|p| {
+        matches!(
+            p.get("propertyType").and_then(Value::as_str),
+            Some("S" | "N" | "L")
+        )
+    });
+    properties.truncate(MAX_PROPERTIES);
+    let mut product_fields: Vec<String> = PRODUCT_FIELDS.iter().map(|f| f.to_string()).collect();
+    product_fields.extend(
+        properties
+            .iter()
+            .filter_map(|p| id_text(p.get("id")))
+            .map(|id| format!("property{id}")),
+    );
+    if full {
+        let mut lists = vec![
+            (
+                "catalog.product.list",
+                json!({"select": product_fields, "filter": products_filter, "order": {"id": "ASC"}}),
+            ),
+            (
+                "catalog.price.list",
+                json!({"select": ["id", "productId", "price", "currency", "timestampX"],
+                    "filter": prices_filter, "order": {"id": "ASC"}}),
+            ),
+        ];
+        if let Some(offers) = cfg.offers_iblock_id {
+            let mut p = variations_params(json!({"iblockId": offers, "active": "Y"}));
+            p["order"] = json!({"id": "ASC"});
+            lists.push(("catalog.product.offer.list", p));
+        }
+        let sizes = client
+            .list_many(&lists, |i, page| {
+                read += page.len() as u64;
+                progress(read);
+                match i {
+                    0 => products.extend(page),
+                    1 => prices.extend(page),
+                    _ => variations.extend(page),
+                }
+            })
+            .await?;
+        minimum += bitrix::Client::minimum_requests(&sizes);
+    } else {
+        minimum = 0;
+        // Each list: rows stamped after the cursor's second, and rows of that second it has
+        // not seen (`!@id`): exactly what changed, first pages of all in one batch.
+        let pc = products_cursor.clone().unwrap_or_default();
+        let rc = prices_cursor.clone().unwrap_or_default();
+        let vc = variations_cursor.clone().unwrap_or_default();
+        let mut lists: Vec<(&str, Value, &str)> = Vec::new();
+        let mut kinds: Vec<u8> = Vec::new();
+        let mut add = |kind: u8, method: &'static str, base: Value, cursor: &Cursor| {
+            let at = bitrix::time::format(cursor.ts);
+            let with = |extra: Value| {
+                let mut p = base.clone();
+                if let (Some(Value::Object(f)), Value::Object(e)) = (p.get_mut("filter"), extra) {
+                    f.extend(e);
+                }
+                p
+            };
+            if cursor.ids.len() > MAX_BOUNDARY_IDS {
+                lists.push((method, with(json!({">=timestampX": at})), "id"));
+                kinds.push(kind);
+                return;
+            }
+            lists.push((method, with(json!({">timestampX": at})), "id"));
+            kinds.push(kind);
+            let boundary = if cursor.ids.is_empty() {
+                json!({"=timestampX": at})
+            } else {
+                json!({"=timestampX": at, "!@id": cursor.ids})
+            };
+            lists.push((method, with(boundary), "id"));
+            kinds.push(kind);
+        };
+        add(
+            0,
+            "catalog.product.list",
+            json!({"select": product_fields, "filter": products_filter}),
+            &pc,
+        );
+        if let Some(offers) = cfg.offers_iblock_id {
+            add(
+                1,
+                "catalog.product.offer.list",
+                variations_params(json!({"iblockId": offers, "active": "Y"})),
+                &vc,
+            );
+        }
+        add(
+            2,
+            "catalog.price.list",
+            json!({"select": ["id", "productId", "price", "currency", "timestampX"], "filter": prices_filter}),
+            &rc,
+        );
+        client
+            .list_by_id_many(&lists, |i, page| {
+                read += page.len() as u64;
+                progress(read);
+                match kinds[i] {
+                    0 => products.extend(page.into_iter().filter(|p| !pc.seen(p))),
+                    1 => variations.extend(page.into_iter().filter(|p| !vc.seen(p))),
+                    _ => prices.extend(page.into_iter().filter(|p| !rc.seen(p))),
+                }
+            })
+            .await?;
+    }
+    let mut pc = if full {
+        Cursor::default()
+    } else {
+        products_cursor.unwrap_or_default()
+    };
+    pc.advance(&products);
+    let mut rc = if full {
+        Cursor::default()
+    } else {
+        prices_cursor.unwrap_or_default()
+    };
+    rc.advance(&prices);
+    let mut vc = if full {
+        Cursor::default()
+    } else {
+        variations_cursor.unwrap_or_default()
+    };
+    vc.advance(&variations);
+
+    // Prices that changed alone, for variations not read now: their offer ids as stored.
+    let mut stored_offer: HashMap<String, String> = HashMap::new();
+    if !full {
+        let read_ids: HashSet<String> = products
+            .iter()
+            .chain(&variations)
+            .filter_map(|p| id_text(p.get("id")))
+            .collect();
+        for p in &prices {
+            let Some(id) = id_text(p.get("productId")) else {
+                continue;
+            };
+            if read_ids.contains(&id) {
+                continue;
+            }
+            let row = sqlx::query("SELECT id FROM offers WHERE id = $1 OR id LIKE $2 LIMIT 1")
+                .bind(&id)
+                .bind(format!("%#{id}"))
+                .fetch_optional(store.pool())
+                .await?;
+            if let Some(r) = row {
+                stored_offer.insert(id, sqlx::Row::try_get(&r, 0)?);
+            }
+        }
+    }
+
+    let dir = tempfile::tempdir().map_err(|e| BitrixError::Other(e.to_string()))?;
+    write_package(
+        dir.path(),
+        config,
+        full,
+        &Lists {
+            sections: &sections,
+            properties: &properties,
+            enums: &enums,
+            products: &products,
+            variations: &variations,
+            prices: &prices,
+            stored_offer: &stored_offer,
+        },
+    )?;
+    let importer = crate::catalog::import::Importer::new(store, &config.catalog);
+    let files = vec![dir.path().join("import.xml"), dir.path().join("offers.xml")];
+    let source = if full {
+        "bitrix:full"
+    } else {
+        "bitrix:changes"
+    };
+    let report = importer
+        .import_files(&files, dir.path(), source)
+        .await
+        .map_err(|e| BitrixError::Other(format!("publishing the catalog: {e}")))?;
+    save_cursor(store, PRODUCTS_CURSOR, &pc).await?;
+    save_cursor(store, PRICES_CURSOR, &rc).await?;
+    save_cursor(store, VARIATIONS_CURSOR, &vc).await?;
+    Ok(SyncReport {
+        full,
+        version: report.version,
+        sections: sections.len() as u64,
+        products: products.len() as u64,
+        variations: variations.len() as u64,
+        prices: prices.len() as u64,
+        properties: properties.len() as u64,
+        requests: client.requests() - requests_before,
+        minimum_requests: minimum,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // XML 1.0 forbids most control characters.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn id_text(v: Option<&Value>) -> Option<String> {
+    v.and_then(bitrix::as_i64).map(|i| i.to_string())
+}
+
+/// The package the importer reads: groups as a tree, products, one price type, offers.
+struct Lists<'a> {
+    sections: &'a [Value],
+    properties: &'a [Value],
+    enums: &'a [Value],
+    products: &'a [Value],
+    variations: &'a [Value],
+    prices: &'a [Value],
+    /// Bitrix element id → vitrina offer id, for prices of offers not read this time.
+    stored_offer: &'a HashMap<String, String>,
+}
+
+/// A product's values of one property: `{value, valueId}`, a list of them, or a bare value.
+fn property_values(v: Option<&Value>) -> Vec<String> {
+    fn one(v: &Value) -> Option<String> {
+        let v = v.get("value").unwrap_or(v);
+        let t = text(Some(v));
+        (!t.is_empty()).then_some(t)
+    }
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(one).collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(v) => one(v).into_iter().collect(),
+    }
+}
+
+/// A variation's parent product id: a number, or `{id, value}` as the catalog answers it.
+fn parent_of(v: &Value) -> Option<String> {
+    let p = v.get("parentId")?;
+    id_text(Some(p))
+        .or_else(|| id_text(p.get("value")))
+        .or_else(|| id_text(p.get("id")))
+}
+
+fn write_package(
+    dir: &Path,
+    config: &Config,
+    full: bool,
+    lists: &Lists<'_>,
+) -> Result<(), BitrixError> {
+    let Lists {
+        sections,
+        properties,
+        enums,
+        products,
+        variations,
+        prices,
+        stored_offer,
+    } = *lists;
+    let io = |e: std::io::Error| BitrixError::Other(format!("writing the catalog package: {e}"));
+    let classifier = format!("bitrix-{}", config.bitrix.catalog_iblock_id);
+    let changes = if full { "false" } else { "true" };
+
+    // Sections as a tree (CommerceML nests groups; parents come first).
+    let mut children: BTreeMap<Option<String>, Vec<&Value>> = BTreeMap::new();
+    let known: HashSet<String> = sections
+        .iter()
+        .filter_map(|s| id_text(s.get("id")))
+        .collect();
+    for s in sections {
+        let parent = id_text(s.get("iblockSectionId")).filter(|p| known.contains(p));
+        children.entry(parent).or_default().push(s);
+    }
+    fn groups(
+        out: &mut String,
+        children: &BTreeMap<Option<String>, Vec<&Value>>,
+        parent: Option<String>,
+        depth: usize,
+    ) {
+        let Some(list) = children.get(&parent) else {
+            return;
+        };
+        if depth > 32 {
+            return;
+        }
+        out.push_str("<Группы>");
+        for s in list {
+            let id = id_text(s.get("id")).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<Группа><Ид>{}</Ид><Наименование>{}</Наименование>",
+                esc(&id),
+                esc(&text(s.get("name")))
+            );
+            groups(out, children, Some(id), depth + 1);
+            out.push_str("</Группа>");
+        }
+        out.push_str("</Группы>");
+    }
+    let mut import = String::with_capacity(256 + products.len() * 300);
+    let _ = write!(
+        import,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.08\">\
+         <Классификатор><Ид>{classifier}</Ид><Наименование>Bitrix</Наименование>"
+    );
+    groups(&mut import, &children, None, 0);
+    if !properties.is_empty() {
+        import.push_str("<Свойства>");
+        for p in properties {
+            let Some(id) = id_text(p.get("id")) else {
+                continue;
+            };
+            let kind = match p.get("propertyType").and_then(Value::as_str) {
+                Some("L") => "Справочник",
+                Some("N") => "Число",
+                _ => "Строка",
+            };
+            let _ = write!(
+                import,
+                "<Свойство><Ид>{}</Ид><Наименование>{}</Наименование><ТипЗначений>{kind}</ТипЗначений>",
+                esc(&id),
+                esc(&text(p.get("name")))
+            );
+            if kind == "Справочник" {
+                import.push_str("<ВариантыЗначений>");
+                for e in enums
+                    .iter()
+                    .filter(|e| id_text(e.get("propertyId")).as_deref() == Some(id.as_str()))
+                {
+                    let _ = write!(
+                        import,
+                        "<Справочник><ИдЗначения>{}</ИдЗначения><Значение>{}</Значение></Справочник>",
+                        esc(&id_text(e.get("id")).unwrap_or_default()),
+                        esc(&text(e.get("value")))
+                    );
+                }
+                import.push_str("</ВариантыЗначений>");
+            }
+            import.push_str("</Свойство>");
+        }
+        import.push_str("</Свойства>");
+    }
+    let _ = write!(
+        import,
+        "</Классификатор><Каталог СодержитТолькоИзменения=\"{changes}\"><Ид>{classifier}</Ид>\
+         <ИдКлассификатора>{classifier}</ИдКлассификатора><Наименование>Bitrix</Наименование><Товары>"
+    );
+    for p in products {
+        let Some(id) = id_text(p.get("id")) else {
+            continue;
+        };
+        let description = {
+            let d = text(p.get("detailText"));
+            if d.is_empty() {
+                text(p.get("previewText"))
+            } else {
+                d
+            }
+        };
+        let _ = write!(
+            import,
+            "<Товар><Ид>{}</Ид><Артикул>{}</Артикул><Наименование>{}</Наименование>",
+            esc(&id),
+            esc(&text(p.get("code"))),
+            esc(&text(p.get("name")))
+        );
+        if !description.is_empty() {
+            let _ = write!(import, "<Описание>{}</Описание>", esc(&description));
+        }
+        if let Some(section) = id_text(p.get("iblockSectionId")) {
+            let _ = write!(import, "<Группы><Ид>{}</Ид></Группы>", esc(&section));
+        }
+        let mut values = String::new();
+        for prop in properties {
+            let Some(pid) = id_text(prop.get("id")) else {
+                continue;
+            };
+            let found = property_values(p.get(format!("property{pid}").as_str()));
+            if found.is_empty() {
+                continue;
+            }
+            let _ = write!(values, "<ЗначенияСвойства><Ид>{}</Ид>", esc(&pid));
+            for v in found {
+                let _ = write!(values, "<Значение>{}</Значение>", esc(&v));
+            }
+            values.push_str("</ЗначенияСвойства>");
+        }
+        if !values.is_empty() {
+            let _ = write!(import, "<ЗначенияСвойств>{values}</ЗначенияСвойств>");
+        }
+        import.push_str("</Товар>");
+    }
+    import.push_str("</Товары></Каталог></КоммерческаяИнформация>\n");
+    std::fs::write(dir.join("import.xml"), import).map_err(io)?;
+
+    // Offers: one per product (its price and stock), and prices of products not re-read.
+    let price_type = config.bitrix.price_type_id.to_string();
+    let mut price_of: HashMap<String, (String, String)> = HashMap::new();
+    for p in prices {
+        if let Some(product) = id_text(p.get("productId")) {
+            let amount = match p.get("price") {
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::String(s)) => s.clone(),
+                _ => continue,
+            };
+            let currency = text(p.get("currency"));
+            price_of.insert(
+                product,
+                (
+                    amount,
+                    if currency.is_empty() {
+                        "RUB".into()
+                    } else {
+                        currency
+                    },
+                ),
+            );
+        }
+    }
+    let mut offers = String::with_capacity(256 + products.len() * 250);
+    let _ = write!(
+        offers,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.08\">\
+         <ПакетПредложений СодержитТолькоИзменения=\"{changes}\"><Ид>{classifier}#</Ид>\
+         <Наименование>Bitrix</Наименование><ИдКаталога>{classifier}</ИдКаталога>\
+         <ИдКлассификатора>{classifier}</ИдКлассификатора><ТипыЦен><ТипЦены><Ид>{price_type}</Ид>\
+         <Наименование>Bitrix {price_type}</Наименование><Валюта>{}</Валюта></ТипЦены></ТипыЦен><Предложения>",
+        esc(&config.checkout.currency)
+    );
+    let mut written: HashSet<String> = HashSet::new();
+    // `offer_id`: vitrina's (`product#variation` for SKUs); `element`: Bitrix's, for the price.
+    let offer = |out: &mut String,
+                 offer_id: &str,
+                 element: &str,
+                 name: Option<String>,
+                 quantity: Option<String>| {
+        let _ = write!(out, "<Предложение><Ид>{}</Ид>", esc(offer_id));
+        if let Some(name) = name {
+            let _ = write!(out, "<Наименование>{}</Наименование>", esc(&name));
+        }
+        if let Some((amount, currency)) = price_of.get(element) {
+            let _ = write!(
+                out,
+                "<Цены><Цена><ИдТипаЦены>{price_type}</ИдТипаЦены><ЦенаЗаЕдиницу>{}</ЦенаЗаЕдиницу>\
+                 <Валюта>{}</Валюта></Цена></Цены>",
+                esc(amount),
+                esc(currency)
+            );
+        }
+        if let Some(q) = quantity {
+            let _ = write!(out, "<Количество>{}</Количество>", esc(&q));
+        }
+        out.push_str("</Предложение>");
+    };
+    let quantity = |p: &Value| match p.get("quantity") {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => Some("0".into()),
+    };
+    let with_variations: HashSet<String> = variations.iter().filter_map(parent_of).collect();
+    for p in products {
+        let Some(id) = id_text(p.get("id")) else {
+            continue;
+        };
+        // A product with SKUs is sold through its variations only.
+        let has_skus =
+            with_variations.contains(&id) || p.get("type").and_then(bitrix::as_i64) == Some(3);
+        if !has_skus {
+            offer(
+                &mut offers,
+                &id,
+                &id,
+                Some(text(p.get("name"))),
+                quantity(p),
+            );
+        }
+        written.insert(id);
+    }
+    for v in variations {
+        let (Some(id), Some(parent)) = (id_text(v.get("id")), parent_of(v)) else {
+            continue;
+        };
+        let offer_id = format!("{parent}#{id}");
+        offer(
+            &mut offers,
+            &offer_id,
+            &id,
+            Some(text(v.get("name"))),
+            quantity(v),
+        );
+        written.insert(id);
+    }
+    if !full {
+        // A price changed without its product: the offer gets the new price only.
+        let rest: Vec<String> = price_of
+            .keys()
+            .filter(|k| !written.contains(*k))
+            .cloned()
+            .collect();
+        for id in rest {
+            let offer_id = stored_offer.get(&id).cloned().unwrap_or_else(|| id.clone());
+            offer(&mut offers, &offer_id, &id, None, None);
+        }
+    }
+    offers.push_str("</Предложения></ПакетПредложений></КоммерческаяИнформация>\n");
+    std::fs::write(dir.join("offers.xml"), offers).map_err(io)?;
+    Ok(())
+}

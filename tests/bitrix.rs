@@ -1,0 +1,781 @@
+//! The Bitrix backend against the project's fake portal (and the fake Bot API): orders land
+//! in Bitrix exactly once through an outage and lost answers, statuses come back by events
+//! (forged and replayed ones refused) and by the reconciliation poll and reach the customer.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestApp;
+use common::bot::*;
+use fake_bitrix::FakeBitrix;
+use fake_telegram::{FakeBot, Limits};
+use serde_json::{Value, json};
+use sqlx::Row;
+use vitrina::config::{BackendKind, Config, OrderTarget, Secret};
+use vitrina::store::Backend;
+
+const CODE: &str = "webhookcode123";
+
+fn roomy() -> fake_bitrix::Limits {
+    fake_bitrix::Limits {
+        burst: 1000,
+        per_second: 1000.0,
+    }
+}
+
+fn configure_bitrix(c: &mut Config, fake: &FakeBitrix) {
+    c.backend.kind = BackendKind::Bitrix;
+    c.bitrix.webhook_url = Some(Secret::new(fake.webhook_url.clone()));
+    c.bitrix.application_token = Some(Secret::new(fake.application_token()));
+    c.bitrix.burst = 1000;
+    c.bitrix.requests_per_second = 1000.0;
+    c.bitrix.pay_system_ids = [("on_receipt".to_string(), 2)].into_iter().collect();
+    c.bitrix.delivery_ids = [("pickup".to_string(), 3), ("courier".to_string(), 4)]
+        .into_iter()
+        .collect();
+    c.bitrix.order_properties = [("name".to_string(), 1), ("phone".to_string(), 3)]
+        .into_iter()
+        .collect();
+    c.bitrix.statuses = [
+        ("N", "new"),
+        ("P", "paid"),
+        ("DS", "shipped"),
+        ("F", "delivered"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    c.bitrix.reconcile_interval = Duration::ZERO;
+    c.bitrix.sync_interval = Duration::ZERO;
+    c.bitrix.full_sync_interval = Duration::ZERO;
+    c.outbox.backoff_base = Duration::from_millis(100);
+    c.outbox.backoff_max = Duration::from_millis(400);
+    c.outbox.max_attempts = 1000;
+}
+
+async fn linked(app: &TestApp) -> i64 {
+    sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM bitrix_orders WHERE complete = 1")
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn wait_linked(app: &TestApp, n: i64, timeout: Duration) {
+    let started = std::time::Instant::now();
+    while linked(app).await < n {
+        assert!(
+            started.elapsed() < timeout,
+            "timed out: {} of {n} orders in Bitrix",
+            linked(app).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn outage_then_exactly_once(backend: Backend) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    let bot = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let db = seeded_db(backend, media.path()).await;
+    let (f, b, m) = (bx.clone(), bot.clone(), media.path().to_path_buf());
+    let app = TestApp::spawn_on(db, move |c| {
+        configure(c, &b, m, Limits::default());
+        configure_bitrix(c, &f);
+    })
+    .await;
+    // One customer is a Bitrix user already (linked by the Telegram field): found, not added.
+    let client = bitrix::Client::new(&bx.webhook_url, bitrix::Settings::default()).unwrap();
+    let existing = client
+        .call(
+            "user.add",
+            &json!({"LOGIN": "anna", "EMAIL": "anna@example.ru", "UF_TELEGRAM_ID": "7000"}),
+            bitrix::Safety::Unsafe,
+        )
+        .await
+        .unwrap()
+        .result;
+    // Bitrix goes down while customers check out.
+    bx.set_down(true);
+    let mut orders = Vec::new();
+    for user in 0..5 {
+        orders.push(place_order(&app, "on_receipt", 7000 + user).await);
+    }
+    // The jobs meet the outage for a while (the fake's minutes are our seconds).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(bx.refused() > 0, "the outage was met");
+    assert_eq!(linked(&app).await, 0);
+    // It comes back, but the first answers are lost after the work is done: creates that
+    // happened without the caller knowing.
+    bx.lose_answers("sale.order.add", 2);
+    bx.lose_answers("user.add", 1);
+    bx.lose_answers("batch", 2);
+    bx.set_down(false);
+    wait_linked(&app, 5, Duration::from_secs(30)).await;
+
+    assert!(
+        bx.executed("sale.order.add") == 5,
+        "no create was repeated blindly"
+    );
+    let bitrix_orders = bx.rows("orders");
+    assert_eq!(
+        bitrix_orders.len(),
+        5,
+        "each order exactly once: {bitrix_orders:?}"
+    );
+    let mut keys: Vec<String> = bitrix_orders
+        .iter()
+        .map(|o| o["xmlId"].as_str().unwrap().to_string())
+        .collect();
+    keys.sort();
+    let mut want: Vec<String> = orders.iter().map(|o| format!("vitrina-{o}")).collect();
+    want.sort();
+    assert_eq!(keys, want);
+    assert_eq!(bx.rows("users").len(), 5, "one Bitrix user per customer");
+    let of_7000 = bitrix_orders
+        .iter()
+        .find(|o| o["xmlId"] == json!(format!("vitrina-{}", orders[0])))
+        .unwrap();
+    assert_eq!(
+        of_7000["userId"], existing,
+        "the existing user got the order"
+    );
+    let basket = bx.rows("basket");
+    assert_eq!(
+        basket.len(),
+        5,
+        "one basket line per order line: {basket:?}"
+    );
+    assert!(
+        basket
+            .iter()
+            .all(|i| i["customPrice"] == "Y" && bitrix::minor_units(&i["price"]).unwrap() > 0)
+    );
+    assert_eq!(bx.rows("payments").len(), 5);
+    assert_eq!(bx.rows("shipments").len(), 5);
+    for o in &bitrix_orders {
+        assert_eq!(o["personTypeId"], json!(1));
+        assert!(o["userId"].as_i64().is_some());
+    }
+    // Users carry the Telegram id and the tg_ login.
+    let user = &bx.rows("users")[1];
+    assert!(user["LOGIN"].as_str().unwrap().starts_with("tg_700"));
+    assert!(user["UF_TELEGRAM_ID"].as_str().unwrap().starts_with("700"));
+    assert!(
+        user["EMAIL"]
+            .as_str()
+            .unwrap()
+            .ends_with("@telegram.invalid")
+    );
+
+    // vitrina records a payment: the Bitrix payment is marked paid. A cancellation cancels.
+    let config = Config::default();
+    let outbox = vitrina::outbox::Outbox::new(app.db.store.clone(), config.outbox.clone());
+    let bitrix_id = |order: i64| {
+        let pool = app.db.store.pool().clone();
+        async move {
+            sqlx::query("SELECT bitrix_id FROM bitrix_orders WHERE order_id = $1")
+                .bind(order)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    vitrina::orders::set_status(
+        &config,
+        &app.db.store,
+        &outbox,
+        orders[1],
+        "paid",
+        Some("Telegram"),
+        "telegram",
+    )
+    .await
+    .unwrap();
+    vitrina::orders::set_status(
+        &config,
+        &app.db.store,
+        &outbox,
+        orders[2],
+        "cancelled",
+        None,
+        "customer",
+    )
+    .await
+    .unwrap();
+    let (paid, cancelled) = (bitrix_id(orders[1]).await, bitrix_id(orders[2]).await);
+    wait_for(
+        "the payment and the cancellation reach Bitrix",
+        Duration::from_secs(15),
+        || {
+            bx.get("orders", paid).is_some_and(|o| o["payed"] == "Y")
+                && bx
+                    .get("orders", cancelled)
+                    .is_some_and(|o| o["canceled"] == "Y")
+        },
+    )
+    .await;
+    let payment = bx
+        .rows("payments")
+        .into_iter()
+        .find(|p| p["orderId"] == json!(paid.to_string()))
+        .unwrap();
+    assert_eq!(payment["paid"], "Y");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_then_exactly_once_sqlite() {
+    outage_then_exactly_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_then_exactly_once_postgres() {
+    outage_then_exactly_once(Backend::Postgres).await;
+}
+
+async fn post_event(app: &TestApp, body: String) -> u16 {
+    app.client
+        .post(app.url("/bitrix/events"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn order_status(app: &TestApp, id: i64) -> String {
+    sqlx::query("SELECT status FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn wait_status(app: &TestApp, id: i64, status: &str) {
+    let started = std::time::Instant::now();
+    while order_status(app, id).await != status {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "order {id} never became {status} (is {})",
+            order_status(app, id).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn status_messages(bot: &FakeBot, chat: i64) -> Vec<String> {
+    to_chat(bot, "sendMessage", chat)
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(String::from))
+        .collect()
+}
+
+async fn statuses_come_back(backend: Backend, target: OrderTarget) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    let bot = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let db = seeded_db(backend, media.path()).await;
+    let (f, b, m) = (bx.clone(), bot.clone(), media.path().to_path_buf());
+    let app = TestApp::spawn_on(db, move |c| {
+        configure(c, &b, m, Limits::default());
+        configure_bitrix(c, &f);
+        c.bitrix.order_target = target;
+        if target == OrderTarget::CrmDeal {
+            c.bitrix.statuses = [
+                ("NEW", "new"),
+                ("PREPAYMENT_INVOICE", "paid"),
+                ("EXECUTING", "shipped"),
+                ("WON", "delivered"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        }
+        c.bitrix.reconcile_interval = Duration::from_millis(300);
+    })
+    .await;
+    let client = bitrix::Client::new(&bx.webhook_url, bitrix::Settings::default()).unwrap();
+    let event = match target {
+        OrderTarget::SaleOrder => "OnSaleOrderSaved",
+        OrderTarget::CrmDeal => "ONCRMDEALUPDATE",
+    };
+    client
+        .call(
+            "event.bind",
+            &json!({"event": event, "handler": app.url("/bitrix/events")}),
+            bitrix::Safety::Unsafe,
+        )
+        .await
+        .unwrap();
+    let user = 8100;
+    let order = place_order(&app, "on_receipt", user).await;
+    wait_linked(&app, 1, Duration::from_secs(20)).await;
+    let bitrix_id: i64 = sqlx::query("SELECT bitrix_id FROM bitrix_orders WHERE order_id = $1")
+        .bind(order)
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let before = status_messages(&bot, user).len();
+
+    // The event path: a manager marks it paid; the portal calls /bitrix/events.
+    match target {
+        OrderTarget::SaleOrder => bx.set_order_status(bitrix_id, "P", true).await,
+        OrderTarget::CrmDeal => {
+            client
+                .call(
+                    "crm.deal.update",
+                    &json!({"id": bitrix_id, "fields": {"STAGE_ID": "PREPAYMENT_INVOICE"}}),
+                    bitrix::Safety::Safe,
+                )
+                .await
+                .unwrap();
+            let statuses = bx.fire(event, bitrix_id).await;
+            assert_eq!(statuses, vec![200]);
+        }
+    }
+    wait_status(&app, order, "paid").await;
+    wait_for("the customer hears of it", Duration::from_secs(10), || {
+        status_messages(&bot, user).len() > before
+    })
+    .await;
+    let timeline: Vec<String> =
+        sqlx::query("SELECT actor FROM order_events WHERE order_id = $1 AND status = 'paid'")
+            .bind(order)
+            .fetch_all(app.db.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert_eq!(timeline, vec!["bitrix".to_string()]);
+
+    // Forged: a wrong or missing token. Replayed: the same event again. Stale: too old.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let body = |token: &str, ts: i64| {
+        fake_bitrix::event_body(&event.to_uppercase(), 1, bitrix_id, ts, token)
+    };
+    assert_eq!(post_event(&app, body("forged-token", now)).await, 403);
+    assert_eq!(post_event(&app, body("", now)).await, 403);
+    assert_eq!(
+        post_event(&app, body(&bx.application_token(), now - 7200)).await,
+        403
+    );
+    assert_eq!(
+        post_event(&app, body(&bx.application_token(), now + 5)).await,
+        200
+    );
+    assert_eq!(
+        post_event(&app, body(&bx.application_token(), now + 5)).await,
+        409,
+        "a replay is refused"
+    );
+
+    // The reconciliation path: a change whose event never arrives.
+    let before = status_messages(&bot, user).len();
+    match target {
+        OrderTarget::SaleOrder => bx.set_order_status(bitrix_id, "DS", false).await,
+        OrderTarget::CrmDeal => {
+            client
+                .call(
+                    "crm.deal.update",
+                    &json!({"id": bitrix_id, "fields": {"STAGE_ID": "EXECUTING"}}),
+                    bitrix::Safety::Safe,
+                )
+                .await
+                .unwrap();
+        }
+    }
+    wait_status(&app, order, "shipped").await;
+    wait_for(
+        "the customer hears of the shipment",
+        Duration::from_secs(10),
+        || status_messages(&bot, user).len() > before,
+    )
+    .await;
+
+    // A change made in vitrina goes to Bitrix (and one from Bitrix does not bounce back).
+    let calls_before = bx.executed("sale.order.update") + bx.executed("crm.deal.update");
+    let config = Config::default();
+    let outbox = vitrina::outbox::Outbox::new(app.db.store.clone(), config.outbox.clone());
+    vitrina::orders::set_status(
+        &config,
+        &app.db.store,
+        &outbox,
+        order,
+        "delivered",
+        None,
+        "cli",
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    while bx.executed("sale.order.update") + bx.executed("crm.deal.update") == calls_before {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the status never reached Bitrix"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let row: Value = match target {
+        OrderTarget::SaleOrder => bx.get("orders", bitrix_id).unwrap()["statusId"].clone(),
+        OrderTarget::CrmDeal => bx.get("deals", bitrix_id).unwrap()["STAGE_ID"].clone(),
+    };
+    let want = if target == OrderTarget::SaleOrder {
+        "F"
+    } else {
+        "WON"
+    };
+    assert_eq!(row, json!(want));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_come_back_sqlite() {
+    statuses_come_back(Backend::Sqlite, OrderTarget::SaleOrder).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_come_back_postgres() {
+    statuses_come_back(Backend::Postgres, OrderTarget::SaleOrder).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deals_for_portals_without_a_store_sqlite() {
+    statuses_come_back(Backend::Sqlite, OrderTarget::CrmDeal).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deals_for_portals_without_a_store_postgres() {
+    statuses_come_back(Backend::Postgres, OrderTarget::CrmDeal).await;
+}
+
+#[tokio::test]
+async fn check_names_what_is_missing_and_setup_fixes_it() {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    let mut config = Config::default();
+    configure_bitrix(&mut config, &bx);
+    config.server.public_url = "https://shop.example.com".into();
+    config.bitrix.catalog_iblock_id = fake_bitrix::CATALOG_IBLOCK;
+    config.bitrix.delivery_ids.insert("post".into(), 5);
+
+    // A wrong code: the webhook itself is named.
+    let wrong = bitrix::Client::new(
+        &bx.webhook_url.replace(CODE, "nope"),
+        bitrix::Settings::default(),
+    )
+    .unwrap();
+    let report = vitrina::bitrix::setup::check(&wrong, &config).await;
+    assert!(!report.passed());
+    let text = report.render();
+    assert!(
+        text.contains("wrong") && text.contains("Входящий вебхук"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(CODE) && !text.contains("nope"),
+        "the code is never printed: {text}"
+    );
+
+    // Missing scopes, the field, the event binding.
+    bx.set_scopes(&["catalog", "user"]);
+    let client = vitrina::bitrix::client(&config).unwrap();
+    let text = vitrina::bitrix::setup::check(&client, &config)
+        .await
+        .render();
+    assert!(
+        text.contains("lacks the scopes: sale, user.userfield"),
+        "{text}"
+    );
+    assert!(text.contains("sale.order.add"), "{text}");
+    assert!(text.contains("OnSaleOrderSaved is not bound"), "{text}");
+
+    bx.set_scopes(fake_bitrix::ALL_SCOPES);
+    let done = vitrina::bitrix::setup::setup(&client, &config)
+        .await
+        .unwrap();
+    assert!(
+        done.iter()
+            .any(|l| l.contains("UF_USR_TELEGRAM_ID created")),
+        "{done:?}"
+    );
+    assert!(
+        done.iter()
+            .any(|l| l.contains("bitrix.telegram_field = \"UF_USR_TELEGRAM_ID\"")),
+        "{done:?}"
+    );
+    assert_eq!(
+        bx.handlers(),
+        vec![(
+            "ONSALEORDERSAVED".to_string(),
+            "https://shop.example.com/bitrix/events".to_string()
+        )]
+    );
+    // Again: nothing twice.
+    let again = vitrina::bitrix::setup::setup(&client, &config)
+        .await
+        .unwrap();
+    assert!(
+        again.iter().any(|l| l.contains("already bound")),
+        "{again:?}"
+    );
+    assert_eq!(bx.handlers().len(), 1);
+    assert_eq!(bx.rows("userfields").len(), 1);
+
+    let report = vitrina::bitrix::setup::check(&client, &config).await;
+    assert!(
+        report.render().contains("set bitrix.telegram_field"),
+        "{}",
+        report.render()
+    );
+    config.bitrix.telegram_field = "UF_USR_TELEGRAM_ID".into();
+    let report = vitrina::bitrix::setup::check(&client, &config).await;
+    assert!(report.passed(), "{}", report.render());
+}
+
+async fn count(app_store: &vitrina::store::Store, sql: &str) -> i64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(app_store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn catalog_sync(backend: Backend) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    bx.seed_catalog(12, 10_000);
+    // Two products are sold as sizes (SKUs in the offers block).
+    bx.seed_offers(&[1, 2], 3);
+    let db = vitrina::store::testing::TestDb::new(backend).await;
+    let media = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    configure_bitrix(&mut config, &bx);
+    config.catalog.media_dir = media.path().to_path_buf();
+    config.bitrix.catalog_iblock_id = fake_bitrix::CATALOG_IBLOCK;
+    config.bitrix.offers_iblock_id = Some(fake_bitrix::OFFERS_IBLOCK);
+    let client = vitrina::bitrix::client(&config).unwrap();
+
+    // Full: the portal refuses some requests for its rate limit; the sync waits them out.
+    bx.fail_next(2, bitrix::QUERY_LIMIT_EXCEEDED);
+    let report = vitrina::bitrix::sync::sync(&client, &config, &db.store, false, |_| {})
+        .await
+        .unwrap();
+    assert!(report.full, "a first sync is full");
+    assert_eq!(
+        (
+            report.sections,
+            report.products,
+            report.variations,
+            report.prices
+        ),
+        (12, 10_000, 6, 10_006)
+    );
+    // The classifier (12 sections, 3 properties, 2 list values) in one batch; then 10,000
+    // products, 10,006 prices and 6 variations: 200 + 201 + 1 pages, the first page of each in
+    // one batch, the other 399 pages 50 to a batch.
+    assert_eq!(report.minimum_requests, 1 + 9);
+    assert_eq!(report.properties, 2, "files are not synced as text");
+    let executed = (bx.requests() - bx.refused()) as u64;
+    assert!(
+        executed as f64 <= 1.1 * report.minimum_requests as f64,
+        "{executed} requests for a minimum of {}",
+        report.minimum_requests
+    );
+    assert_eq!(bx.refused(), 2);
+    assert_eq!(report.requests, executed + 2);
+    let store = &db.store;
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM products").await,
+        10_000
+    );
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM sections").await,
+        12
+    );
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM offers WHERE price IS NOT NULL AND stock_milli IS NOT NULL").await,
+        9_998 + 6
+    );
+    let sizes: Vec<(String, i64)> =
+        sqlx::query("SELECT id, price FROM offers WHERE product_id = '1' ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    assert_eq!(sizes.len(), 3, "{sizes:?}");
+    assert!(
+        sizes
+            .iter()
+            .all(|(id, price)| id.starts_with("1#") && *price >= 100_000),
+        "{sizes:?}"
+    );
+    let props: String = sqlx::query("SELECT properties FROM products WHERE id = '42'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let props: Value = serde_json::from_str(&props).unwrap();
+    assert!(
+        props.to_string().contains("\"Бренд\"") && props.to_string().contains("Acme"),
+        "{props}"
+    );
+    assert!(props.to_string().contains("лён"), "{props}");
+    let price: i64 = sqlx::query("SELECT price FROM offers WHERE id = '42'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(price, (100 + 42) * 100 + 50);
+    let v1 = vitrina::catalog::current_version(store).await.unwrap();
+    assert_eq!(v1, report.version);
+
+    // Incremental: exactly the changed items, published as a new version.
+    bx.reset_calls();
+    for id in [5, 77, 1234, 5000, 9999, 10_000, 3] {
+        bx.touch_product(id, &format!("Новое имя {id}"), 999.0);
+    }
+    let report = vitrina::bitrix::sync::sync(&client, &config, store, false, |_| {})
+        .await
+        .unwrap();
+    assert!(!report.full);
+    assert_eq!((report.products, report.prices), (7, 7), "{report:?}");
+    // The classifier (1), then for products, variations and prices what was stamped after
+    // the last second seen and what in that second was not seen: the first pages of all six
+    // in one batch (1). The portal sends exactly the 7 changed products and prices.
+    assert_eq!(report.requests, 2, "{report:?}");
+    let sent: usize = bx
+        .calls()
+        .iter()
+        .filter(|c| c.method == "batch")
+        .map(|c| c.params["cmd"].as_object().map_or(0, |m| m.len()))
+        .sum();
+    assert_eq!(sent, 3 + 6, "classifier lists and cursor lists");
+    assert_eq!(report.variations, 0);
+    assert!(report.version > v1);
+    let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")
+        .fetch_one(store.pool())
+        .await
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert_eq!((name.as_str(), price), ("Новое имя 1234", 99_900));
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM products").await,
+        10_000
+    );
+
+    // Nothing changed: nothing read.
+    let report = vitrina::bitrix::sync::sync(&client, &config, store, false, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((report.products, report.prices), (0, 0), "{report:?}");
+    assert_eq!(report.requests, 2, "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_sync_sqlite() {
+    catalog_sync(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_sync_postgres() {
+    catalog_sync(Backend::Postgres).await;
+}
+
+/// `vitrina bitrix check|setup|sync` as the shop owner runs them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bitrix_commands() {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    bx.seed_catalog(3, 120);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &'static [&'static str], extra: Vec<(&'static str, String)>| {
+        let dir = dir.path().to_path_buf();
+        let url = bx.webhook_url.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vitrina"));
+                cmd.current_dir(&dir).args(args);
+                for (k, _) in std::env::vars() {
+                    if k.starts_with("VITRINA_") {
+                        cmd.env_remove(k);
+                    }
+                }
+                cmd.env(
+                    "VITRINA_DATABASE__URL",
+                    format!("sqlite://{}/db/v.db", dir.display()),
+                )
+                .env("VITRINA_CATALOG__MEDIA_DIR", dir.join("media"))
+                .env("VITRINA_SERVER__PUBLIC_URL", "https://shop.example.com")
+                .env("VITRINA_BACKEND__KIND", "bitrix")
+                .env("VITRINA_BITRIX__WEBHOOK_URL", url)
+                .env("VITRINA_BITRIX__CATALOG_IBLOCK_ID", "25")
+                .env("VITRINA_LOG", "warn");
+                cmd.envs(extra);
+                cmd.output().unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let check = run(&["bitrix", "check"], vec![]).await;
+    assert!(!check.status.success());
+    let text = out(&check);
+    assert!(
+        text.contains("✗ user field UF_TELEGRAM_ID is missing"),
+        "{text}"
+    );
+    assert!(text.contains("vitrina bitrix setup"), "{text}");
+    assert!(
+        !text.contains(CODE),
+        "the webhook code is never printed: {text}"
+    );
+
+    let setup = run(&["bitrix", "setup"], vec![]).await;
+    assert!(setup.status.success(), "{}", out(&setup));
+    assert!(
+        out(&setup).contains("OnSaleOrderSaved bound to https://shop.example.com/bitrix/events")
+    );
+
+    let sync = run(&["bitrix", "sync", "--full", "--json"], vec![]).await;
+    assert!(sync.status.success(), "{}", out(&sync));
+    let report: Value = serde_json::from_slice(&sync.stdout).unwrap();
+    assert_eq!(report["products"], 120);
+    assert_eq!(report["full"], true);
+
+    let check = run(
+        &["bitrix", "check"],
+        vec![
+            (
+                "VITRINA_BITRIX__TELEGRAM_FIELD",
+                "UF_USR_TELEGRAM_ID".into(),
+            ),
+            ("VITRINA_BITRIX__APPLICATION_TOKEN", bx.application_token()),
+            ("VITRINA_BITRIX__PAY_SYSTEM_IDS", "{on_receipt=1}".into()),
+            (
+                "VITRINA_BITRIX__DELIVERY_IDS",
+                "{courier=2,pickup=3,post=4}".into(),
+            ),
+        ],
+    )
+    .await;
+    assert!(check.status.success(), "{}", out(&check));
+    assert!(out(&check).contains("Bitrix backend ready"));
+}
