@@ -868,22 +868,7 @@ fn list<'a>(
         .into_iter()
         .filter(|r| filter.is_none_or(|f| matches(r, f)))
         .collect();
-    if let Some(Value::Object(order)) = params.get("order").or_else(|| params.get("ORDER")) {
-        let keys: Vec<(String, bool)> = order
-            .iter()
-            .map(|(k, v)| (k.clone(), text(v).eq_ignore_ascii_case("desc")))
-            .collect();
-        rows.sort_by(|a, b| {
-            for (k, desc) in &keys {
-                let o = cmp(field(a, k), field(b, k));
-                let o = if *desc { o.reverse() } else { o };
-                if o.is_ne() {
-                    return o;
-                }
-            }
-            std::cmp::Ordering::Equal
-        });
-    }
+    sort_rows(&mut rows, params);
     let start = params.get("start").and_then(bitrix::as_i64).unwrap_or(0);
     let total = rows.len();
     let (from, counted) = if start < 0 {
