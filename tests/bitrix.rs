@@ -779,3 +779,26 @@ async fn the_bitrix_commands() {
     assert!(check.status.success(), "{}", out(&check));
     assert!(out(&check).contains("Bitrix backend ready"));
 }
+
+async fn one_instance_runs_the_schedules(backend: Backend) {
+    let db = vitrina::store::testing::TestDb::new(backend).await;
+    let ttl = Duration::from_millis(300);
+    let take =
+        |owner: &'static str| vitrina::bitrix::take_lease(&db.store, "lease:schedules", owner, ttl);
+    assert!(take("a").await.unwrap());
+    assert!(!take("b").await.unwrap(), "held by a");
+    assert!(take("a").await.unwrap(), "a renews");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(take("b").await.unwrap(), "a stopped renewing: b takes over");
+    assert!(!take("a").await.unwrap());
+}
+
+#[tokio::test]
+async fn one_instance_runs_the_schedules_sqlite() {
+    one_instance_runs_the_schedules(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn one_instance_runs_the_schedules_postgres() {
+    one_instance_runs_the_schedules(Backend::Postgres).await;
+}

@@ -175,6 +175,9 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
     .min()
     .unwrap_or(Duration::from_secs(60))
     .min(Duration::from_secs(30));
+    // With several instances, one runs the schedules at a time (the lease moves on if it dies).
+    let owner = uuid::Uuid::new_v4().simple().to_string();
+    let lease = Duration::from_secs(300);
     let started = tokio::time::Instant::now();
     let (mut last_reconcile, mut last_sync, mut last_full) = (started, started, started);
     let mut first_sync = true;
@@ -182,6 +185,14 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             _ = tokio::time::sleep(tick) => {}
+        }
+        match take_lease(&bx.store, "lease:schedules", &owner, lease).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "Bitrix schedules: cannot take the lease");
+                continue;
+            }
         }
         let now = tokio::time::Instant::now();
         if !cfg.reconcile_interval.is_zero() && now - last_reconcile >= cfg.reconcile_interval {
@@ -213,6 +224,28 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
             }
         }
     }
+}
+
+/// Takes (or keeps) the lease `name` for `owner` when it is free, expired or already `owner`'s.
+pub async fn take_lease(
+    store: &Store,
+    name: &str,
+    owner: &str,
+    ttl: Duration,
+) -> Result<bool, StoreError> {
+    let now = now_ms();
+    let taken = sqlx::query(
+        "INSERT INTO bitrix_state (name, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+         WHERE bitrix_state.value = excluded.value OR bitrix_state.updated_at < $4",
+    )
+    .bind(name)
+    .bind(owner)
+    .bind(now)
+    .bind(now - crate::store::duration_ms(ttl))
+    .execute(store.pool())
+    .await?;
+    Ok(taken.rows_affected() == 1)
 }
 
 pub(crate) async fn state_get(store: &Store, name: &str) -> Result<Option<String>, StoreError> {
