@@ -85,6 +85,7 @@ pub struct InvoiceLink {
     params(("id" = i64, Path)),
     responses(
         (status = 200, body = InvoiceLink),
+        (status = 400, description = "the id is not a number", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "not payable online: cancelled, paid, paid on receipt, or payments not configured", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Telegram unavailable; try again", body = crate::error::Problem, content_type = "application/problem+json"),
