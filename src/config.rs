@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 /// Environment variables with the `VITRINA_` prefix that belong to the CLI, not to the config.
 const CLI_ENV_KEYS: &[&str] = &["config", "log", "log_format"];
 
+/// The bot token `vitrina demo` signs its dev initData with. It can never reach Telegram:
+/// config treats a bot with this token as no bot at all.
+pub const DEMO_BOT_TOKEN: &str = "1000000001:vitrina-demo-token-not-for-telegram";
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -672,7 +676,7 @@ impl Config {
             .telegram
             .bot_token
             .as_ref()
-            .is_some_and(|t| t.expose() != crate::auth::DEMO_BOT_TOKEN);
+            .is_some_and(|t| t.expose() != DEMO_BOT_TOKEN);
         if self.telegram.messages_per_second == 0 || self.telegram.group_messages_per_minute == 0 {
             return invalid(
                 "telegram.messages_per_second",

@@ -8,7 +8,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::config::{CheckoutPause, Config};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Hangs here when `dev.checkout_pause` names this point, so a crash test can kill the
 /// process at a known place; a no-op otherwise.

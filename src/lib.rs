@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod payments;
 pub mod proxy;
 pub mod server;
+pub mod state;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::error::{ApiError, FieldError, Problem};
-use crate::server::AppState;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

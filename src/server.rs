@@ -29,33 +29,9 @@ use crate::catalog::snapshot::CatalogReader;
 use crate::config::Config;
 use crate::metrics::{HttpLabels, Metrics};
 use crate::outbox::{Handlers, Outbox, spawn_workers};
+use crate::state::{AppState, Shared};
 use crate::store::Store;
 use crate::{cart, catalog, error, ops, orders, web};
-
-/// Everything a handler may need, behind one `Arc`: axum clones the state for every request
-/// (extractors, middleware), and one reference count is far cheaper than one per field when
-/// both cores are serving. Nothing in it is state that another instance would need (that
-/// lives in the database).
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-pub struct Shared {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub outbox: Outbox,
-    pub metrics: Arc<Metrics>,
-    pub auth: Arc<Auth>,
-    pub catalog: Arc<CatalogReader>,
-    /// Identifies this process in logs, leases and `/healthz`.
-    pub instance: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -116,7 +92,7 @@ impl Application {
         let auth = Auth::new(&config, store.clone()).await?;
         let catalog = CatalogReader::load(store.clone()).await?;
         let mut handlers = crate::orders::events::fanout(outbox.clone(), subscribers(&config));
-        let state = AppState(Arc::new(Shared {
+        let state = AppState::new(Shared {
             auth,
             catalog,
             config: Arc::new(config),
@@ -124,7 +100,7 @@ impl Application {
             outbox,
             metrics: Arc::new(Metrics::new()),
             instance,
-        }));
+        });
         let bot = crate::telegram::Bot::new(&state);
         if let Some(bot) = &bot {
             handlers = handlers.merge(crate::telegram::handlers(bot));

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 #[derive(Embed)]
 #[folder = "$WEB_ASSETS_DIR"]

@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]

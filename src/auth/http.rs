@@ -9,7 +9,7 @@ use super::customer::{self, CustomerProfile};
 use super::{Auth, Customer, DevUser, SessionToken};
 use crate::error::{ApiError, AuthErrors, BodyErrors, FieldError};
 use crate::extract::ApiJson;
-use crate::server::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AuthRequest {

@@ -21,8 +21,7 @@ pub mod keys;
 
 pub use customer::{Customer, CustomerId, CustomerProfile};
 
-/// The bot token `vitrina demo` signs its dev initData with. It can never reach Telegram.
-pub const DEMO_BOT_TOKEN: &str = "1000000001:vitrina-demo-token-not-for-telegram";
+pub use crate::config::DEMO_BOT_TOKEN;
 
 const TOKEN_ISSUER: &str = "vitrina";
 

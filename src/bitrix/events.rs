@@ -23,7 +23,7 @@ use subtle::ConstantTimeEq;
 use super::{Bitrix, BitrixError, JOB_ORDER_CHANGED, state_get, state_set};
 use crate::config::{BackendKind, OrderTarget};
 use crate::outbox::NewJob;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::now_ms;
 use bitrix::Safety;
 

@@ -12,7 +12,7 @@ use crate::auth::{Customer, CustomerId};
 use crate::catalog::http::{Money, THUMB, image_url};
 use crate::error::{ApiError, AuthErrors, BodyErrors, Problem};
 use crate::extract::ApiJson;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{StoreError, now_ms};
 
 pub const MAX_QUANTITY: i64 = 999;

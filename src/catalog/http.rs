@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::snapshot::{Product, Snapshot, SortKey};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::server::AppState;
+use crate::state::AppState;
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The only sizes served: a small fixed set keeps the disk cache bounded and URLs shareable.
 pub const SIZES: [(u32, u32); 4] = [(160, 160), (320, 320), (640, 640), (1080, 1080)];

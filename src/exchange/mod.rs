@@ -23,7 +23,7 @@ use subtle::ConstantTimeEq;
 
 use crate::catalog::import::Importer;
 use crate::catalog::package::{self, ZipLimits};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
 
 pub mod sale;

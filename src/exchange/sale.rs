@@ -17,7 +17,7 @@ use sqlx::Row;
 
 use super::{answer, failure};
 use crate::orders::{self, Order};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{StoreError, now_ms};
 
 /// Orders in one `query` answer at most; the rest follow in the next exchange.

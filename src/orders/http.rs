@@ -12,7 +12,7 @@ use crate::auth::Customer;
 use crate::config::PaymentMethod;
 use crate::error::{ApiError, AuthErrors, BodyErrors, Problem};
 use crate::extract::ApiJson;
-use crate::server::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryOption {

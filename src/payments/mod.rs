@@ -23,7 +23,7 @@ use crate::auth::Customer;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::outbox::JobError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
 use crate::telegram::texts::Lang;
 use crate::telegram::{Bot, BotApi};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::outbox::{Handlers, Outbox};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::Store;
 
 pub use client::{BotApi, BotError};

@@ -16,7 +16,7 @@ use super::texts::{self, Lang};
 use super::{Bot, JOB_UPDATE};
 use crate::error::ApiError;
 use crate::outbox::{JobError, NewJob, Outbox};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
 
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";

@@ -1,0 +1,44 @@
+//! What every request handler can reach: the app's shared parts behind one `Arc`.
+//!
+//! Kept apart from `server.rs` (which builds the router from every feature's handlers) so
+//! that features depend on the state, not on the server that mounts them.
+
+use std::sync::Arc;
+
+use crate::auth::Auth;
+use crate::catalog::snapshot::CatalogReader;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::outbox::Outbox;
+use crate::store::Store;
+
+/// Everything a handler may need, behind one `Arc`: axum clones the state for every request
+/// (extractors, middleware), and one reference count is far cheaper than one per field when
+/// both cores are serving. Nothing in it is state that another instance would need (that
+/// lives in the database).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub outbox: Outbox,
+    pub metrics: Arc<Metrics>,
+    pub auth: Arc<Auth>,
+    pub catalog: Arc<CatalogReader>,
+    /// Identifies this process in logs, leases and `/healthz`.
+    pub instance: String,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
