@@ -697,7 +697,19 @@ fn facets(
     f: &Filters,
     hits: Option<&[u32]>,
 ) -> (Vec<Facet>, Option<PriceRange>) {
-    let mut counts: Vec<HashMap<u32, u32>> = vec![HashMap::new(); snapshot.properties.len()];
+    // Dense counters per property value (values are small indexes): no hashing in the loop
+    // that runs once per matching product.
+    let mut counts: Vec<Vec<u32>> = snapshot
+        .properties
+        .iter()
+        .map(|prop| {
+            if prop.filterable {
+                vec![0; prop.values.len()]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     let mut range: Option<(i64, i64)> = None;
     for i in candidates_among(snapshot, f, hits) {
         let p = &snapshot.products[i as usize];
@@ -738,8 +750,11 @@ fn facets(
             {
                 continue;
             }
-            for v in values {
-                *counts[*prop as usize].entry(*v).or_default() += 1;
+            let counts = &mut counts[*prop as usize];
+            for &v in values {
+                if let Some(c) = counts.get_mut(v as usize) {
+                    *c += 1;
+                }
             }
         }
     }
@@ -747,12 +762,14 @@ fn facets(
         .properties
         .iter()
         .zip(counts)
-        .filter(|(prop, counts)| prop.filterable && !counts.is_empty())
+        .filter(|(prop, counts)| prop.filterable && counts.iter().any(|&c| c > 0))
         .map(|(prop, counts)| {
             let mut values: Vec<FacetValue> = counts
                 .into_iter()
+                .enumerate()
+                .filter(|&(_, count)| count > 0)
                 .map(|(v, count)| FacetValue {
-                    value: prop.values[v as usize].clone(),
+                    value: prop.values[v].clone(),
                     count,
                 })
                 .collect();
