@@ -65,6 +65,8 @@ struct IndexPage {
     /// page's own scripts read it.
     before: String,
     after: String,
+    /// The page without data, for every other client-side route.
+    plain: bytes::Bytes,
     hash: String,
 }
 
@@ -76,6 +78,7 @@ impl IndexPage {
         Some(Self {
             before: html[..cut].to_string(),
             after: html[cut..].to_string(),
+            plain: bytes::Bytes::from(html.clone()),
             hash: hex_prefix(&file.metadata.sha256_hash()),
         })
     }
@@ -116,39 +119,16 @@ fn index(state: &AppState, home: bool, headers: &HeaderMap) -> Response {
     let Some(page) = PAGE.get_or_init(IndexPage::load) else {
         return ApiError::not_found("index.html").into_response();
     };
-    let snapshot = state.catalog.snapshot();
-    let etag = if home {
-        format!("\"{}-{}\"", page.hash, snapshot.version)
-    } else {
-        format!("\"{}\"", page.hash)
-    };
-    let mut response = if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
-    {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let body = if home {
-            match home_page(page, &snapshot) {
-                Ok(body) => body,
-                Err(e) => return e.into_response(),
-            }
-        } else {
-            bytes::Bytes::from(format!("{}{}", page.before, page.after))
-        };
-        let mut r = Response::new(Body::from(body));
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        r
-    };
-    let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
+    const HTML: &str = "text/html; charset=utf-8";
+    if !home {
+        let etag = format!("\"{}\"", page.hash);
+        return revalidated(headers, &etag, "no-cache", HTML, || Ok(page.plain.clone()));
     }
-    response
+    let snapshot = state.catalog.snapshot();
+    let etag = format!("\"{}-{}\"", page.hash, snapshot.version);
+    revalidated(headers, &etag, "no-cache", HTML, || {
+        home_page(page, &snapshot)
+    })
 }
 
 /// The home page for this catalog version, rendered once and kept with the snapshot.
@@ -185,35 +165,49 @@ fn home_page(
 }
 
 fn asset(path: &str, headers: &HeaderMap) -> Option<Response> {
-    let path = if path.is_empty() { "index.html" } else { path };
     let file = Assets::get(path)?;
     let etag = format!("\"{}\"", hex_prefix(&file.metadata.sha256_hash()));
     let cache = if path.starts_with("assets/") {
         "public, max-age=31536000, immutable"
-    } else if path == "index.html" {
-        "no-cache"
     } else {
         "public, max-age=3600"
     };
+    let mime = file.metadata.mimetype().to_string();
+    Some(revalidated(headers, &etag, cache, &mime, || {
+        Ok(bytes::Bytes::from(file.data.into_owned()))
+    }))
+}
+
+/// A response with its ETag and Cache-Control, or 304 when the client already has this ETag;
+/// the body is only made when it is sent.
+fn revalidated(
+    headers: &HeaderMap,
+    etag: &str,
+    cache: &'static str,
+    content_type: &str,
+    body: impl FnOnce() -> Result<bytes::Bytes, ApiError>,
+) -> Response {
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut r = Response::new(Body::from(file.data.into_owned()));
-        let mime = file.metadata.mimetype();
-        if let Ok(v) = HeaderValue::from_str(mime) {
+        let mut r = match body() {
+            Ok(body) => Response::new(Body::from(body)),
+            Err(e) => return e.into_response(),
+        };
+        if let Ok(v) = HeaderValue::from_str(content_type) {
             r.headers_mut().insert(header::CONTENT_TYPE, v);
         }
         r
     };
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
-    Some(response)
+    response
 }
 
 fn hex_prefix(hash: &[u8; 32]) -> String {

@@ -19,7 +19,7 @@ use sqlx::Row;
 use tokio::sync::watch;
 
 use crate::config::{BackendKind, Config};
-use crate::outbox::{Handlers, Job, JobError, Outbox};
+use crate::outbox::{Handlers, Job, JobError, Outbox, payload_i64};
 use crate::store::{Store, StoreError, now_ms};
 
 /// Outbox job kinds handled here.
@@ -116,19 +116,12 @@ pub fn client(config: &Config) -> Result<bitrix::Client, BitrixError> {
     Ok(bitrix::Client::new(url.expose(), settings(config))?)
 }
 
-fn order_id(job: &Job) -> Result<i64, JobError> {
-    job.payload
-        .get("order_id")
-        .and_then(serde_json::Value::as_i64)
-        .ok_or_else(|| JobError::Permanent("payload without order_id".into()))
-}
-
 /// The outbox handlers of the Bitrix jobs.
 pub fn handlers(bx: &Arc<Bitrix>) -> Handlers {
     let b = bx.clone();
     let created = move |job: Job| {
         let b = b.clone();
-        async move { orders::push_order(&b, order_id(&job)?).await }
+        async move { orders::push_order(&b, payload_i64(&job.payload, "order_id")?).await }
     };
     let b = bx.clone();
     let changed = move |job: Job| {
@@ -140,18 +133,14 @@ pub fn handlers(bx: &Arc<Bitrix>) -> Handlers {
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            orders::push_status(&b, order_id(&job)?, &to).await
+            orders::push_status(&b, payload_i64(&job.payload, "order_id")?, &to).await
         }
     };
     let b = bx.clone();
     let pulled = move |job: Job| {
         let b = b.clone();
         async move {
-            let id = job
-                .payload
-                .get("bitrix_id")
-                .and_then(serde_json::Value::as_i64)
-                .ok_or_else(|| JobError::Permanent("payload without bitrix_id".into()))?;
+            let id = payload_i64(&job.payload, "bitrix_id")?;
             events::pull_order(&b, id).await.map_err(JobError::from)
         }
     };

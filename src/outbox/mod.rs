@@ -70,6 +70,15 @@ pub struct Job {
     pub max_attempts: i64,
 }
 
+/// An integer the job's payload must carry (`order_id`, …); a payload without it can never
+/// succeed, so the job is dead at once.
+pub fn payload_i64(payload: &serde_json::Value, key: &str) -> Result<i64, JobError> {
+    payload
+        .get(key)
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| JobError::Permanent(format!("payload without {key}")))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {

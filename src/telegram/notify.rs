@@ -12,18 +12,11 @@ use sqlx::Row;
 use super::client::BotError;
 use super::texts::{self, Lang};
 use super::{Bot, JOB_SEND};
-use crate::outbox::{JobError, NewJob};
+use crate::outbox::{JobError, NewJob, payload_i64};
 use crate::store::{StoreError, now_ms};
 
 fn store_err(e: StoreError) -> JobError {
     JobError::retry(e.to_string())
-}
-
-fn order_id(payload: &Value) -> Result<i64, JobError> {
-    payload
-        .get("order_id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| JobError::Permanent("payload without order_id".into()))
 }
 
 /// Who gets an order's customer messages, if anyone.
@@ -105,7 +98,7 @@ async fn customer_message(bot: &Bot, order_id: i64, dedupe: String) -> Result<()
 }
 
 pub async fn order_created(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
-    let id = order_id(&payload)?;
+    let id = payload_i64(&payload, "order_id")?;
     if let Some(staff) = bot.config.telegram.staff_chat_id {
         let Some(order) = crate::orders::load_any(&bot.store, id)
             .await
@@ -131,7 +124,7 @@ pub async fn order_created(bot: Arc<Bot>, payload: Value) -> Result<(), JobError
 }
 
 pub async fn status_changed(bot: Arc<Bot>, payload: Value, job_id: i64) -> Result<(), JobError> {
-    let id = order_id(&payload)?;
+    let id = payload_i64(&payload, "order_id")?;
     customer_message(&bot, id, format!("tg:customer:{id}:job:{job_id}")).await?;
     // The staff chat's message shows the new status and the buttons that still apply.
     let row =

@@ -985,7 +985,8 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             Ok(Reply::of(json!(names)))
         }
         "catalog.section.list" => Ok(list_cached(inner, "sections", params, Some("sections"))),
-        "catalog.product.list" => {
+        // Both catalog element lists require the infoblock in the filter.
+        "catalog.product.list" | "catalog.product.offer.list" => {
             let has_iblock = params
                 .get("filter")
                 .is_some_and(|f| !field(f, "iblockId").is_null());
@@ -996,7 +997,12 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                     "Required filter field iblockId is missing",
                 ));
             }
-            Ok(list_cached(inner, "products", params, Some("products")))
+            let table = if method == "catalog.product.list" {
+                "products"
+            } else {
+                "offers"
+            };
+            Ok(list_cached(inner, table, params, Some(table)))
         }
         "catalog.price.list" => Ok(list_cached(inner, "prices", params, Some("prices"))),
         "catalog.productproperty.list" => Ok(list_cached(
@@ -1011,19 +1017,6 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             params,
             Some("productPropertyEnums"),
         )),
-        "catalog.product.offer.list" => {
-            let has_iblock = params
-                .get("filter")
-                .is_some_and(|f| !field(f, "iblockId").is_null());
-            if !has_iblock {
-                return Err(err(
-                    400,
-                    "ERROR_CORE",
-                    "Required filter field iblockId is missing",
-                ));
-            }
-            Ok(list_cached(inner, "offers", params, Some("offers")))
-        }
         "user.get" => Ok(list_cached(inner, "users", params, None)),
         "user.add" => {
             let f = if params.get("fields").is_some() {
