@@ -248,22 +248,13 @@ async fn post_event(app: &TestApp, body: String) -> u16 {
         .as_u16()
 }
 
-async fn order_status(app: &TestApp, id: i64) -> String {
-    sqlx::query("SELECT status FROM orders WHERE id = $1")
-        .bind(id)
-        .fetch_one(app.db.store.pool())
-        .await
-        .unwrap()
-        .get(0)
-}
-
 async fn wait_status(app: &TestApp, id: i64, status: &str) {
     let started = std::time::Instant::now();
-    while order_status(app, id).await != status {
+    while app.order_status(id).await != status {
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "order {id} never became {status} (is {})",
-            order_status(app, id).await
+            app.order_status(id).await
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

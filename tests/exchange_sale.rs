@@ -163,13 +163,7 @@ async fn sale(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(text(&r.bytes().await.unwrap()).trim(), "success");
-    let status: String = sqlx::query("SELECT status FROM orders WHERE id = $1")
-        .bind(id)
-        .fetch_one(app.db.store.pool())
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(status, "paid");
+    assert_eq!(app.order_status(id).await, "paid");
     let actors: Vec<String> =
         sqlx::query("SELECT actor FROM order_events WHERE order_id = $1 ORDER BY id")
             .bind(id)

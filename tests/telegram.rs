@@ -161,18 +161,7 @@ async fn staff_alerts_and_buttons(backend: Backend) {
     let refusal = &fake.calls_to("answerCallbackQuery")[0];
     assert_eq!(refusal["callback_query_id"], "cb2001");
     assert_eq!(refusal["show_alert"], true);
-    let status = |app: &TestApp| {
-        let pool = app.db.store.pool().clone();
-        async move {
-            sqlx::query("SELECT status FROM orders WHERE id = $1")
-                .bind(order)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .get::<String, _>(0)
-        }
-    };
-    assert_eq!(status(&app).await, "new");
+    assert_eq!(app.order_status(order).await, "new");
 
     // Staff: confirmed; the customer hears of it, the staff message shows it.
     assert_eq!(
@@ -188,7 +177,7 @@ async fn staff_alerts_and_buttons(backend: Backend) {
         },
     )
     .await;
-    assert_eq!(status(&app).await, "confirmed");
+    assert_eq!(app.order_status(order).await, "confirmed");
     assert!(
         to_chat(&fake, "sendMessage", 777)[1]["text"]
             .as_str()

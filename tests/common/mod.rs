@@ -66,6 +66,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// An order's status as stored.
+    pub async fn order_status(&self, id: i64) -> String {
+        use sqlx::Row;
+        sqlx::query("SELECT status FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.db.store.pool())
+            .await
+            .expect("the order exists")
+            .get(0)
+    }
+
     /// Stops the application and hands back its database, for a restart on the same data.
     pub async fn stop_keep_db(mut self) -> TestDb {
         if let Some(stop) = self.stop.take() {
