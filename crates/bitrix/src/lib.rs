@@ -62,6 +62,14 @@ pub enum Error {
     Url,
     #[error("batch of {0} commands; Bitrix allows at most 50")]
     BatchTooLarge(usize),
+    /// A file the portal serves (a picture) could not be had; `transient`: an outage or a
+    /// timeout, which may pass, rather than a 404 or a file over the limit.
+    #[error("file {url}: {reason}")]
+    File {
+        url: String,
+        reason: String,
+        transient: bool,
+    },
 }
 
 impl Error {
@@ -179,9 +187,8 @@ impl BatchAnswer {
                 status: 400,
                 code: e
                     .get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("ERROR")
-                    .to_string(),
+                    .and_then(error_code)
+                    .unwrap_or_else(|| "ERROR".into()),
                 description: e
                     .get("error_description")
                     .and_then(Value::as_str)
@@ -213,6 +220,16 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("bitrix::Client { .. }")
+    }
+}
+
+/// An error envelope's code: a string (`QUERY_LIMIT_EXCEEDED`) or, in the newer modules such
+/// as `catalog`, a number (`200040300010`, `0`).
+pub fn error_code(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
@@ -374,6 +391,73 @@ impl Client {
         }
     }
 
+    /// A file the portal serves, such as a picture's `detailUrl` (`/upload/iblock/…`, relative
+    /// to the portal, or absolute where the portal keeps files elsewhere). Plain `GET`s of
+    /// static files are outside the REST request budget; outages and 5xx are retried, and at
+    /// most `max_bytes` are read. Errors name the path, never the webhook.
+    pub async fn download(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, Error> {
+        let fail = |reason: String, transient: bool| Error::File {
+            url: url.to_string(),
+            reason,
+            transient,
+        };
+        let base = reqwest::Url::parse(&self.base).map_err(|_| Error::Url)?;
+        let target = base
+            .join(url)
+            .map_err(|e| fail(format!("not a URL: {e}"), false))?;
+        if !matches!(target.scheme(), "http" | "https") {
+            return Err(fail("not an http(s) URL".into(), false));
+        }
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let retry = match self.fetch(target.clone(), max_bytes).await {
+                Ok(bytes) => return Ok(bytes),
+                Err((retry, reason)) if !retry || attempt >= self.settings.attempts.min(3) => {
+                    return Err(fail(reason, retry));
+                }
+                Err((_, reason)) => reason,
+            };
+            tracing::debug!(
+                url,
+                attempt,
+                reason = retry,
+                "picture download failed; retrying"
+            );
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    /// One GET: the bytes, or whether trying again may help and why not.
+    async fn fetch(&self, url: reqwest::Url, max_bytes: u64) -> Result<Vec<u8>, (bool, String)> {
+        let mut response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| (true, e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err((status >= 500 || status == 429, format!("HTTP {status}")));
+        }
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err((false, format!("over the {max_bytes}-byte limit")));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| (true, e.without_url().to_string()))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err((false, format!("over the {max_bytes}-byte limit")));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     async fn send(&self, method: &str, params: &Value) -> Result<Answer, Sent> {
         self.take_slot().await;
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -407,7 +491,8 @@ impl Client {
                 return Err(Sent::Refused(Error::Decode(format!("HTTP {status}: {e}"))));
             }
         };
-        if let Some(code) = body.get("error").and_then(Value::as_str) {
+        if let Some(code) = body.get("error").and_then(error_code) {
+            let code = code.as_str();
             let description = body
                 .get("error_description")
                 .and_then(Value::as_str)
@@ -488,7 +573,8 @@ impl Client {
                     .errors
                     .get(&c.key)
                     .and_then(|e| e.get("error"))
-                    .and_then(Value::as_str)
+                    .and_then(error_code)
+                    .as_deref()
                     == Some(QUERY_LIMIT_EXCEEDED)
             })
             .collect();

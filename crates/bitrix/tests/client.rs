@@ -231,3 +231,91 @@ async fn outages_retry_safe_calls_only() {
         .await
         .unwrap();
 }
+
+/// Numeric error codes (the catalog module's) are errors too, alone and inside a batch.
+#[tokio::test]
+async fn numeric_error_codes() {
+    let (fake, client) = fake(roomy()).await;
+    fake.seed_catalog(1, 3);
+    let err = client
+        .call("catalog.productImage.list", &json!({}), Safety::Safe)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("100"));
+    let answer = client
+        .batch(
+            &[
+                Command::new(
+                    "gone",
+                    "catalog.productImage.list",
+                    json!({"productId": 99}),
+                ),
+                Command::new("ok", "catalog.productImage.list", json!({"productId": 2})),
+            ],
+            false,
+            Safety::Safe,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.get("gone").unwrap_err().code(), Some("0"));
+    assert!(bitrix::items(answer.get("ok").unwrap()).is_empty());
+}
+
+/// Picture files: a `detailUrl` relative to the portal, fetched outside the REST budget, 5xx
+/// retried, a 404 or an oversized file not, the webhook never in the error.
+#[tokio::test]
+async fn downloads_files_from_the_portal() {
+    let (fake, client) = fake(roomy()).await;
+    fake.seed_catalog(1, 2);
+    fake.seed_pictures([1], 0);
+    let answer = client
+        .call(
+            "catalog.productImage.list",
+            &json!({"productId": 1, "select": ["id", "type", "detailUrl"]}),
+            Safety::Safe,
+        )
+        .await
+        .unwrap();
+    let images = bitrix::items(&answer.result);
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0]["type"], "DETAIL_PICTURE");
+    let url = images[0]["detailUrl"].as_str().unwrap();
+    assert!(url.starts_with("/upload/iblock/"), "{url}");
+    let requests = client.requests();
+
+    fake.fail_next_downloads(2, 503);
+    let bytes = client.download(url, 1 << 20).await.unwrap();
+    assert_eq!(Some(bytes), fake.picture_file(url));
+    assert_eq!(client.requests(), requests, "not REST requests");
+
+    let err = client
+        .download("/upload/iblock/nothing.jpg", 1 << 20)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::File {
+                transient: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("HTTP 404"), "{err}");
+    let err = client.download(url, 10).await.unwrap_err();
+    assert!(err.to_string().contains("limit"), "{err}");
+    fake.fail_next_downloads(3, 502);
+    let err = client.download(url, 1 << 20).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::File {
+                transient: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(!format!("{err} {err:?}").contains(CODE));
+}

@@ -15,13 +15,16 @@
 //!   outages (502 with an HTML page), slow answers, per-command errors inside a batch;
 //! - the methods vitrina needs: `scope`, `methods`, `catalog.section.list`,
 //!   `catalog.product.list`, `catalog.product.offer.list`, `catalog.productProperty.list`,
-//!   `catalog.productPropertyEnum.list`, `catalog.price.list`, `user.get`, `user.add`,
+//!   `catalog.productPropertyEnum.list`, `catalog.price.list`, `catalog.productImage.list`
+//!   (one product per call, as the portal answers it), `user.get`, `user.add`,
 //!   `user.userfield.list`, `user.userfield.add`, `sale.order.list/get/add/update`,
 //!   `sale.basketitem.add/list`, `sale.shipment.add/list`, `sale.payment.add/list/update`, `sale.propertyvalue.modify`,
 //!   `event.bind`, `event.get`, `crm.deal.add/list/get`, `crm.contact.add/list`,
 //!   `crm.deal.productrows.set`;
 //! - outbound events: `OnSaleOrderSaved` posted form-encoded to the handlers `event.bind`
-//!   registered, with `auth[application_token]`.
+//!   registered, with `auth[application_token]`;
+//! - the pictures' files under `/upload/iblock/…` as the portal's web server serves them
+//!   (plain `GET`, outside the REST budget), with injected 5xx on demand.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -33,7 +36,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 pub use bitrix::time::format as format_time;
@@ -89,6 +92,13 @@ struct Inner {
     /// Filtered and ordered ids of recent list queries (params without `start`), so paging
     /// through a big list does not filter the whole table for every page. Cleared on writes.
     lists: HashMap<String, Vec<i64>>,
+    /// `http://127.0.0.1:<port>`: pictures' `downloadUrl`s are absolute.
+    origin: String,
+    /// Files under `/upload/` by path, and how many GETs they had.
+    files: HashMap<String, Vec<u8>>,
+    downloads: u64,
+    /// The next file GETs that answer with this status instead.
+    file_failures: VecDeque<u16>,
 }
 
 #[derive(Clone)]
@@ -135,10 +145,15 @@ impl FakeBitrix {
                 application_token: "fake-application-token-0123456789".into(),
                 executed: HashMap::new(),
                 lists: HashMap::new(),
+                origin: format!("http://{local}"),
+                files: HashMap::new(),
+                downloads: 0,
+                file_failures: VecDeque::new(),
             })),
         };
         let app = Router::new()
             .route("/rest/{user}/{code}/{method}", post(handle).get(handle))
+            .route("/upload/{*path}", get(file))
             .with_state(fake.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -348,6 +363,57 @@ impl FakeBitrix {
         inner.next_id.insert("products", next);
     }
 
+    /// Pictures for products as they were when the catalog was seeded (timestamps unmoved):
+    /// each gets a detail picture and `more` more photos, every file different.
+    pub fn seed_pictures(&self, products: impl IntoIterator<Item = i64>, more: usize) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        for product in products {
+            inner.add_picture(product, "DETAIL_PICTURE");
+            for _ in 0..more {
+                inner.add_picture(product, "MORE_PHOTO");
+            }
+        }
+    }
+
+    /// A manager replaces a product's pictures in the admin (`DETAIL_PICTURE`,
+    /// `PREVIEW_PICTURE`, `MORE_PHOTO`, in this order): new files, timestampX moves on.
+    pub fn set_pictures(&self, product: i64, types: &[&str]) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        if let Some(images) = inner.tables.get_mut("images") {
+            images.retain(|_, i| bitrix::as_i64(&i["productId"]) != Some(product));
+        }
+        for t in types {
+            inner.add_picture(product, t);
+        }
+        inner.clock += 1;
+        let ts = format_time(inner.clock);
+        if let Some(p) = inner
+            .tables
+            .get_mut("products")
+            .and_then(|t| t.get_mut(&product))
+        {
+            p["timestampX"] = json!(ts);
+        }
+    }
+
+    /// The file a picture row points at (its `detailUrl`), as served.
+    pub fn picture_file(&self, detail_url: &str) -> Option<Vec<u8>> {
+        self.lock().files.get(detail_url).cloned()
+    }
+    /// File GETs served (not REST requests).
+    pub fn downloads(&self) -> u64 {
+        self.lock().downloads
+    }
+    /// The next `n` file GETs answer `status` (a 5xx: the web server's trouble).
+    pub fn fail_next_downloads(&self, n: usize, status: u16) {
+        let mut inner = self.lock();
+        for _ in 0..n {
+            inner.file_failures.push_back(status);
+        }
+    }
+
     /// Changes a product (name and price), moving its timestampX to now.
     pub fn touch_product(&self, id: i64, name: &str, price: f64) {
         let mut inner = self.lock();
@@ -470,6 +536,20 @@ impl Inner {
             .map(|t| t.values().cloned().collect())
             .unwrap_or_default()
     }
+    /// A picture row and its file: a 1×1 GIF whose colour is the picture's id, so every file
+    /// differs (content-addressed storage must not fold them together).
+    fn add_picture(&mut self, product: i64, kind: &str) {
+        let id = self.id("images");
+        let dir = format!("{:03x}", id % 4096);
+        let name = format!("{}_{id}.gif", kind.to_lowercase());
+        let detail_url = format!("/upload/iblock/{dir}/p{id}x{product}/{name}");
+        self.files.insert(detail_url.clone(), picture(id as u32));
+        let row = json!({"id": id, "productId": product, "name": name, "type": kind,
+            "detailUrl": detail_url, "createTime": format_time(self.clock),
+            "downloadUrl": format!("{}/rest/download.json?token=catalog%7C{id}", self.origin)});
+        self.insert_with_id("images", id, row);
+    }
+
     fn new_row(&mut self, table: &'static str, mut row: Value) -> i64 {
         let id = self.id(table);
         self.clock += 1;
@@ -481,7 +561,35 @@ impl Inner {
     }
 }
 
+/// A valid 1×1 GIF whose one colour is `seed`.
+pub fn picture(seed: u32) -> Vec<u8> {
+    let [_, r, g, b] = seed.to_be_bytes();
+    let mut gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+    gif.extend_from_slice(&[r, g, b, 0, 0, 0]);
+    gif.extend_from_slice(b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b");
+    gif
+}
+
 // --- HTTP ------------------------------------------------------------------------------------
+
+/// `GET /upload/…`: the web server, not REST (no bucket, no envelope).
+async fn file(State(fake): State<FakeBitrix>, Path(path): Path<String>) -> Response {
+    let mut inner = fake.lock();
+    if inner.down {
+        return (StatusCode::BAD_GATEWAY, "<html>502 Bad Gateway</html>").into_response();
+    }
+    if let Some(status) = inner.file_failures.pop_front() {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, "<html>error</html>").into_response();
+    }
+    match inner.files.get(&format!("/upload/{path}")).cloned() {
+        Some(bytes) => {
+            inner.downloads += 1;
+            ([("content-type", "image/gif")], bytes).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "<html>404 Not Found</html>").into_response(),
+    }
+}
 
 struct Reply {
     result: Value,
@@ -515,11 +623,19 @@ fn envelope(reply: Reply) -> Value {
     body
 }
 
+/// The catalog module's codes are numbers in the envelope; the older modules' are strings.
+fn error_code(code: &str) -> Value {
+    match code.parse::<u64>() {
+        Ok(n) => json!(n),
+        Err(_) => json!(code),
+    }
+}
+
 fn error_response(f: Failure) -> Response {
     let status = StatusCode::from_u16(f.0).unwrap_or(StatusCode::BAD_REQUEST);
     (
         status,
-        axum::Json(json!({"error": f.1, "error_description": f.2})),
+        axum::Json(json!({"error": error_code(&f.1), "error_description": f.2})),
     )
         .into_response()
 }
@@ -673,7 +789,10 @@ fn batch(inner: &mut Inner, params: &Value) -> Result<Reply, Failure> {
                 }
             }
             Err(f) => {
-                errors.insert(key, json!({"error": f.1, "error_description": f.2}));
+                errors.insert(
+                    key,
+                    json!({"error": error_code(&f.1), "error_description": f.2}),
+                );
                 if halt {
                     break;
                 }
@@ -930,6 +1049,7 @@ const METHODS: &[(&str, &str)] = &[
     ("catalog.product.offer.list", "catalog"),
     ("catalog.productproperty.list", "catalog"),
     ("catalog.productpropertyenum.list", "catalog"),
+    ("catalog.productimage.list", "catalog"),
     ("user.get", "user"),
     ("user.add", "user"),
     ("user.userfield.list", "user.userfield"),
@@ -1017,6 +1137,32 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             params,
             Some("productPropertyEnums"),
         )),
+        // One product's pictures; numeric error codes, as the catalog module answers.
+        "catalog.productimage.list" => {
+            let Some(product) = params.get("productId").and_then(bitrix::as_i64) else {
+                return Err(err(400, "100", "Required parameter productId is missing"));
+            };
+            let exists = ["products", "offers"].iter().any(|t| {
+                inner
+                    .tables
+                    .get(t)
+                    .is_some_and(|t| t.contains_key(&product))
+            });
+            if !exists {
+                return Err(err(400, "0", "Product is not exists"));
+            }
+            let wanted = params.get("select");
+            let images: Vec<Value> = inner
+                .rows_of("images")
+                .into_iter()
+                .filter(|i| bitrix::as_i64(&i["productId"]) == Some(product))
+                .map(|i| select(i, wanted))
+                .collect();
+            let total = images.len() as u64;
+            let mut reply = Reply::of(json!({ "productImages": images }));
+            reply.total = Some(total);
+            Ok(reply)
+        }
         "user.get" => Ok(list_cached(inner, "users", params, None)),
         "user.add" => {
             let f = if params.get("fields").is_some() {
