@@ -2,36 +2,41 @@
 # Full catalog sync from Bitrix over REST, against the project's fake portal under the cloud's
 # rate limit (a 50-request burst, 2 requests a second): requests made, requests refused by the
 # portal's limit, wall time, against the minimum offset paging allows (every list's first page
-# in one batch, then 50 pages a batch).
+# in one batch, then 50 pages a batch; pictures one product a command, 50 to a batch).
 # Usage: bench/bitrix_sync.sh [products...]   (default: 10000 100000)
+#   PICTURES=0|N  files per product on the portal (default 2: a detail picture and a photo);
+#                 with 0 the sync runs with bitrix.pictures = "off".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(10000 100000)
+pictures=${PICTURES:-2}
 cargo build --release --quiet --bin vitrina
 cargo build --release --quiet -p fake-bitrix --example serve
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-printf '%-9s %-9s %-8s %-8s %-8s %-10s\n' products requests minimum refused wall_s products/s
+printf '%-9s %-9s %-9s %-8s %-8s %-8s %-9s %-10s\n' products pictures requests minimum refused files wall_s products/s
 for n in "${sizes[@]}"; do
-  target/release/examples/serve "$n" 50 2 >"$work/url.$n" 2>"$work/fake.$n.log" &
+  target/release/examples/serve "$n" 50 2 "$pictures" >"$work/url.$n" 2>"$work/fake.$n.log" &
   pids+=($!)
   for _ in $(seq 1 600); do [ -s "$work/url.$n" ] && break; sleep 0.1; done
   url=$(head -1 "$work/url.$n")
   rm -rf "$work/db" "$work/media"
+  mode=changed; [ "$pictures" = 0 ] && mode=off
   export VITRINA_DATABASE__URL="sqlite://$work/db/vitrina.db" VITRINA_CATALOG__MEDIA_DIR="$work/media" VITRINA_LOG=warn \
-    VITRINA_BACKEND__KIND=bitrix VITRINA_BITRIX__WEBHOOK_URL="$url" VITRINA_BITRIX__CATALOG_IBLOCK_ID=25
+    VITRINA_BACKEND__KIND=bitrix VITRINA_BITRIX__WEBHOOK_URL="$url" VITRINA_BITRIX__CATALOG_IBLOCK_ID=25 \
+    VITRINA_BITRIX__PICTURES=$mode
   start=$(date +%s.%N)
   target/release/vitrina bitrix sync --full --json >"$work/report.$n.json"
   end=$(date +%s.%N)
   sleep 0.6
   refused=$(tail -1 "$work/fake.$n.log" | sed -n 's/.*refused=\([0-9]*\).*/\1/p')
-  python3 - "$work/report.$n.json" "$n" "$start" "$end" "${refused:-0}" <<'PY'
+  python3 - "$work/report.$n.json" "$n" "$start" "$end" "${refused:-0}" "$pictures" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); n = int(sys.argv[2]); wall = float(sys.argv[4]) - float(sys.argv[3])
-print(f"{n:<9} {r['requests']:<9} {r['minimum_requests']:<8} {sys.argv[5]:<8} {wall:<8.1f} {n / wall:<10.0f}")
+print(f"{n:<9} {sys.argv[6]:<9} {r['requests']:<9} {r['minimum_requests']:<8} {sys.argv[5]:<8} {r['pictures_downloaded']:<8} {wall:<9.1f} {n / wall:<10.0f}")
 PY
   kill "${pids[-1]}" 2>/dev/null || true
 done

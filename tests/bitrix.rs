@@ -572,8 +572,10 @@ async fn catalog_sync(backend: Backend) {
     );
     // The classifier (12 sections, 3 properties, 2 list values) in one batch; then 10,000
     // products, 10,006 prices and 6 variations: 200 + 201 + 1 pages, the first page of each in
-    // one batch, the other 399 pages 50 to a batch.
-    assert_eq!(report.minimum_requests, 1 + 9);
+    // one batch, the other 399 pages 50 to a batch; then the pictures of 10,000 products, one
+    // product a command, 50 to a batch.
+    assert_eq!(report.minimum_requests, 1 + 9 + 200);
+    assert_eq!(report.pictures_listed, 10_000);
     assert_eq!(report.properties, 2, "files are not synced as text");
     let executed = (bx.requests() - bx.refused()) as u64;
     assert!(
@@ -643,15 +645,17 @@ async fn catalog_sync(backend: Backend) {
     assert_eq!((report.products, report.prices), (7, 7), "{report:?}");
     // The classifier (1), then for products, variations and prices what was stamped after
     // the last second seen and what in that second was not seen: the first pages of all six
-    // in one batch (1). The portal sends exactly the 7 changed products and prices.
-    assert_eq!(report.requests, 2, "{report:?}");
+    // in one batch (1). The portal sends exactly the 7 changed products and prices, whose
+    // pictures are listed in one more batch.
+    assert_eq!(report.requests, 3, "{report:?}");
+    assert_eq!(report.pictures_listed, 7);
     let sent: usize = bx
         .calls()
         .iter()
         .filter(|c| c.method == "batch")
         .map(|c| c.params["cmd"].as_object().map_or(0, |m| m.len()))
         .sum();
-    assert_eq!(sent, 3 + 6, "classifier lists and cursor lists");
+    assert_eq!(sent, 3 + 6 + 7, "classifier lists, cursor lists, pictures");
     assert_eq!(report.variations, 0);
     assert!(report.version > v1);
     let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")
@@ -681,6 +685,193 @@ async fn catalog_sync_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalog_sync_postgres() {
     catalog_sync(Backend::Postgres).await;
+}
+
+/// A product's stored pictures (hashes, in order).
+async fn pictures_of(store: &vitrina::store::Store, id: i64) -> Vec<String> {
+    let images: String = sqlx::query("SELECT images FROM products WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    serde_json::from_str(&images).unwrap()
+}
+
+/// The hashes of a product's pictures as the portal has them: detail, then more photos by id
+/// (the preview only without a detail picture).
+fn portal_pictures(bx: &FakeBitrix, id: i64) -> Vec<String> {
+    use sha2::Digest;
+    let mut rows: Vec<Value> = bx
+        .rows("images")
+        .into_iter()
+        .filter(|i| i["productId"] == json!(id))
+        .collect();
+    let has_detail = rows.iter().any(|i| i["type"] == "DETAIL_PICTURE");
+    rows.retain(|i| i["type"] != "PREVIEW_PICTURE" || !has_detail);
+    rows.sort_by_key(|i| {
+        (
+            i["type"] != "DETAIL_PICTURE" && i["type"] != "PREVIEW_PICTURE",
+            i["id"].as_i64(),
+        )
+    });
+    rows.iter()
+        .map(|i| {
+            let bytes = bx.picture_file(i["detailUrl"].as_str().unwrap()).unwrap();
+            sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
+        .collect()
+}
+
+/// Pictures: every file fetched once and stored by content, read again only for products
+/// that changed, kept for the others through full syncs, and healed after failures.
+async fn catalog_pictures(backend: Backend) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    bx.seed_catalog(3, 300);
+    // 120 products with a detail picture and two more photos; 180 without pictures.
+    bx.seed_pictures(1..=120, 2);
+    let db = vitrina::store::testing::TestDb::new(backend).await;
+    let store = &db.store;
+    let media = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    configure_bitrix(&mut config, &bx);
+    config.catalog.media_dir = media.path().to_path_buf();
+    config.bitrix.catalog_iblock_id = fake_bitrix::CATALOG_IBLOCK;
+    let client = vitrina::bitrix::client(&config).unwrap();
+    let sync = |config: Config, full: bool| {
+        let client = client.clone();
+        async move {
+            vitrina::bitrix::sync::sync(&client, &config, store, full, |_| {})
+                .await
+                .unwrap()
+        }
+    };
+
+    // The web server stumbles twice; those files are fetched again.
+    bx.fail_next_downloads(2, 503);
+    let report = sync(config.clone(), false).await;
+    assert!(report.full);
+    assert_eq!(report.pictures_listed, 300);
+    assert_eq!((report.pictures_downloaded, bx.downloads()), (360, 360));
+    assert_eq!(report.pictures_retry, 0, "{report:?}");
+    // Classifier 1, lists 2 (first pages, then the other 10 pages), pictures 300 / 50 = 6.
+    assert_eq!(report.minimum_requests, 1 + 2 + 6);
+    assert_eq!(report.requests, report.minimum_requests);
+    for id in [1, 77, 120] {
+        let stored = pictures_of(store, id).await;
+        assert_eq!(stored, portal_pictures(&bx, id), "product {id}");
+        assert_eq!(stored.len(), 3);
+        // The files themselves, stored by content.
+        let media_store = vitrina::catalog::media::MediaStore::new(media.path(), u64::MAX);
+        for hash in &stored {
+            assert!(media_store.path_of(hash).exists(), "{hash}");
+        }
+    }
+    assert!(pictures_of(store, 121).await.is_empty());
+    assert_eq!(
+        count(
+            store,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM images WHERE source_name LIKE 'bitrix:/upload/%'"
+        )
+        .await,
+        360
+    );
+
+    // Nothing changed: no pictures listed, none fetched, all kept.
+    let report = sync(config.clone(), false).await;
+    assert_eq!((report.pictures_listed, report.pictures_downloaded), (0, 0));
+    assert_eq!(pictures_of(store, 1).await, portal_pictures(&bx, 1));
+
+    // A manager replaces product 7's pictures (a preview and a photo); product 8 is renamed.
+    bx.set_pictures(7, &["PREVIEW_PICTURE", "MORE_PHOTO"]);
+    bx.touch_product(8, "Новое имя 8", 500.0);
+    let downloads = bx.downloads();
+    let report = sync(config.clone(), false).await;
+    assert_eq!(report.pictures_listed, 2, "{report:?}");
+    assert_eq!(report.pictures_downloaded, 2, "only product 7's new files");
+    assert_eq!(bx.downloads(), downloads + 2);
+    let seven = pictures_of(store, 7).await;
+    assert_eq!(seven, portal_pictures(&bx, 7));
+    assert_eq!(seven.len(), 2);
+    assert_eq!(pictures_of(store, 8).await, portal_pictures(&bx, 8));
+
+    // Product 9's new picture cannot be fetched (the web server is down for it), product 10's
+    // listing fails: both published without what is missing, and read again next time.
+    bx.set_pictures(9, &["DETAIL_PICTURE"]);
+    bx.set_pictures(10, &["DETAIL_PICTURE", "MORE_PHOTO"]);
+    bx.fail_next_downloads(3, 502);
+    bx.fail_next_commands("catalog.productimage.list", 1, "INTERNAL_SERVER_ERROR");
+    let report = sync(config.clone(), false).await;
+    assert_eq!(report.pictures_listed, 2);
+    assert_eq!(report.pictures_retry, 2, "{report:?}");
+    assert_eq!(report.warnings.len(), 2, "{:?}", report.warnings);
+    assert!(pictures_of(store, 9).await.is_empty());
+    // Nothing changed in Bitrix, but the failed ones are read again and healed.
+    let report = sync(config.clone(), false).await;
+    assert_eq!(report.products, 2, "{report:?}");
+    assert_eq!(
+        (report.pictures_listed, report.pictures_retry),
+        (2, 0),
+        "{report:?}"
+    );
+    assert_eq!(pictures_of(store, 9).await, portal_pictures(&bx, 9));
+    assert_eq!(pictures_of(store, 10).await, portal_pictures(&bx, 10));
+    assert_eq!(pictures_of(store, 10).await.len(), 2);
+    let report = sync(config.clone(), false).await;
+    assert_eq!((report.products, report.pictures_listed), (0, 0));
+
+    // A full sync keeps the pictures of products that did not change without listing them…
+    let report = sync(config.clone(), true).await;
+    assert!(report.full);
+    assert_eq!(report.pictures_listed, 0, "{report:?}");
+    assert_eq!(report.minimum_requests, 1 + 2);
+    for id in [1, 7, 9, 10, 120] {
+        assert_eq!(
+            pictures_of(store, id).await,
+            portal_pictures(&bx, id),
+            "product {id}"
+        );
+    }
+    assert_eq!(
+        count(
+            store,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM products WHERE images <> '[]'"
+        )
+        .await,
+        120
+    );
+    // …and with `pictures = "all"` lists every product, fetching no file it has.
+    let mut all = config.clone();
+    all.bitrix.pictures = vitrina::config::PictureSync::All;
+    let downloads = bx.downloads();
+    let report = sync(all, true).await;
+    assert_eq!(
+        (report.pictures_listed, report.pictures_downloaded),
+        (300, 0)
+    );
+    assert_eq!(bx.downloads(), downloads);
+    assert_eq!(pictures_of(store, 7).await, portal_pictures(&bx, 7));
+
+    // Off: nothing listed (the check no longer asks for the method either).
+    let mut off = config.clone();
+    off.bitrix.pictures = vitrina::config::PictureSync::Off;
+    assert!(!vitrina::bitrix::setup::required_methods(&off).contains(&"catalog.productImage.list"));
+    bx.touch_product(11, "Без картинок", 100.0);
+    let report = sync(off, false).await;
+    assert_eq!((report.products, report.pictures_listed), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_pictures_sqlite() {
+    catalog_pictures(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_pictures_postgres() {
+    catalog_pictures(Backend::Postgres).await;
 }
 
 /// `vitrina bitrix check|setup|sync` as the shop owner runs them.

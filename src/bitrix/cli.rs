@@ -67,15 +67,27 @@ pub async fn run(config: Config, command: BitrixCommand) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!(
-                    "catalog version {} published ({}) in {:.1}s: {} sections, {} products, {} prices; {} requests to Bitrix",
+                    "catalog version {} published ({}) in {:.1}s: {} sections, {} products, {} prices, \
+                     pictures of {} products read ({} files fetched); {} requests to Bitrix",
                     report.version,
                     if report.full { "full" } else { "changes" },
                     report.elapsed_ms as f64 / 1000.0,
                     report.sections,
                     report.products,
                     report.prices,
+                    report.pictures_listed,
+                    report.pictures_downloaded,
                     report.requests
                 );
+                for w in &report.warnings {
+                    println!("warning: {w}");
+                }
+                if report.pictures_retry > 0 {
+                    println!(
+                        "pictures of {} products could not all be fetched; the next sync tries them again",
+                        report.pictures_retry
+                    );
+                }
             }
             Ok(())
         }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod customers;
 pub mod events;
 pub mod orders;
+mod pictures;
 pub mod setup;
 pub mod sync;
 
@@ -183,13 +184,8 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                 continue;
             }
         }
+        reconcile_if_due(&bx, &mut last_reconcile).await;
         let now = tokio::time::Instant::now();
-        if !cfg.reconcile_interval.is_zero() && now - last_reconcile >= cfg.reconcile_interval {
-            last_reconcile = now;
-            if let Err(e) = events::reconcile(&bx).await {
-                tracing::warn!(error = %e, "Bitrix reconciliation failed; next try on schedule");
-            }
-        }
         if cfg.catalog_iblock_id > 0 {
             let full_due = !cfg.full_sync_interval.is_zero()
                 && (first_sync || now - last_full >= cfg.full_sync_interval);
@@ -200,10 +196,28 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                     last_full = now;
                 }
                 first_sync = false;
-                match sync::sync(&bx.client, &bx.config, &bx.store, full_due, |_| {}).await {
+                // A first sync with pictures can take many minutes: meanwhile the lease is
+                // kept and orders are still reconciled.
+                let syncing = sync::sync(&bx.client, &bx.config, &bx.store, full_due, |_| {});
+                tokio::pin!(syncing);
+                let result = loop {
+                    tokio::select! {
+                        r = &mut syncing => break r,
+                        _ = tokio::time::sleep(tick) => {
+                            if let Err(e) = take_lease(&bx.store, "lease:schedules", &owner, lease).await {
+                                tracing::warn!(error = %e, "Bitrix schedules: cannot renew the lease");
+                            }
+                            reconcile_if_due(&bx, &mut last_reconcile).await;
+                        }
+                    }
+                };
+                match result {
                     Ok(report) => tracing::info!(
                         full = full_due,
                         products = report.products,
+                        pictures_listed = report.pictures_listed,
+                        pictures_downloaded = report.pictures_downloaded,
+                        pictures_retry = report.pictures_retry,
                         requests = report.requests,
                         version = report.version,
                         "Bitrix catalog synced"
@@ -212,6 +226,18 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+    }
+}
+
+async fn reconcile_if_due(bx: &Bitrix, last: &mut tokio::time::Instant) {
+    let every = bx.config.bitrix.reconcile_interval;
+    let now = tokio::time::Instant::now();
+    if every.is_zero() || now - *last < every {
+        return;
+    }
+    *last = now;
+    if let Err(e) = events::reconcile(bx).await {
+        tracing::warn!(error = %e, "Bitrix reconciliation failed; next try on schedule");
     }
 }
 

@@ -14,6 +14,10 @@
 //! list is the latest `timestampX` seen plus the ids seen at that second: it asks for rows
 //! stamped after that second and for rows of that second other than those ids (`!@id`), so a
 //! change in the same second as the last sync is neither missed nor read twice.
+//!
+//! Pictures ([`super::pictures`]) cost a call per product, so they are read for what changed
+//! since the pictures were last read (its own cursor; `bitrix.pictures = "all"` reads all on
+//! a full sync), and for the products whose pictures failed last time; the others keep theirs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -23,12 +27,15 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::{BitrixError, state_get, state_set};
-use crate::config::Config;
+use crate::config::{Config, PictureSync};
 use crate::store::Store;
 
 const PRODUCTS_CURSOR: &str = "sync_products_since";
 const PRICES_CURSOR: &str = "sync_prices_since";
 const VARIATIONS_CURSOR: &str = "sync_variations_since";
+const PICTURES_CURSOR: &str = "sync_pictures_since";
+/// Products whose pictures are to be read again (JSON list of ids).
+const PICTURES_RETRY: &str = "sync_pictures_retry";
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct SyncReport {
@@ -40,6 +47,12 @@ pub struct SyncReport {
     pub variations: u64,
     pub prices: u64,
     pub properties: u64,
+    /// Products whose pictures were listed, picture files fetched, products whose pictures
+    /// are to be tried again next time, and what went wrong (the first few).
+    pub pictures_listed: u64,
+    pub pictures_downloaded: u64,
+    pub pictures_retry: u64,
+    pub warnings: Vec<String>,
     /// HTTP requests to Bitrix (a batch counts once), and the fewest possible for a full sync.
     pub requests: u64,
     pub minimum_requests: u64,
@@ -71,6 +84,17 @@ impl Cursor {
             if ts == self.ts && !self.ids.contains(&id) {
                 self.ids.push(id);
             }
+        }
+    }
+    /// Changed after this cursor (rows without a stamp count as changed).
+    fn behind(&self, row: &Value) -> bool {
+        match row
+            .get("timestampX")
+            .and_then(Value::as_str)
+            .and_then(bitrix::time::parse)
+        {
+            Some(ts) => ts > self.ts || (ts == self.ts && !self.seen(row)),
+            None => true,
         }
     }
     /// Rows read again only because they sit at the cursor's second.
@@ -143,10 +167,17 @@ pub async fn sync(
     let products_cursor = load_cursor(store, PRODUCTS_CURSOR).await?;
     let prices_cursor = load_cursor(store, PRICES_CURSOR).await?;
     let variations_cursor = load_cursor(store, VARIATIONS_CURSOR).await?;
+    let pictures_on = cfg.pictures != PictureSync::Off;
+    let pictures_cursor = load_cursor(store, PICTURES_CURSOR).await?;
+    let retry: Vec<i64> = state_get(store, PICTURES_RETRY)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
     let full = full
         || products_cursor.is_none()
         || prices_cursor.is_none()
-        || (cfg.offers_iblock_id.is_some() && variations_cursor.is_none());
+        || (cfg.offers_iblock_id.is_some() && variations_cursor.is_none())
+        || (pictures_on && (pictures_cursor.is_none() || retry.len() > MAX_BOUNDARY_IDS));
     let sections_params = json!({
         "select": ["id", "name", "iblockSectionId", "xmlId", "sort"],
         "filter": {"iblockId": cfg.catalog_iblock_id},
@@ -281,6 +312,18 @@ pub async fn sync(
             json!({"select": ["id", "productId", "price", "currency", "timestampX"], "filter": prices_filter}),
             &rc,
         );
+        if pictures_on && !retry.is_empty() {
+            // Products whose pictures failed last time, read again whole (the package
+            // rewrites a product with everything it has).
+            let mut filter = products_filter.clone();
+            filter["@id"] = json!(retry);
+            lists.push((
+                "catalog.product.list",
+                json!({"select": product_fields, "filter": filter}),
+                "id",
+            ));
+            kinds.push(3);
+        }
         client
             .list_by_id_many(&lists, |i, page| {
                 read += page.len() as u64;
@@ -288,10 +331,14 @@ pub async fn sync(
                 match kinds[i] {
                     0 => products.extend(page.into_iter().filter(|p| !pc.seen(p))),
                     1 => variations.extend(page.into_iter().filter(|p| !vc.seen(p))),
-                    _ => prices.extend(page.into_iter().filter(|p| !rc.seen(p))),
+                    2 => prices.extend(page.into_iter().filter(|p| !rc.seen(p))),
+                    _ => products.extend(page),
                 }
             })
             .await?;
+        // A product both changed and retried was read twice.
+        let mut once = HashSet::new();
+        products.retain(|p| once.insert(id_text(p.get("id"))));
     }
     let mut pc = if full {
         Cursor::default()
@@ -338,6 +385,42 @@ pub async fn sync(
         }
     }
 
+    // Pictures: listed for what changed since they were last read (everything on a first
+    // sync or with `pictures = "all"`) and what failed then; the rest keep theirs.
+    let pictures = if pictures_on {
+        let retry: HashSet<String> = retry.iter().map(i64::to_string).collect();
+        let (mut list, mut keep) = (Vec::new(), Vec::new());
+        for p in &products {
+            let Some(id) = id_text(p.get("id")) else {
+                continue;
+            };
+            let stale = !full
+                || cfg.pictures == PictureSync::All
+                || retry.contains(&id)
+                || pictures_cursor.as_ref().is_none_or(|c| c.behind(p));
+            if stale { list.push(id) } else { keep.push(id) }
+        }
+        let media = crate::catalog::media::MediaStore::new(
+            &config.catalog.media_dir,
+            config.catalog.max_image_bytes,
+        );
+        let pictures = super::pictures::read(
+            client,
+            store,
+            &media,
+            config.catalog.max_image_bytes,
+            &list,
+            &keep,
+        )
+        .await?;
+        if full {
+            minimum += pictures.minimum_requests;
+        }
+        pictures
+    } else {
+        super::pictures::Pictures::default()
+    };
+
     let dir = tempfile::tempdir().map_err(|e| BitrixError::Other(e.to_string()))?;
     write_package(
         dir.path(),
@@ -351,9 +434,11 @@ pub async fn sync(
             variations: &variations,
             prices: &prices,
             stored_offer: &stored_offer,
+            pictures: &pictures.by_product,
         },
     )?;
-    let importer = crate::catalog::import::Importer::new(store, &config.catalog);
+    let importer = crate::catalog::import::Importer::new(store, &config.catalog)
+        .with_known_pictures(pictures.known);
     let files = vec![dir.path().join("import.xml"), dir.path().join("offers.xml")];
     let source = if full {
         "bitrix:full"
@@ -367,6 +452,15 @@ pub async fn sync(
     save_cursor(store, PRODUCTS_CURSOR, &pc).await?;
     save_cursor(store, PRICES_CURSOR, &rc).await?;
     save_cursor(store, VARIATIONS_CURSOR, &vc).await?;
+    if pictures_on {
+        save_cursor(store, PICTURES_CURSOR, &pc).await?;
+        state_set(
+            store,
+            PICTURES_RETRY,
+            &serde_json::to_string(&pictures.retry).unwrap_or_default(),
+        )
+        .await?;
+    }
     Ok(SyncReport {
         full,
         version: report.version,
@@ -375,6 +469,10 @@ pub async fn sync(
         variations: variations.len() as u64,
         prices: prices.len() as u64,
         properties: properties.len() as u64,
+        pictures_listed: pictures.listed,
+        pictures_downloaded: pictures.downloaded,
+        pictures_retry: pictures.retry.len() as u64,
+        warnings: pictures.warnings,
         requests: client.requests() - requests_before,
         minimum_requests: minimum,
         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -419,6 +517,8 @@ struct Lists<'a> {
     prices: &'a [Value],
     /// Bitrix element id → vitrina offer id, for prices of offers not read this time.
     stored_offer: &'a HashMap<String, String>,
+    /// Product id → keys of its pictures ([`crate::catalog::import::KnownPicture`]).
+    pictures: &'a HashMap<String, Vec<String>>,
 }
 
 /// A product's values of one property: `{value, valueId}`, a list of them, or a bare value.
@@ -457,6 +557,7 @@ fn write_package(
         variations,
         prices,
         stored_offer,
+        pictures,
     } = *lists;
     let io = |e: std::io::Error| BitrixError::Other(format!("writing the catalog package: {e}"));
     let classifier = format!("bitrix-{}", config.bitrix.catalog_iblock_id);
@@ -570,6 +671,9 @@ fn write_package(
         }
         if let Some(section) = id_text(p.get("iblockSectionId")) {
             let _ = write!(import, "<Группы><Ид>{}</Ид></Группы>", esc(&section));
+        }
+        for key in pictures.get(&id).into_iter().flatten() {
+            let _ = write!(import, "<Картинка>{}</Картинка>", esc(key));
         }
         let mut values = String::new();
         for prop in properties {

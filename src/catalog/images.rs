@@ -176,6 +176,24 @@ mod tests {
         assert_eq!(parse_size("99999x99999.jpg"), None);
     }
 
+    /// Bitrix sites serve GIFs too (the fake portal's pictures are 1×1 GIFs).
+    #[test]
+    fn renders_a_gif() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::write(&src, fake_bitrix::picture(0x20_80_c0)).unwrap();
+        let bytes = render(&src, &dir.path().join("c.jpg"), 160, 160, Format::Jpeg)
+            .ok()
+            .unwrap();
+        let out = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        assert_eq!(out.dimensions(), (1, 1), "never enlarged");
+        let image::Rgb([r, g, b]) = *out.get_pixel(0, 0);
+        assert!(
+            r.abs_diff(0x20) < 8 && g.abs_diff(0x80) < 8 && b.abs_diff(0xc0) < 8,
+            "{r} {g} {b}"
+        );
+    }
+
     #[test]
     fn resizes_and_caches() {
         let dir = tempfile::tempdir().unwrap();

@@ -255,6 +255,16 @@ pub struct Importer<'a> {
     media: MediaStore,
     config: CatalogConfig,
     progress: Option<Box<dyn Fn(u64) + Send + Sync + 'a>>,
+    known: HashMap<String, KnownPicture>,
+}
+
+/// A picture the caller already put in the media store (the Bitrix sync downloads its own),
+/// linked by the reference a package's `Картинка` uses instead of a file in the package.
+#[derive(Debug, Clone)]
+pub struct KnownPicture {
+    pub hash: String,
+    /// Type and size, for a picture not yet in the `images` table; `None` when it is.
+    pub record: Option<(&'static str, u64)>,
 }
 
 struct Run {
@@ -297,7 +307,14 @@ impl<'a> Importer<'a> {
             media: MediaStore::new(&config.media_dir, config.max_image_bytes),
             config: config.clone(),
             progress: None,
+            known: HashMap::new(),
         }
+    }
+
+    /// Pictures the package refers to by these keys are these stored ones.
+    pub fn with_known_pictures(mut self, known: HashMap<String, KnownPicture>) -> Self {
+        self.known = known;
+        self
     }
 
     /// Called with the number of items read so far, every few thousand items.
@@ -342,6 +359,13 @@ impl<'a> Importer<'a> {
         .await?
         .try_get(0)?;
         let mut run = Run::new(version, &mut tx, &self.config).await?;
+        for (key, known) in &self.known {
+            run.images.insert(key.clone(), known.hash.clone());
+            if let Some((mime, bytes)) = known.record {
+                run.pending_images
+                    .push((known.hash.clone(), mime, bytes as i64, key.clone()));
+            }
+        }
         for file in files {
             run.report.files.push(file.display().to_string());
             self.read_file(&mut run, &mut tx, file, base_dir).await?;
@@ -656,6 +680,7 @@ impl Run {
             unknown_price_types: HashSet::new(),
             pending_images: Vec::new(),
         };
+
         // What earlier imports left: changes-only packages build on it.
         for row in sqlx::query("SELECT id, name, variants FROM properties")
             .fetch_all(&mut *conn)
