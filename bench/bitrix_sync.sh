@@ -5,7 +5,7 @@
 # in one batch, then 50 pages a batch; pictures one product a command, 50 to a batch).
 # Usage: bench/bitrix_sync.sh [products...]   (default: 10000 100000)
 #   PICTURES=0|N  files per product on the portal (default 2: a detail picture and a photo);
-#                 with 0 the sync runs with bitrix.pictures = "off".
+#                 with 0 the sync runs with bitrix.pictures = false.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -24,7 +24,7 @@ for n in "${sizes[@]}"; do
   for _ in $(seq 1 600); do [ -s "$work/url.$n" ] && break; sleep 0.1; done
   url=$(head -1 "$work/url.$n")
   rm -rf "$work/db" "$work/media"
-  mode=changed; [ "$pictures" = 0 ] && mode=off
+  mode=true; [ "$pictures" = 0 ] && mode=false
   export VITRINA_DATABASE__URL="sqlite://$work/db/vitrina.db" VITRINA_CATALOG__MEDIA_DIR="$work/media" VITRINA_LOG=warn \
     VITRINA_BACKEND__KIND=bitrix VITRINA_BITRIX__WEBHOOK_URL="$url" VITRINA_BITRIX__CATALOG_IBLOCK_ID=25 \
     VITRINA_BITRIX__PICTURES=$mode

@@ -401,19 +401,9 @@ pub struct BitrixConfig {
     /// Enterprise: 250 and 5/s; on-premise: as its administrator set).
     pub burst: u32,
     pub requests_per_second: f64,
-    /// Product pictures: Bitrix lists them one product per call, so they are read only for
-    /// products new or changed since the last sync (`changed`), for every product on a full
-    /// sync (`all`, to repair), or never (`off`).
-    pub pictures: PictureSync,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum PictureSync {
-    #[default]
-    Changed,
-    All,
-    Off,
+    /// Sync product pictures. Bitrix lists them one product per call, so they are listed
+    /// only for products whose picture files changed since they were last read.
+    pub pictures: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -450,7 +440,7 @@ impl Default for BitrixConfig {
             event_max_age: Duration::from_secs(3600),
             burst: 50,
             requests_per_second: 2.0,
-            pictures: PictureSync::Changed,
+            pictures: true,
         }
     }
 }

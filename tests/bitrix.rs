@@ -572,10 +572,10 @@ async fn catalog_sync(backend: Backend) {
     );
     // The classifier (12 sections, 3 properties, 2 list values) in one batch; then 10,000
     // products, 10,006 prices and 6 variations: 200 + 201 + 1 pages, the first page of each in
-    // one batch, the other 399 pages 50 to a batch; then the pictures of 10,000 products, one
-    // product a command, 50 to a batch.
-    assert_eq!(report.minimum_requests, 1 + 9 + 200);
-    assert_eq!(report.pictures_listed, 10_000);
+    // one batch, the other 399 pages 50 to a batch. No product has pictures (the list shows
+    // no files), so none is asked for its pictures.
+    assert_eq!(report.minimum_requests, 1 + 9);
+    assert_eq!(report.pictures_listed, 0);
     assert_eq!(report.properties, 2, "files are not synced as text");
     let executed = (bx.requests() - bx.refused()) as u64;
     assert!(
@@ -645,17 +645,15 @@ async fn catalog_sync(backend: Backend) {
     assert_eq!((report.products, report.prices), (7, 7), "{report:?}");
     // The classifier (1), then for products, variations and prices what was stamped after
     // the last second seen and what in that second was not seen: the first pages of all six
-    // in one batch (1). The portal sends exactly the 7 changed products and prices, whose
-    // pictures are listed in one more batch.
-    assert_eq!(report.requests, 3, "{report:?}");
-    assert_eq!(report.pictures_listed, 7);
+    // in one batch (1). The portal sends exactly the 7 changed products and prices.
+    assert_eq!(report.requests, 2, "{report:?}");
     let sent: usize = bx
         .calls()
         .iter()
         .filter(|c| c.method == "batch")
         .map(|c| c.params["cmd"].as_object().map_or(0, |m| m.len()))
         .sum();
-    assert_eq!(sent, 3 + 6 + 7, "classifier lists, cursor lists, pictures");
+    assert_eq!(sent, 3 + 6, "classifier lists and cursor lists");
     assert_eq!(report.variations, 0);
     assert!(report.version > v1);
     let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")
@@ -726,8 +724,9 @@ fn portal_pictures(bx: &FakeBitrix, id: i64) -> Vec<String> {
         .collect()
 }
 
-/// Pictures: every file fetched once and stored by content, read again only for products
-/// that changed, kept for the others through full syncs, and healed after failures.
+/// Pictures: listed only for products whose files changed (the product list names the
+/// files), every file fetched once and stored by content, kept through full syncs, healed
+/// after failures.
 async fn catalog_pictures(backend: Backend) {
     let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
     bx.seed_catalog(3, 300);
@@ -754,18 +753,20 @@ async fn catalog_pictures(backend: Backend) {
     bx.fail_next_downloads(2, 503);
     let report = sync(config.clone(), false).await;
     assert!(report.full);
-    assert_eq!(report.pictures_listed, 300);
+    assert_eq!(
+        report.pictures_listed, 120,
+        "only products that have pictures"
+    );
     assert_eq!((report.pictures_downloaded, bx.downloads()), (360, 360));
     assert_eq!(report.pictures_retry, 0, "{report:?}");
-    // Classifier 1, lists 2 (first pages, then the other 10 pages), pictures 300 / 50 = 6.
-    assert_eq!(report.minimum_requests, 1 + 2 + 6);
+    // Classifier 1, lists 2 (first pages, then the other 10 pages), pictures 120 / 50 = 3.
+    assert_eq!(report.minimum_requests, 1 + 2 + 3);
     assert_eq!(report.requests, report.minimum_requests);
+    let media_store = vitrina::catalog::media::MediaStore::new(media.path(), u64::MAX);
     for id in [1, 77, 120] {
         let stored = pictures_of(store, id).await;
         assert_eq!(stored, portal_pictures(&bx, id), "product {id}");
         assert_eq!(stored.len(), 3);
-        // The files themselves, stored by content.
-        let media_store = vitrina::catalog::media::MediaStore::new(media.path(), u64::MAX);
         for hash in &stored {
             assert!(media_store.path_of(hash).exists(), "{hash}");
         }
@@ -780,26 +781,30 @@ async fn catalog_pictures(backend: Backend) {
         360
     );
 
-    // Nothing changed: no pictures listed, none fetched, all kept.
+    // Nothing changed: nothing listed or fetched, all kept.
     let report = sync(config.clone(), false).await;
     assert_eq!((report.pictures_listed, report.pictures_downloaded), (0, 0));
     assert_eq!(pictures_of(store, 1).await, portal_pictures(&bx, 1));
 
-    // A manager replaces product 7's pictures (a preview and a photo); product 8 is renamed.
+    // A manager replaces product 7's pictures (a preview and a photo); products 8 and 150 are
+    // renamed: only 7 is listed, and only its new files are fetched.
     bx.set_pictures(7, &["PREVIEW_PICTURE", "MORE_PHOTO"]);
     bx.touch_product(8, "Новое имя 8", 500.0);
+    bx.touch_product(150, "Новое имя 150", 500.0);
     let downloads = bx.downloads();
     let report = sync(config.clone(), false).await;
-    assert_eq!(report.pictures_listed, 2, "{report:?}");
-    assert_eq!(report.pictures_downloaded, 2, "only product 7's new files");
+    assert_eq!(report.products, 3, "{report:?}");
+    assert_eq!(report.pictures_listed, 1, "{report:?}");
+    assert_eq!(report.pictures_downloaded, 2);
     assert_eq!(bx.downloads(), downloads + 2);
     let seven = pictures_of(store, 7).await;
     assert_eq!(seven, portal_pictures(&bx, 7));
     assert_eq!(seven.len(), 2);
     assert_eq!(pictures_of(store, 8).await, portal_pictures(&bx, 8));
+    assert_eq!(pictures_of(store, 8).await.len(), 3);
 
-    // Product 9's new picture cannot be fetched (the web server is down for it), product 10's
-    // listing fails: both published without what is missing, and read again next time.
+    // Product 9's new picture cannot be fetched (the web server fails on it), product 10's
+    // listing fails: both are published without what is missing, and read again next time.
     bx.set_pictures(9, &["DETAIL_PICTURE"]);
     bx.set_pictures(10, &["DETAIL_PICTURE", "MORE_PHOTO"]);
     bx.fail_next_downloads(3, 502);
@@ -823,12 +828,20 @@ async fn catalog_pictures(backend: Backend) {
     let report = sync(config.clone(), false).await;
     assert_eq!((report.products, report.pictures_listed), (0, 0));
 
-    // A full sync keeps the pictures of products that did not change without listing them…
+    // A script replaces product 12's photos without moving its change date: an incremental
+    // sync cannot see it; the full sync lists exactly that product and keeps the others'.
+    bx.set_pictures_quietly(12, &["DETAIL_PICTURE"]);
+    let report = sync(config.clone(), false).await;
+    assert_eq!((report.products, report.pictures_listed), (0, 0));
     let report = sync(config.clone(), true).await;
     assert!(report.full);
-    assert_eq!(report.pictures_listed, 0, "{report:?}");
-    assert_eq!(report.minimum_requests, 1 + 2);
-    for id in [1, 7, 9, 10, 120] {
+    assert_eq!(
+        (report.pictures_listed, report.pictures_downloaded),
+        (1, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.minimum_requests, 1 + 2 + 1);
+    for id in [1, 7, 9, 10, 12, 120] {
         assert_eq!(
             pictures_of(store, id).await,
             portal_pictures(&bx, id),
@@ -843,25 +856,27 @@ async fn catalog_pictures(backend: Backend) {
         .await,
         120
     );
-    // …and with `pictures = "all"` lists every product, fetching no file it has.
-    let mut all = config.clone();
-    all.bitrix.pictures = vitrina::config::PictureSync::All;
+
+    // Off: nothing listed, products published without pictures; the check no longer asks
+    // for the method. On again: a full sync lists them all, fetching no file it has.
+    let mut off = config.clone();
+    off.bitrix.pictures = false;
+    assert!(!vitrina::bitrix::setup::required_methods(&off).contains(&"catalog.productImage.list"));
+    assert!(
+        vitrina::bitrix::setup::required_methods(&config).contains(&"catalog.productImage.list")
+    );
+    let report = sync(off, true).await;
+    assert_eq!(report.pictures_listed, 0);
+    assert!(pictures_of(store, 1).await.is_empty());
     let downloads = bx.downloads();
-    let report = sync(all, true).await;
+    let report = sync(config.clone(), false).await;
+    assert!(report.full, "pictures turned on: every product looked at");
     assert_eq!(
         (report.pictures_listed, report.pictures_downloaded),
-        (300, 0)
+        (120, 0)
     );
     assert_eq!(bx.downloads(), downloads);
-    assert_eq!(pictures_of(store, 7).await, portal_pictures(&bx, 7));
-
-    // Off: nothing listed (the check no longer asks for the method either).
-    let mut off = config.clone();
-    off.bitrix.pictures = vitrina::config::PictureSync::Off;
-    assert!(!vitrina::bitrix::setup::required_methods(&off).contains(&"catalog.productImage.list"));
-    bx.touch_product(11, "Без картинок", 100.0);
-    let report = sync(off, false).await;
-    assert_eq!((report.products, report.pictures_listed), (1, 0));
+    assert_eq!(pictures_of(store, 1).await, portal_pictures(&bx, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

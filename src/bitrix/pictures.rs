@@ -1,7 +1,11 @@
 //! Product pictures from Bitrix. The REST API lists them one product per call
 //! (`catalog.productImage.list {productId}`), so they are read 50 products to a `batch`, and
-//! only for the products the sync decides need it; every other product keeps the pictures it
-//! has. Files are fetched from the portal's web server by their `detailUrl` (plain GETs,
+//! only for products whose picture files changed: the product list shows the file ids
+//! (`detailPicture`, `previewPicture` as `{id, url}`, `MORE_PHOTO` values), and their
+//! signature is kept in `bitrix_pictures`. A 1C exchange that rewrites every product, or a
+//! price change, costs no picture request; every other product keeps the pictures it has.
+//! Products whose pictures failed for a reason that may pass are read again next sync.
+//! Files are fetched from the portal's web server by their `detailUrl` (plain GETs,
 //! outside the REST budget), once per file: a file already stored is known by its URL, which
 //! Bitrix never reuses for other content (a replaced picture is a new file at a new path).
 //! They are stored content-addressed by [`MediaStore`] and handed to the importer as
@@ -13,7 +17,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::BitrixError;
+use super::{BitrixError, state_get, state_set};
 use crate::catalog::import::KnownPicture;
 use crate::catalog::media::MediaStore;
 use crate::store::Store;
@@ -24,6 +28,10 @@ const PARALLEL_DOWNLOADS: usize = 8;
 const MAX_WARNINGS: usize = 20;
 /// `images.source_name` of a file from Bitrix: this prefix and its `detailUrl`.
 const SOURCE_PREFIX: &str = "bitrix:";
+/// Products whose pictures are to be read again (JSON list of ids).
+const RETRY: &str = "sync_pictures_retry";
+/// Set once a sync with pictures has run (until one runs without): the signatures are good.
+const SYNCED: &str = "sync_pictures";
 
 #[derive(Debug, Default)]
 pub(super) struct Pictures {
@@ -39,6 +47,8 @@ pub(super) struct Pictures {
     pub minimum_requests: u64,
     pub downloaded: u64,
     pub warnings: Vec<String>,
+    /// Signatures to keep once the catalog is published.
+    signatures: Vec<(String, String)>,
 }
 
 impl Pictures {
@@ -48,6 +58,159 @@ impl Pictures {
             self.warnings.push(message);
         }
     }
+}
+
+/// The product list's fields that name picture files (with the `MORE_PHOTO` property's).
+pub(super) fn fields(more_photo: Option<&str>) -> Vec<String> {
+    let mut f = vec!["detailPicture".to_string(), "previewPicture".to_string()];
+    f.extend(more_photo.map(str::to_string));
+    f
+}
+
+/// The files a product row names, as one string (`""`: no pictures); `None` when the portal
+/// does not show the picture fields at all, so every product read must be listed.
+pub(super) fn signature(product: &Value, more_photo: Option<&str>) -> Option<String> {
+    let shown = |f: &str| product.get(f).is_some();
+    if !shown("detailPicture") && !shown("previewPicture") {
+        return None;
+    }
+    let file = |v: Option<&Value>| match v {
+        Some(Value::Object(o)) => o.get("id").map(scalar),
+        Some(Value::Null) | None => None,
+        Some(v) => Some(scalar(v)),
+    };
+    let mut parts = Vec::new();
+    for (tag, f) in [("d", "detailPicture"), ("p", "previewPicture")] {
+        if let Some(id) = file(product.get(f)).filter(|id| !id.is_empty()) {
+            parts.push(format!("{tag}{id}"));
+        }
+    }
+    let more = more_photo.and_then(|f| product.get(f));
+    let values: Vec<&Value> = match more {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(v) => vec![v],
+    };
+    for v in values {
+        let id = scalar(v.get("value").unwrap_or(v));
+        if !id.is_empty() {
+            parts.push(format!("m{id}"));
+        }
+    }
+    Some(parts.join(","))
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Whether the signatures can be trusted (a sync with pictures ran since the last without),
+/// and the products whose pictures are to be read again.
+pub(super) async fn pending(store: &Store) -> Result<(bool, Vec<i64>), BitrixError> {
+    let synced = state_get(store, SYNCED).await?.is_some();
+    let retry = state_get(store, RETRY)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    Ok((synced, retry))
+}
+
+/// The pictures of the products read: listed where their files changed (or failed last
+/// time), kept where not.
+pub(super) async fn sync(
+    client: &bitrix::Client,
+    store: &Store,
+    config: &crate::config::Config,
+    products: &[Value],
+    more_photo: Option<&str>,
+    retry: &[i64],
+) -> Result<Pictures, BitrixError> {
+    let mut stored: HashMap<String, String> = HashMap::new();
+    for r in sqlx::query("SELECT product_id, signature FROM bitrix_pictures")
+        .fetch_all(store.pool())
+        .await?
+    {
+        stored.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    let retry: HashSet<String> = retry.iter().map(i64::to_string).collect();
+    let (mut list, mut keep, mut signatures) = (Vec::new(), Vec::new(), HashMap::new());
+    for p in products {
+        let Some(id) = p.get("id").and_then(bitrix::as_i64).map(|i| i.to_string()) else {
+            continue;
+        };
+        match signature(p, more_photo) {
+            None => list.push(id),
+            Some(sig) if stored.get(&id) == Some(&sig) && !retry.contains(&id) => keep.push(id),
+            Some(sig) => {
+                if !sig.is_empty() {
+                    list.push(id.clone());
+                }
+                signatures.insert(id, sig);
+            }
+        }
+    }
+    let media = MediaStore::new(&config.catalog.media_dir, config.catalog.max_image_bytes);
+    let mut out = read(
+        client,
+        store,
+        &media,
+        config.catalog.max_image_bytes,
+        &list,
+        &keep,
+    )
+    .await?;
+    let failed: HashSet<String> = out.retry.iter().map(i64::to_string).collect();
+    out.signatures = signatures
+        .into_iter()
+        .filter(|(id, _)| !failed.contains(id))
+        .collect();
+    Ok(out)
+}
+
+/// After the catalog is published: the signatures of what was read, what to read again.
+pub(super) async fn save(store: &Store, pictures: &Pictures) -> Result<(), BitrixError> {
+    let mut tx = store.pool().begin().await?;
+    for chunk in pictures.signatures.chunks(500) {
+        let mut sql = String::from("INSERT INTO bitrix_pictures (product_id, signature) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+        }
+        sql.push_str(" ON CONFLICT (product_id) DO UPDATE SET signature = excluded.signature");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, sig) in chunk {
+            q = q.bind(id.as_str()).bind(sig.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    state_set(
+        store,
+        RETRY,
+        &serde_json::to_string(&pictures.retry).unwrap_or_default(),
+    )
+    .await?;
+    state_set(store, SYNCED, "1").await?;
+    Ok(())
+}
+
+/// A sync without pictures published products without them: the signatures no longer hold.
+pub(super) async fn forget(store: &Store) -> Result<(), BitrixError> {
+    sqlx::query("DELETE FROM bitrix_pictures")
+        .execute(store.pool())
+        .await?;
+    sqlx::query("DELETE FROM bitrix_state WHERE name = $1 OR name = $2")
+        .bind(SYNCED)
+        .bind(RETRY)
+        .execute(store.pool())
+        .await?;
+    Ok(())
 }
 
 /// One product's pictures as the catalog shows them: the detail picture, then the more
@@ -74,7 +237,7 @@ fn ordered(mut images: Vec<Value>) -> Vec<String> {
 
 /// Lists the pictures of `list` (product ids), fetches the files not stored yet, and keeps
 /// the stored pictures of `keep`.
-pub(super) async fn read(
+async fn read(
     client: &bitrix::Client,
     store: &Store,
     media: &MediaStore,
@@ -241,6 +404,22 @@ pub(super) async fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signature_names_the_files() {
+        let more = Some("property3");
+        // As the catalog answers: file objects, MORE_PHOTO as {valueId, value}.
+        let p = json!({"detailPicture": {"id": "6538", "url": "/rest/…"}, "previewPicture": null,
+            "property3": [{"valueId": "1", "value": "70"}, {"valueId": "2", "value": "71"}]});
+        assert_eq!(signature(&p, more).as_deref(), Some("d6538,m70,m71"));
+        // A bare file id, one photo not in a list.
+        let p = json!({"detailPicture": 5, "previewPicture": 6, "property3": {"value": 9}});
+        assert_eq!(signature(&p, more).as_deref(), Some("d5,p6,m9"));
+        let none = json!({"detailPicture": null, "previewPicture": null, "property3": null});
+        assert_eq!(signature(&none, more).as_deref(), Some(""));
+        // The portal does not show the fields: unknown, so the product is listed.
+        assert_eq!(signature(&json!({"id": 1}), more), None);
+    }
 
     #[test]
     fn detail_first_then_more_photos_and_preview_only_without_detail() {

@@ -73,7 +73,7 @@ pub fn required_methods(config: &Config) -> Vec<&'static str> {
     if config.bitrix.offers_iblock_id.is_some() {
         m.push("catalog.product.offer.list");
     }
-    if config.bitrix.pictures != crate::config::PictureSync::Off {
+    if config.bitrix.pictures {
         m.push("catalog.productImage.list");
     }
     match config.bitrix.order_target {

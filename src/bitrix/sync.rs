@@ -15,9 +15,9 @@
 //! stamped after that second and for rows of that second other than those ids (`!@id`), so a
 //! change in the same second as the last sync is neither missed nor read twice.
 //!
-//! Pictures ([`super::pictures`]) cost a call per product, so they are read for what changed
-//! since the pictures were last read (its own cursor; `bitrix.pictures = "all"` reads all on
-//! a full sync), and for the products whose pictures failed last time; the others keep theirs.
+//! Pictures ([`super::pictures`]) cost a call per product, so they are listed only for
+//! products whose picture files changed, and for those whose pictures failed last time (read
+//! again whole, by id, in an incremental sync); the others keep theirs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -27,15 +27,12 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::{BitrixError, state_get, state_set};
-use crate::config::{Config, PictureSync};
+use crate::config::Config;
 use crate::store::Store;
 
 const PRODUCTS_CURSOR: &str = "sync_products_since";
 const PRICES_CURSOR: &str = "sync_prices_since";
 const VARIATIONS_CURSOR: &str = "sync_variations_since";
-const PICTURES_CURSOR: &str = "sync_pictures_since";
-/// Products whose pictures are to be read again (JSON list of ids).
-const PICTURES_RETRY: &str = "sync_pictures_retry";
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct SyncReport {
@@ -84,17 +81,6 @@ impl Cursor {
             if ts == self.ts && !self.ids.contains(&id) {
                 self.ids.push(id);
             }
-        }
-    }
-    /// Changed after this cursor (rows without a stamp count as changed).
-    fn behind(&self, row: &Value) -> bool {
-        match row
-            .get("timestampX")
-            .and_then(Value::as_str)
-            .and_then(bitrix::time::parse)
-        {
-            Some(ts) => ts > self.ts || (ts == self.ts && !self.seen(row)),
-            None => true,
         }
     }
     /// Rows read again only because they sit at the cursor's second.
@@ -167,17 +153,19 @@ pub async fn sync(
     let products_cursor = load_cursor(store, PRODUCTS_CURSOR).await?;
     let prices_cursor = load_cursor(store, PRICES_CURSOR).await?;
     let variations_cursor = load_cursor(store, VARIATIONS_CURSOR).await?;
-    let pictures_on = cfg.pictures != PictureSync::Off;
-    let pictures_cursor = load_cursor(store, PICTURES_CURSOR).await?;
-    let retry: Vec<i64> = state_get(store, PICTURES_RETRY)
-        .await?
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+    let pictures_on = cfg.pictures;
+    let (pictures_synced, retry) = if pictures_on {
+        super::pictures::pending(store).await?
+    } else {
+        (true, Vec::new())
+    };
+    // Pictures just turned on: every product's must be looked at once.
     let full = full
         || products_cursor.is_none()
         || prices_cursor.is_none()
         || (cfg.offers_iblock_id.is_some() && variations_cursor.is_none())
-        || (pictures_on && (pictures_cursor.is_none() || retry.len() > MAX_BOUNDARY_IDS));
+        || !pictures_synced
+        || retry.len() > MAX_BOUNDARY_IDS;
     let sections_params = json!({
         "select": ["id", "name", "iblockSectionId", "xmlId", "sort"],
         "filter": {"iblockId": cfg.catalog_iblock_id},
@@ -215,6 +203,15 @@ pub async fn sync(
         })
         .await?;
     let mut minimum = bitrix::Client::minimum_requests(&sizes);
+    // The catalog module's photos property: its values name the product's more photos.
+    let more_photo = properties
+        .iter()
+        .find(|p| {
+            p.get("code").and_then(Value::as_str) == Some("MORE_PHOTO")
+                && p.get("propertyType").and_then(Value::as_str) == Some("F")
+        })
+        .and_then(|p| id_text(p.get("id")))
+        .map(|id| format!("property{id}"));
     // Files and links to other blocks are not shown as text.
     properties.retain(|p| {
         matches!(
@@ -230,6 +227,9 @@ pub async fn sync(
             .filter_map(|p| id_text(p.get("id")))
             .map(|id| format!("property{id}")),
     );
+    if pictures_on {
+        product_fields.extend(super::pictures::fields(more_photo.as_deref()));
+    }
     if full {
         let mut lists = vec![
             (
@@ -385,32 +385,14 @@ pub async fn sync(
         }
     }
 
-    // Pictures: listed for what changed since they were last read (everything on a first
-    // sync or with `pictures = "all"`) and what failed then; the rest keep theirs.
-    let pictures = if pictures_on {
-        let retry: HashSet<String> = retry.iter().map(i64::to_string).collect();
-        let (mut list, mut keep) = (Vec::new(), Vec::new());
-        for p in &products {
-            let Some(id) = id_text(p.get("id")) else {
-                continue;
-            };
-            let stale = !full
-                || cfg.pictures == PictureSync::All
-                || retry.contains(&id)
-                || pictures_cursor.as_ref().is_none_or(|c| c.behind(p));
-            if stale { list.push(id) } else { keep.push(id) }
-        }
-        let media = crate::catalog::media::MediaStore::new(
-            &config.catalog.media_dir,
-            config.catalog.max_image_bytes,
-        );
-        let pictures = super::pictures::read(
+    let mut pictures = if pictures_on {
+        let pictures = super::pictures::sync(
             client,
             store,
-            &media,
-            config.catalog.max_image_bytes,
-            &list,
-            &keep,
+            config,
+            &products,
+            more_photo.as_deref(),
+            &retry,
         )
         .await?;
         if full {
@@ -438,7 +420,7 @@ pub async fn sync(
         },
     )?;
     let importer = crate::catalog::import::Importer::new(store, &config.catalog)
-        .with_known_pictures(pictures.known);
+        .with_known_pictures(std::mem::take(&mut pictures.known));
     let files = vec![dir.path().join("import.xml"), dir.path().join("offers.xml")];
     let source = if full {
         "bitrix:full"
@@ -453,13 +435,9 @@ pub async fn sync(
     save_cursor(store, PRICES_CURSOR, &rc).await?;
     save_cursor(store, VARIATIONS_CURSOR, &vc).await?;
     if pictures_on {
-        save_cursor(store, PICTURES_CURSOR, &pc).await?;
-        state_set(
-            store,
-            PICTURES_RETRY,
-            &serde_json::to_string(&pictures.retry).unwrap_or_default(),
-        )
-        .await?;
+        super::pictures::save(store, &pictures).await?;
+    } else {
+        super::pictures::forget(store).await?;
     }
     Ok(SyncReport {
         full,

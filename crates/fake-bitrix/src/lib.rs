@@ -316,7 +316,7 @@ impl FakeBitrix {
                 "code": format!("tovar-{id}"), "xmlId": format!("xml-{id}"), "active": "Y",
                 "iblockSectionId": section, "detailText": format!("Описание {id}"),
                 "quantity": (id % 17) as f64, "type": 1, "timestampX": format_time(ts),
-                "detailPicture": null,
+                "detailPicture": null, "previewPicture": null,
                 "property1": {"valueId": id, "value": (id % 2 + 1).to_string()},
                 "property2": {"valueId": id, "value": if id % 3 == 0 { "лён" } else { "хлопок" }},
                 "property3": null});
@@ -351,7 +351,7 @@ impl FakeBitrix {
                 let id = next;
                 next += 1;
                 let row = json!({"id": id, "iblockId": OFFERS_IBLOCK, "name": format!("Товар {parent}, размер {}", 40 + k),
-                    "parentId": {"id": parent, "value": parent}, "active": "Y", "quantity": (k + 1) as f64,
+                    "parentId": {"value": parent.to_string(), "valueId": (id * 10).to_string()}, "active": "Y", "quantity": (k + 1) as f64,
                     "type": 4, "xmlId": format!("sku-{id}"), "timestampX": ts.clone()});
                 inner.insert_with_id("offers", id, row);
                 let price_id = inner.id("prices");
@@ -379,13 +379,35 @@ impl FakeBitrix {
     /// A manager replaces a product's pictures in the admin (`DETAIL_PICTURE`,
     /// `PREVIEW_PICTURE`, `MORE_PHOTO`, in this order): new files, timestampX moves on.
     pub fn set_pictures(&self, product: i64, types: &[&str]) {
+        self.replace_pictures(product, types, true);
+    }
+
+    /// The same by a script that leaves the change date alone (`SetPropertyValuesEx` does):
+    /// only the file ids in the product list tell.
+    pub fn set_pictures_quietly(&self, product: i64, types: &[&str]) {
+        self.replace_pictures(product, types, false);
+    }
+
+    fn replace_pictures(&self, product: i64, types: &[&str], touch: bool) {
         let mut inner = self.lock();
         inner.lists.clear();
         if let Some(images) = inner.tables.get_mut("images") {
             images.retain(|_, i| bitrix::as_i64(&i["productId"]) != Some(product));
         }
+        if let Some(p) = inner
+            .tables
+            .get_mut("products")
+            .and_then(|t| t.get_mut(&product))
+        {
+            p["detailPicture"] = Value::Null;
+            p["previewPicture"] = Value::Null;
+            p["property3"] = Value::Null;
+        }
         for t in types {
             inner.add_picture(product, t);
+        }
+        if !touch {
+            return;
         }
         inner.clock += 1;
         let ts = format_time(inner.clock);
@@ -537,7 +559,9 @@ impl Inner {
             .unwrap_or_default()
     }
     /// A picture row and its file: a 1×1 GIF whose colour is the picture's id, so every file
-    /// differs (content-addressed storage must not fold them together).
+    /// differs (content-addressed storage must not fold them together). The product row shows
+    /// the file as the product list does: `detailPicture`/`previewPicture` as
+    /// `{id, url, urlMachine}`, a `MORE_PHOTO` value (property 3) as `{valueId, value}`.
     fn add_picture(&mut self, product: i64, kind: &str) {
         let id = self.id("images");
         let dir = format!("{:03x}", id % 4096);
@@ -548,6 +572,30 @@ impl Inner {
             "detailUrl": detail_url, "createTime": format_time(self.clock),
             "downloadUrl": format!("{}/rest/download.json?token=catalog%7C{id}", self.origin)});
         self.insert_with_id("images", id, row);
+        let Some(p) = self
+            .tables
+            .get_mut("products")
+            .and_then(|t| t.get_mut(&product))
+        else {
+            return;
+        };
+        let field = |name: &str| {
+            let url = format!(
+                "/rest/catalog.product.download?fields%5BfieldName%5D={name}&fields%5BfileId%5D={id}&fields%5BproductId%5D={product}"
+            );
+            json!({"id": id.to_string(), "url": url, "urlMachine": url})
+        };
+        match kind {
+            "DETAIL_PICTURE" => p["detailPicture"] = field("detailPicture"),
+            "PREVIEW_PICTURE" => p["previewPicture"] = field("previewPicture"),
+            _ => {
+                let value = json!({"valueId": (id * 10).to_string(), "value": id.to_string()});
+                match p.get_mut("property3") {
+                    Some(Value::Array(a)) => a.push(value),
+                    _ => p["property3"] = json!([value]),
+                }
+            }
+        }
     }
 
     fn new_row(&mut self, table: &'static str, mut row: Value) -> i64 {
