@@ -231,15 +231,15 @@ async fn sale_order(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), B
         commands.push(Command::new(
             "shipment",
             "sale.shipment.add",
+            // The fields sale.shipment.add documents: a base price given is also the
+            // delivery price (none given: the delivery service would compute its own).
             json!({"fields": {
                 "orderId": bitrix_id,
                 "deliveryId": delivery,
                 "allowDelivery": "N",
                 "deducted": "N",
-                "currency": currency,
-                "customPriceDelivery": "Y",
                 "basePriceDelivery": major(order.delivery.price),
-                "priceDelivery": major(order.delivery.price),
+                "xmlId": format!("{key}-shipment"),
             }}),
         ));
     }

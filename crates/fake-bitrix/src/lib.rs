@@ -1326,6 +1326,21 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
         "sale.basketitem.list" => Ok(list_cached(inner, "basket", params, Some("basketItems"))),
         "sale.shipment.add" => {
             let mut f = fields(params);
+            if ["orderId", "allowDelivery", "deducted", "deliveryId"]
+                .iter()
+                .any(|k| field(&f, k).is_null())
+            {
+                return Err(err(400, "0", "Required fields are missing"));
+            }
+            let Some(order) = bitrix::as_i64(field(&f, "orderId"))
+                .and_then(|id| inner.tables.get("orders").and_then(|t| t.get(&id)))
+            else {
+                return Err(err(400, "0", "Не удается загрузить заказ"));
+            };
+            // A base price given is the delivery price too; the currency is the order's.
+            f["currency"] = order.get("currency").cloned().unwrap_or(json!("RUB"));
+            f["priceDelivery"] = field(&f, "basePriceDelivery").clone();
+            f["customPriceDelivery"] = json!("N");
             f["system"] = json!("N");
             let id = inner.new_row("shipments", f);
             Ok(Reply::of(
