@@ -340,11 +340,7 @@ impl FakeBitrix {
         // Variations share the element id space with products.
         let mut next = inner.next_id.get("products").copied().unwrap_or(1);
         for &parent in products {
-            if let Some(p) = inner
-                .tables
-                .get_mut("products")
-                .and_then(|t| t.get_mut(&parent))
-            {
+            if let Some(p) = inner.product_mut(parent) {
                 p["type"] = json!(3);
             }
             for k in 0..per {
@@ -394,11 +390,7 @@ impl FakeBitrix {
         if let Some(images) = inner.tables.get_mut("images") {
             images.retain(|_, i| bitrix::as_i64(&i["productId"]) != Some(product));
         }
-        if let Some(p) = inner
-            .tables
-            .get_mut("products")
-            .and_then(|t| t.get_mut(&product))
-        {
+        if let Some(p) = inner.product_mut(product) {
             p["detailPicture"] = Value::Null;
             p["previewPicture"] = Value::Null;
             p["property3"] = Value::Null;
@@ -411,11 +403,7 @@ impl FakeBitrix {
         }
         inner.clock += 1;
         let ts = format_time(inner.clock);
-        if let Some(p) = inner
-            .tables
-            .get_mut("products")
-            .and_then(|t| t.get_mut(&product))
-        {
+        if let Some(p) = inner.product_mut(product) {
             p["timestampX"] = json!(ts);
         }
     }
@@ -442,11 +430,7 @@ impl FakeBitrix {
         inner.lists.clear();
         inner.clock += 1;
         let ts = format_time(inner.clock);
-        if let Some(p) = inner
-            .tables
-            .get_mut("products")
-            .and_then(|t| t.get_mut(&id))
-        {
+        if let Some(p) = inner.product_mut(id) {
             p["name"] = json!(name);
             p["timestampX"] = json!(ts.clone());
         }
@@ -558,6 +542,10 @@ impl Inner {
             .map(|t| t.values().cloned().collect())
             .unwrap_or_default()
     }
+    fn product_mut(&mut self, id: i64) -> Option<&mut Value> {
+        self.tables.get_mut("products").and_then(|t| t.get_mut(&id))
+    }
+
     /// A picture row and its file: a 1×1 GIF whose colour is the picture's id, so every file
     /// differs (content-addressed storage must not fold them together). The product row shows
     /// the file as the product list does: `detailPicture`/`previewPicture` as
@@ -572,11 +560,7 @@ impl Inner {
             "detailUrl": detail_url, "createTime": format_time(self.clock),
             "downloadUrl": format!("{}/rest/download.json?token=catalog%7C{id}", self.origin)});
         self.insert_with_id("images", id, row);
-        let Some(p) = self
-            .tables
-            .get_mut("products")
-            .and_then(|t| t.get_mut(&product))
-        else {
+        let Some(p) = self.product_mut(product) else {
             return;
         };
         let field = |name: &str| {
