@@ -157,6 +157,7 @@ async fn outage_then_exactly_once(backend: Backend) {
     assert_eq!(shipments.len(), 5);
     for s in &shipments {
         // The delivery price vitrina charged, not the delivery service's own.
+        assert!(bitrix::minor_units(&s["basePriceDelivery"]).is_some(), "{s}");
         assert_eq!(s["priceDelivery"], s["basePriceDelivery"], "{s}");
         assert!(s["xmlId"].as_str().unwrap().ends_with("-shipment"), "{s}");
     }
@@ -809,8 +810,10 @@ async fn catalog_pictures(backend: Backend) {
     assert_eq!(pictures_of(store, 8).await, portal_pictures(&bx, 8));
     assert_eq!(pictures_of(store, 8).await.len(), 3);
 
-    // Product 9's new picture cannot be fetched (the web server fails on it), product 10's
-    // listing fails: both are published without what is missing, and read again next time.
+    // Product 9's new picture cannot be fetched (the web server fails on it): published
+    // without it. Product 10's listing fails: it keeps the pictures it had. Both are read
+    // again next time.
+    let old_ten = pictures_of(store, 10).await;
     bx.set_pictures(9, &["DETAIL_PICTURE"]);
     bx.set_pictures(10, &["DETAIL_PICTURE", "MORE_PHOTO"]);
     bx.fail_next_downloads(3, 502);
@@ -820,6 +823,7 @@ async fn catalog_pictures(backend: Backend) {
     assert_eq!(report.pictures_retry, 2, "{report:?}");
     assert_eq!(report.warnings.len(), 2, "{:?}", report.warnings);
     assert!(pictures_of(store, 9).await.is_empty());
+    assert_eq!(pictures_of(store, 10).await, old_ten);
     // Nothing changed in Bitrix, but the failed ones are read again and healed.
     let report = sync(config.clone(), false).await;
     assert_eq!(report.products, 2, "{report:?}");
@@ -833,6 +837,70 @@ async fn catalog_pictures(backend: Backend) {
     assert_eq!(pictures_of(store, 10).await.len(), 2);
     let report = sync(config.clone(), false).await;
     assert_eq!((report.products, report.pictures_listed), (0, 0));
+
+    // The portal cannot be reached for the pictures at all (even after the client's retries):
+    // the catalog is still published, product 30 keeps its pictures until the next sync.
+    let impatient = bitrix::Client::new(
+        &bx.webhook_url,
+        bitrix::Settings {
+            backoff_base: Duration::from_millis(5),
+            backoff_max: Duration::from_millis(20),
+            ..vitrina::bitrix::settings(&config)
+        },
+    )
+    .unwrap();
+    let old_thirty = pictures_of(store, 30).await;
+    bx.set_pictures(30, &["DETAIL_PICTURE"]);
+    bx.touch_product(31, "Новое имя 31", 310.0);
+    bx.fail_next_requests_of("catalog.productImage.list", 6, "INTERNAL_SERVER_ERROR");
+    let report = vitrina::bitrix::sync::sync(&impatient, &config, store, false, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.products, report.pictures_retry),
+        (2, 1),
+        "{report:?}"
+    );
+    assert!(
+        report.warnings[0].contains("not listed"),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(pictures_of(store, 30).await, old_thirty);
+    let name: String = sqlx::query("SELECT name FROM products WHERE id = '31'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "Новое имя 31", "the catalog was published");
+    let report = sync(config.clone(), false).await;
+    assert_eq!((report.products, report.pictures_listed), (1, 1));
+    assert_eq!(pictures_of(store, 30).await, portal_pictures(&bx, 30));
+
+    // Product 20 is deactivated: the full sync removes it. Active again, it comes back with
+    // its pictures, though its files did not change.
+    bx.set_active(20, false);
+    sync(config.clone(), true).await;
+    assert_eq!(
+        count(
+            store,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM products WHERE id = '20'"
+        )
+        .await,
+        0
+    );
+    bx.set_active(20, true);
+    let report = sync(config.clone(), false).await;
+    assert_eq!(
+        (
+            report.products,
+            report.pictures_listed,
+            report.pictures_downloaded
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(pictures_of(store, 20).await, portal_pictures(&bx, 20));
+    assert_eq!(pictures_of(store, 20).await.len(), 3);
 
     // A script replaces product 12's photos without moving its change date: an incremental
     // sync cannot see it; the full sync lists exactly that product and keeps the others'.

@@ -184,7 +184,9 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                 continue;
             }
         }
-        reconcile_if_due(&bx, &mut last_reconcile).await;
+        if reconcile_due(&bx, &mut last_reconcile) {
+            reconcile(&bx).await;
+        }
         let now = tokio::time::Instant::now();
         if cfg.catalog_iblock_id > 0 {
             let full_due = !cfg.full_sync_interval.is_zero()
@@ -197,17 +199,25 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                 }
                 first_sync = false;
                 // A first sync with pictures can take many minutes: meanwhile the lease is
-                // kept and orders are still reconciled.
+                // kept (lost, the sync is dropped: nothing is published half) and orders are
+                // still reconciled, alongside.
                 let syncing = sync::sync(&bx.client, &bx.config, &bx.store, full_due, |_| {});
                 tokio::pin!(syncing);
                 let result = loop {
                     tokio::select! {
                         r = &mut syncing => break r,
                         _ = tokio::time::sleep(tick) => {
-                            if let Err(e) = take_lease(&bx.store, "lease:schedules", &owner, lease).await {
-                                tracing::warn!(error = %e, "Bitrix schedules: cannot renew the lease");
+                            match take_lease(&bx.store, "lease:schedules", &owner, lease).await {
+                                Ok(true) => {}
+                                Ok(false) => break Err(BitrixError::Other(
+                                    "another instance took the schedules over; sync dropped".into(),
+                                )),
+                                Err(e) => tracing::warn!(error = %e, "Bitrix schedules: cannot renew the lease"),
                             }
-                            reconcile_if_due(&bx, &mut last_reconcile).await;
+                            if reconcile_due(&bx, &mut last_reconcile) {
+                                let bx = bx.clone();
+                                tokio::spawn(async move { reconcile(&bx).await });
+                            }
                         }
                     }
                 };
@@ -229,13 +239,17 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn reconcile_if_due(bx: &Bitrix, last: &mut tokio::time::Instant) {
+fn reconcile_due(bx: &Bitrix, last: &mut tokio::time::Instant) -> bool {
     let every = bx.config.bitrix.reconcile_interval;
     let now = tokio::time::Instant::now();
     if every.is_zero() || now - *last < every {
-        return;
+        return false;
     }
     *last = now;
+    true
+}
+
+async fn reconcile(bx: &Bitrix) {
     if let Err(e) = events::reconcile(bx).await {
         tracing::warn!(error = %e, "Bitrix reconciliation failed; next try on schedule");
     }
@@ -275,6 +289,16 @@ pub(crate) async fn state_get(store: &Store, name: &str) -> Result<Option<String
 }
 
 pub(crate) async fn state_set(store: &Store, name: &str, value: &str) -> Result<(), StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    state_set_in(&mut conn, name, value).await
+}
+
+/// [`state_set`] inside a transaction.
+pub(crate) async fn state_set_in(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+    value: &str,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO bitrix_state (name, value, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -282,7 +306,7 @@ pub(crate) async fn state_set(store: &Store, name: &str, value: &str) -> Result<
     .bind(name)
     .bind(value)
     .bind(now_ms())
-    .execute(store.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }

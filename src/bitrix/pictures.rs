@@ -17,9 +17,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::{BitrixError, state_get, state_set};
+use super::{BitrixError, state_get, state_set_in};
 use crate::catalog::import::KnownPicture;
-use crate::catalog::media::MediaStore;
+use crate::catalog::media::{MediaError, MediaStore};
 use crate::store::Store;
 
 /// Files fetched at once: a portal's web server takes this without noticing.
@@ -47,11 +47,23 @@ pub(super) struct Pictures {
     pub minimum_requests: u64,
     pub downloaded: u64,
     pub warnings: Vec<String>,
-    /// Signatures to keep once the catalog is published.
-    signatures: Vec<(String, String)>,
+    /// Products whose pictures are not all had (not to be taken as read).
+    incomplete: HashSet<String>,
+    /// Signatures to keep once the catalog is published (`None`: to forget).
+    signatures: Vec<(String, Option<String>)>,
 }
 
 impl Pictures {
+    /// `may_pass`: worth trying at the next sync (else at the next full one).
+    fn failed(&mut self, id: &str, may_pass: bool) {
+        if self.incomplete.insert(id.to_string())
+            && may_pass
+            && let Ok(n) = id.parse()
+        {
+            self.retry.push(n);
+        }
+    }
+
     fn warn(&mut self, message: String) {
         tracing::warn!("{message}");
         if self.warnings.len() < MAX_WARNINGS {
@@ -136,45 +148,86 @@ pub(super) async fn sync(
     {
         stored.insert(r.try_get(0)?, r.try_get(1)?);
     }
+    // The pictures the catalog shows now, by product.
+    let mut shown: HashMap<String, Vec<String>> = HashMap::new();
+    for r in sqlx::query("SELECT id, images FROM products WHERE images <> '[]'")
+        .fetch_all(store.pool())
+        .await?
+    {
+        let images: String = r.try_get(1)?;
+        shown.insert(
+            r.try_get(0)?,
+            serde_json::from_str(&images).unwrap_or_default(),
+        );
+    }
     let retry: HashSet<String> = retry.iter().map(i64::to_string).collect();
     let (mut list, mut keep, mut signatures) = (Vec::new(), Vec::new(), HashMap::new());
     for p in products {
         let Some(id) = p.get("id").and_then(bitrix::as_i64).map(|i| i.to_string()) else {
             continue;
         };
-        match signature(p, more_photo) {
-            None => list.push(id),
-            Some(sig) if stored.get(&id) == Some(&sig) && !retry.contains(&id) => keep.push(id),
-            Some(sig) => {
-                if !sig.is_empty() {
-                    list.push(id.clone());
-                }
-                signatures.insert(id, sig);
-            }
+        let Some(sig) = signature(p, more_photo) else {
+            list.push(id);
+            continue;
+        };
+        // Kept only while the catalog still shows them: a product a full sync removed (it was
+        // deactivated) comes back without its pictures.
+        let unchanged = stored.get(&id) == Some(&sig) && !retry.contains(&id);
+        if unchanged && (sig.is_empty() || shown.contains_key(&id)) {
+            keep.push(id);
+            continue;
         }
+        if !sig.is_empty() {
+            list.push(id.clone());
+        }
+        signatures.insert(id, sig);
     }
     let media = MediaStore::new(&config.catalog.media_dir, config.catalog.max_image_bytes);
-    let mut out = read(
-        client,
-        store,
-        &media,
-        config.catalog.max_image_bytes,
-        &list,
-        &keep,
-    )
-    .await?;
-    let failed: HashSet<String> = out.retry.iter().map(i64::to_string).collect();
+    let mut out = read(client, store, &media, config.catalog.max_image_bytes, &list).await?;
+    // Products whose listing failed keep what they show until the next try.
+    let unlisted: Vec<String> = out
+        .incomplete
+        .iter()
+        .filter(|id| !out.by_product.contains_key(*id))
+        .cloned()
+        .collect();
+    keep.extend(unlisted);
+    for id in keep {
+        let Some(hashes) = shown.get(&id) else {
+            continue;
+        };
+        let keys = hashes
+            .iter()
+            .map(|hash| {
+                let key = format!("stored:{hash}");
+                out.known.entry(key.clone()).or_insert(KnownPicture {
+                    hash: hash.clone(),
+                    record: None,
+                });
+                key
+            })
+            .collect();
+        out.by_product.insert(id, keys);
+    }
+    // A product with a picture missing is looked at again: by the next sync when the cause
+    // may pass, else by the next full sync (its signature is forgotten).
     out.signatures = signatures
         .into_iter()
-        .filter(|(id, _)| !failed.contains(id))
+        .map(|(id, sig)| {
+            let complete = !out.incomplete.contains(&id);
+            (id, complete.then_some(sig))
+        })
         .collect();
     Ok(out)
 }
 
-/// After the catalog is published: the signatures of what was read, what to read again.
+/// After the catalog is published, in one transaction: the signatures of what was read,
+/// what to read again, and that the signatures hold.
 pub(super) async fn save(store: &Store, pictures: &Pictures) -> Result<(), BitrixError> {
     let mut tx = store.pool().begin().await?;
-    for chunk in pictures.signatures.chunks(500) {
+    let (done, forgotten): (Vec<_>, Vec<_>) =
+        pictures.signatures.iter().partition(|(_, s)| s.is_some());
+    for chunk in done.chunks(500) {
         let mut sql = String::from("INSERT INTO bitrix_pictures (product_id, signature) VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
@@ -185,31 +238,36 @@ pub(super) async fn save(store: &Store, pictures: &Pictures) -> Result<(), Bitri
         sql.push_str(" ON CONFLICT (product_id) DO UPDATE SET signature = excluded.signature");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, sig) in chunk {
-            q = q.bind(id.as_str()).bind(sig.as_str());
+            q = q.bind(id.as_str()).bind(sig.as_deref().unwrap_or_default());
         }
         q.execute(&mut *tx).await?;
     }
+    for (id, _) in forgotten {
+        sqlx::query("DELETE FROM bitrix_pictures WHERE product_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let retry = serde_json::to_string(&pictures.retry).unwrap_or_default();
+    state_set_in(&mut tx, RETRY, &retry).await?;
+    state_set_in(&mut tx, SYNCED, "1").await?;
     tx.commit().await?;
-    state_set(
-        store,
-        RETRY,
-        &serde_json::to_string(&pictures.retry).unwrap_or_default(),
-    )
-    .await?;
-    state_set(store, SYNCED, "1").await?;
     Ok(())
 }
 
-/// A sync without pictures published products without them: the signatures no longer hold.
+/// Before a sync without pictures publishes products without them: the signatures no
+/// longer hold (cleared first, so a failure later cannot leave them standing).
 pub(super) async fn forget(store: &Store) -> Result<(), BitrixError> {
-    sqlx::query("DELETE FROM bitrix_pictures")
-        .execute(store.pool())
-        .await?;
+    let mut tx = store.pool().begin().await?;
     sqlx::query("DELETE FROM bitrix_state WHERE name = $1 OR name = $2")
         .bind(SYNCED)
         .bind(RETRY)
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
+    sqlx::query("DELETE FROM bitrix_pictures")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -235,15 +293,13 @@ fn ordered(mut images: Vec<Value>) -> Vec<String> {
         .collect()
 }
 
-/// Lists the pictures of `list` (product ids), fetches the files not stored yet, and keeps
-/// the stored pictures of `keep`.
+/// Lists the pictures of `list` (product ids) and fetches the files not stored yet.
 async fn read(
     client: &bitrix::Client,
     store: &Store,
     media: &MediaStore,
     max_bytes: u64,
     list: &[String],
-    keep: &[String],
 ) -> Result<Pictures, BitrixError> {
     let mut out = Pictures {
         listed: list.len() as u64,
@@ -251,7 +307,8 @@ async fn read(
         ..Pictures::default()
     };
     let mut urls: HashMap<String, Vec<String>> = HashMap::new();
-    for chunk in list.chunks(bitrix::BATCH_LIMIT) {
+    let mut chunks = list.chunks(bitrix::BATCH_LIMIT);
+    while let Some(chunk) = chunks.next() {
         let commands: Vec<bitrix::Command> = chunk
             .iter()
             .map(|id| {
@@ -262,21 +319,33 @@ async fn read(
                 )
             })
             .collect();
-        let answer = client.batch(&commands, false, bitrix::Safety::Safe).await?;
+        let answer = match client.batch(&commands, false, bitrix::Safety::Safe).await {
+            Ok(answer) => answer,
+            // The portal is out of reach even after the client's retries: the catalog is
+            // still published; these products keep their pictures and are tried next time.
+            Err(e) => {
+                let rest: Vec<&String> = chunk.iter().chain(chunks.flatten()).collect();
+                out.warn(format!(
+                    "pictures of {} products not listed, tried next sync: {e}",
+                    rest.len()
+                ));
+                for id in rest {
+                    out.failed(id, true);
+                }
+                break;
+            }
+        };
         for (id, command) in chunk.iter().zip(&commands) {
             match answer.get(&command.key) {
                 Ok(result) => {
                     urls.insert(id.clone(), ordered(bitrix::items(result)));
                 }
-                // «Товар с указанным идентификатором не найден»: deleted since it was read.
-                Err(bitrix::Error::Api { code, .. }) if code == "0" => {
-                    urls.insert(id.clone(), Vec::new());
-                }
+                // Whatever it is (the catalog says «0» for a product gone and for much else),
+                // the product keeps its pictures and is asked again; a product gone is not
+                // read again, so it drops out.
                 Err(e) => {
                     out.warn(format!("pictures of product {id}: {e}"));
-                    if let Ok(n) = id.parse() {
-                        out.retry.push(n);
-                    }
+                    out.failed(id, true);
                 }
             }
         }
@@ -306,13 +375,15 @@ async fn read(
                 Ok(bytes) => {
                     let media = media.clone();
                     let name = url.to_string();
-                    tokio::task::spawn_blocking(move || media.put_bytes(&bytes, &name))
-                        .await
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| r.map_err(|e| e.to_string()))
-                        .map_err(|e| (false, e))
+                    match tokio::task::spawn_blocking(move || media.put_bytes(&bytes, &name)).await
+                    {
+                        Ok(Ok(image)) => Ok(image),
+                        // A disk that is full or not writable may be mended; a file that is
+                        // not a picture or too big stays so.
+                        Ok(Err(e)) => Err((matches!(e, MediaError::Io { .. }), e.to_string())),
+                        Err(e) => Err((true, e.to_string())),
+                    }
                 }
-                // A 404 stays a 404; an outage or a timeout may pass.
                 Err(e) => Err((
                     matches!(
                         e,
@@ -359,44 +430,16 @@ async fn read(
                     record: None,
                 });
             }
+            if let Some(may_pass) = failed.get(k) {
+                out.failed(&id, *may_pass);
+            }
         }
-        if keys.iter().any(|k| failed.get(k) == Some(&true))
-            && let Ok(n) = id.parse()
-        {
-            out.retry.push(n);
-        }
+        // Published with what could be had.
         let keys = keys
             .into_iter()
             .filter(|k| out.known.contains_key(k))
             .collect();
         out.by_product.insert(id, keys);
-    }
-
-    // The others keep what they have.
-    if !keep.is_empty() {
-        let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
-        let rows = sqlx::query("SELECT id, images FROM products WHERE images <> '[]'")
-            .fetch_all(store.pool())
-            .await?;
-        for r in rows {
-            let id: String = r.try_get(0)?;
-            if !keep.contains(id.as_str()) {
-                continue;
-            }
-            let images: String = r.try_get(1)?;
-            let hashes: Vec<String> = serde_json::from_str(&images).unwrap_or_default();
-            let keys = hashes
-                .into_iter()
-                .map(|hash| {
-                    let key = format!("stored:{hash}");
-                    out.known
-                        .entry(key.clone())
-                        .or_insert(KnownPicture { hash, record: None });
-                    key
-                })
-                .collect();
-            out.by_product.insert(id, keys);
-        }
     }
     Ok(out)
 }

@@ -400,6 +400,7 @@ pub async fn sync(
         }
         pictures
     } else {
+        super::pictures::forget(store).await?;
         super::pictures::Pictures::default()
     };
 
@@ -436,8 +437,6 @@ pub async fn sync(
     save_cursor(store, VARIATIONS_CURSOR, &vc).await?;
     if pictures_on {
         super::pictures::save(store, &pictures).await?;
-    } else {
-        super::pictures::forget(store).await?;
     }
     Ok(SyncReport {
         full,

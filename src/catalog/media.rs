@@ -91,10 +91,20 @@ impl MediaStore {
         if new {
             let dir = path.parent().unwrap_or(&self.dir);
             std::fs::create_dir_all(dir).map_err(io)?;
-            // Write then rename: a reader never sees half an image.
-            let tmp = dir.join(format!(".{hash}.{}.tmp", std::process::id()));
+            // Write then rename: a reader never sees half an image. The temporary name is
+            // unique per call: the same content may be stored by two tasks at once.
+            let tmp = dir.join(format!(
+                ".{hash}.{}.{}.tmp",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
             std::fs::write(&tmp, data).map_err(io)?;
-            std::fs::rename(&tmp, &path).map_err(io)?;
+            if let Err(e) = std::fs::rename(&tmp, &path) {
+                let _ = std::fs::remove_file(&tmp);
+                if !path.exists() {
+                    return Err(io(e));
+                }
+            }
         }
         Ok(StoredImage {
             hash,
@@ -125,6 +135,38 @@ mod tests {
     use super::*;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    /// Two products may carry the same picture, fetched at the same time.
+    #[test]
+    fn the_same_content_stored_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MediaStore::new(dir.path(), 1 << 20);
+        let data: Vec<u8> = PNG
+            .iter()
+            .copied()
+            .chain((0..200_000).map(|i| i as u8))
+            .collect();
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let (store, data) = (&store, &data);
+                    s.spawn(move || store.put_bytes(data, &format!("copy {i}")))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let hashes: std::collections::HashSet<String> = results
+            .into_iter()
+            .map(|r| r.expect("every copy stored").hash)
+            .collect();
+        assert_eq!(hashes.len(), 1);
+        let hash = hashes.into_iter().next().unwrap();
+        assert_eq!(std::fs::read(store.path_of(&hash)).unwrap(), data);
+        let leftovers = std::fs::read_dir(store.path_of(&hash).parent().unwrap())
+            .unwrap()
+            .count();
+        assert_eq!(leftovers, 1, "no temporary files left");
+    }
 
     #[test]
     fn stores_by_content_once() {

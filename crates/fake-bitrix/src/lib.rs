@@ -76,6 +76,8 @@ struct Inner {
     failures: VecDeque<Failure>,
     /// Failures for the next batch commands of a method.
     command_failures: HashMap<String, VecDeque<Failure>>,
+    /// Failures for the next requests that call a method (alone or inside a batch).
+    method_failures: HashMap<String, VecDeque<Failure>>,
     down: bool,
     /// Requests (by method) that run but whose answer is lost (a 502 after the work is done).
     lose: HashMap<String, usize>,
@@ -131,6 +133,7 @@ impl FakeBitrix {
                 at: Instant::now(),
                 failures: VecDeque::new(),
                 command_failures: HashMap::new(),
+                method_failures: HashMap::new(),
                 down: false,
                 lose: HashMap::new(),
                 delay: Duration::ZERO,
@@ -212,6 +215,24 @@ impl FakeBitrix {
             .or_default();
         for _ in 0..n {
             queue.push_back((400, code.to_string(), format!("injected {code}")));
+        }
+    }
+    /// The next `n` requests calling `method`, alone or in a batch, fail whole with `code`
+    /// (as [`FakeBitrix::fail_next`] maps it) without running.
+    pub fn fail_next_requests_of(&self, method: &str, n: usize, code: &str) {
+        let status = match code {
+            bitrix::QUERY_LIMIT_EXCEEDED => 503,
+            bitrix::OPERATION_TIME_LIMIT => 429,
+            "INTERNAL_SERVER_ERROR" => 500,
+            _ => 400,
+        };
+        let mut inner = self.lock();
+        let queue = inner
+            .method_failures
+            .entry(method.to_lowercase())
+            .or_default();
+        for _ in 0..n {
+            queue.push_back((status, code.to_string(), format!("injected {code}")));
         }
     }
     /// An outage: every request answers 502 with an HTML page, nothing runs.
@@ -421,6 +442,18 @@ impl FakeBitrix {
         let mut inner = self.lock();
         for _ in 0..n {
             inner.file_failures.push_back(status);
+        }
+    }
+
+    /// Deactivates or activates a product, moving its timestampX to now.
+    pub fn set_active(&self, id: i64, active: bool) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        inner.clock += 1;
+        let ts = format_time(inner.clock);
+        if let Some(p) = inner.product_mut(id) {
+            p["active"] = json!(if active { "Y" } else { "N" });
+            p["timestampX"] = json!(ts);
         }
     }
 
@@ -730,6 +763,28 @@ async fn handle(
     }
     inner.level += 1.0;
     if let Some(f) = inner.failures.pop_front() {
+        refused(&mut inner, &method, &params);
+        return error_response(f);
+    }
+    let called: Vec<String> = if method == "batch" {
+        match params.get("cmd") {
+            Some(Value::Object(m)) => m
+                .values()
+                .filter_map(Value::as_str)
+                .map(|c| c.split('?').next().unwrap_or("").to_lowercase())
+                .collect(),
+            _ => Vec::new(),
+        }
+    } else {
+        vec![method.clone()]
+    };
+    let injected = called.iter().find_map(|m| {
+        inner
+            .method_failures
+            .get_mut(m)
+            .and_then(VecDeque::pop_front)
+    });
+    if let Some(f) = injected {
         refused(&mut inner, &method, &params);
         return error_response(f);
     }
