@@ -157,7 +157,10 @@ async fn outage_then_exactly_once(backend: Backend) {
     assert_eq!(shipments.len(), 5);
     for s in &shipments {
         // The delivery price vitrina charged, not the delivery service's own.
-        assert!(bitrix::minor_units(&s["basePriceDelivery"]).is_some(), "{s}");
+        assert!(
+            bitrix::minor_units(&s["basePriceDelivery"]).is_some(),
+            "{s}"
+        );
         assert_eq!(s["priceDelivery"], s["basePriceDelivery"], "{s}");
         assert!(s["xmlId"].as_str().unwrap().ends_with("-shipment"), "{s}");
     }

@@ -96,6 +96,8 @@ struct Inner {
     lists: HashMap<String, Vec<i64>>,
     /// `http://127.0.0.1:<port>`: pictures' `downloadUrl`s are absolute.
     origin: String,
+    /// Picture ids by product (the portal's own index: a listing must not scan every picture).
+    pictures: HashMap<i64, Vec<i64>>,
     /// Files under `/upload/` by path, and how many GETs they had.
     files: HashMap<String, Vec<u8>>,
     downloads: u64,
@@ -149,6 +151,7 @@ impl FakeBitrix {
                 executed: HashMap::new(),
                 lists: HashMap::new(),
                 origin: format!("http://{local}"),
+                pictures: HashMap::new(),
                 files: HashMap::new(),
                 downloads: 0,
                 file_failures: VecDeque::new(),
@@ -408,8 +411,11 @@ impl FakeBitrix {
     fn replace_pictures(&self, product: i64, types: &[&str], touch: bool) {
         let mut inner = self.lock();
         inner.lists.clear();
+        let gone = inner.pictures.remove(&product).unwrap_or_default();
         if let Some(images) = inner.tables.get_mut("images") {
-            images.retain(|_, i| bitrix::as_i64(&i["productId"]) != Some(product));
+            for id in gone {
+                images.remove(&id);
+            }
         }
         if let Some(p) = inner.product_mut(product) {
             p["detailPicture"] = Value::Null;
@@ -593,6 +599,7 @@ impl Inner {
             "detailUrl": detail_url, "createTime": format_time(self.clock),
             "downloadUrl": format!("{}/rest/download.json?token=catalog%7C{id}", self.origin)});
         self.insert_with_id("images", id, row);
+        self.pictures.entry(product).or_default().push(id);
         let Some(p) = self.product_mut(product) else {
             return;
         };
@@ -1239,10 +1246,11 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
                 return Err(err(400, "0", "Product is not exists"));
             }
             let wanted = params.get("select");
-            let images: Vec<Value> = inner
-                .rows_of("images")
-                .into_iter()
-                .filter(|i| bitrix::as_i64(&i["productId"]) == Some(product))
+            let ids = inner.pictures.get(&product).cloned().unwrap_or_default();
+            let table = inner.tables.get("images");
+            let images: Vec<Value> = ids
+                .iter()
+                .filter_map(|id| table.and_then(|t| t.get(id)))
                 .map(|i| select(i, wanted))
                 .collect();
             let total = images.len() as u64;
