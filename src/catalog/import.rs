@@ -204,6 +204,19 @@ const PRICE_TYPE_CONFLICT: &str = "ON CONFLICT (id) DO UPDATE SET name = exclude
 const WAREHOUSE_COLUMNS: &[&str] = &["id", "name", "version"];
 const WAREHOUSE_CONFLICT: &str =
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version";
+const IMAGE_COLUMNS: &[&str] = &["hash", "mime", "bytes", "source_name", "created_at"];
+const IMAGE_CONFLICT: &str = "ON CONFLICT (hash) DO NOTHING";
+
+fn image_row(hash: &str, mime: &str, bytes: u64, source: &str) -> Vec<Val> {
+    vec![
+        Val::Text(Some(hash.to_string())),
+        Val::Text(Some(mime.to_string())),
+        Val::Int(Some(bytes as i64)),
+        Val::Text(Some(source.to_string())),
+        Val::Int(Some(now_ms())),
+    ]
+}
+
 const PRODUCT_COLUMNS: &[&str] = &[
     "id",
     "article",
@@ -290,7 +303,7 @@ struct Run {
     seen_products: HashSet<u64>,
     seen_offers: HashSet<u64>,
     images: HashMap<String, String>,
-    pending_images: Vec<(String, &'static str, i64, String)>,
+    pending_images: Batch,
     unknown_price_types: HashSet<String>,
 }
 
@@ -363,7 +376,10 @@ impl<'a> Importer<'a> {
             run.images.insert(key.clone(), known.hash.clone());
             if let Some((mime, bytes)) = known.record {
                 run.pending_images
-                    .push((known.hash.clone(), mime, bytes as i64, key.clone()));
+                    .push(image_row(&known.hash, mime, bytes, key));
+                if run.pending_images.is_full() {
+                    run.pending_images.flush(&mut tx).await?;
+                }
             }
         }
         for file in files {
@@ -562,11 +578,11 @@ impl<'a> Importer<'a> {
                     }
                     run.report.images_linked += 1;
                     run.images.insert(picture.clone(), stored.hash.clone());
-                    run.pending_images.push((
-                        stored.hash.clone(),
+                    run.pending_images.push(image_row(
+                        &stored.hash,
                         stored.mime,
-                        stored.bytes as i64,
-                        picture.clone(),
+                        stored.bytes,
+                        picture,
                     ));
                     images.push(stored.hash);
                 }
@@ -678,7 +694,7 @@ impl Run {
             seen_offers: HashSet::new(),
             images: HashMap::new(),
             unknown_price_types: HashSet::new(),
-            pending_images: Vec::new(),
+            pending_images: Batch::new("images", IMAGE_COLUMNS, 1, IMAGE_CONFLICT),
         };
 
         // What earlier imports left: changes-only packages build on it.
@@ -828,8 +844,8 @@ impl Run {
         if self.properties.is_full() {
             self.properties.flush(conn).await?;
         }
-        if self.products.is_full() {
-            self.flush_images(conn).await?;
+        if self.products.is_full() || self.pending_images.is_full() {
+            self.pending_images.flush(conn).await?;
             self.products.flush(conn).await?;
         }
         if self.offers.is_full() || self.offer_prices.is_full() {
@@ -839,29 +855,12 @@ impl Run {
         Ok(())
     }
 
-    async fn flush_images(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-        for (hash, mime, bytes, name) in self.pending_images.drain(..) {
-            sqlx::query(
-                "INSERT INTO images (hash, mime, bytes, source_name, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (hash) DO NOTHING",
-            )
-            .bind(hash)
-            .bind(mime)
-            .bind(bytes)
-            .bind(name)
-            .bind(now_ms())
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
-    }
-
     async fn flush_all(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         self.sections.flush(conn).await?;
         self.properties.flush(conn).await?;
         self.price_types_batch.flush(conn).await?;
         self.warehouses.flush(conn).await?;
-        self.flush_images(conn).await?;
+        self.pending_images.flush(conn).await?;
         self.products.flush(conn).await?;
         self.offers.flush(conn).await?;
         self.offer_prices.flush(conn).await?;
