@@ -196,17 +196,9 @@ impl FakeBitrix {
     /// The next `n` requests fail with `code` (QUERY_LIMIT_EXCEEDED → 503,
     /// OPERATION_TIME_LIMIT → 429, anything else → 400) without running.
     pub fn fail_next(&self, n: usize, code: &str) {
-        let status = match code {
-            bitrix::QUERY_LIMIT_EXCEEDED => 503,
-            bitrix::OPERATION_TIME_LIMIT => 429,
-            "INTERNAL_SERVER_ERROR" => 500,
-            _ => 400,
-        };
         let mut inner = self.lock();
         for _ in 0..n {
-            inner
-                .failures
-                .push_back((status, code.to_string(), format!("injected {code}")));
+            inner.failures.push_back(injected(code));
         }
     }
     /// The next `n` commands of `method` inside batches fail with `code`.
@@ -223,19 +215,13 @@ impl FakeBitrix {
     /// The next `n` requests calling `method`, alone or in a batch, fail whole with `code`
     /// (as [`FakeBitrix::fail_next`] maps it) without running.
     pub fn fail_next_requests_of(&self, method: &str, n: usize, code: &str) {
-        let status = match code {
-            bitrix::QUERY_LIMIT_EXCEEDED => 503,
-            bitrix::OPERATION_TIME_LIMIT => 429,
-            "INTERNAL_SERVER_ERROR" => 500,
-            _ => 400,
-        };
         let mut inner = self.lock();
         let queue = inner
             .method_failures
             .entry(method.to_lowercase())
             .or_default();
         for _ in 0..n {
-            queue.push_back((status, code.to_string(), format!("injected {code}")));
+            queue.push_back(injected(code));
         }
     }
     /// An outage: every request answers 502 with an HTML page, nothing runs.
@@ -631,6 +617,18 @@ impl Inner {
         self.insert_with_id(table, id, row);
         id
     }
+}
+
+/// A failure as the portal answers `code`: the rate limit 503, an operating-time limit 429,
+/// an internal error 500, anything else 400.
+fn injected(code: &str) -> Failure {
+    let status = match code {
+        bitrix::QUERY_LIMIT_EXCEEDED => 503,
+        bitrix::OPERATION_TIME_LIMIT => 429,
+        "INTERNAL_SERVER_ERROR" => 500,
+        _ => 400,
+    };
+    (status, code.to_string(), format!("injected {code}"))
 }
 
 /// A valid 1×1 GIF whose one colour is `seed`.
