@@ -541,6 +541,33 @@ async fn check_names_what_is_missing_and_setup_fixes_it() {
     config.bitrix.telegram_field = "UF_USR_TELEGRAM_ID".into();
     let report = vitrina::bitrix::setup::check(&client, &config).await;
     assert!(report.passed(), "{}", report.render());
+    assert!(
+        report
+            .render()
+            .contains("pictures: none among the first 0 products"),
+        "{}",
+        report.render()
+    );
+
+    // Pictures are fetched from the site as the sync would; a site that refuses them is named
+    // before a long first sync ends without pictures.
+    bx.seed_catalog(1, 5);
+    bx.seed_pictures([3], 0);
+    let text = vitrina::bitrix::setup::check(&client, &config)
+        .await
+        .render();
+    assert!(
+        text.contains("pictures: /upload/iblock/") && text.contains("image/gif"),
+        "{text}"
+    );
+    bx.fail_next_downloads(1, 403);
+    let report = vitrina::bitrix::setup::check(&client, &config).await;
+    assert!(!report.passed());
+    assert!(
+        report.render().contains("HTTP 403") && report.render().contains("without logging in"),
+        "{}",
+        report.render()
+    );
 }
 
 async fn count(app_store: &vitrina::store::Store, sql: &str) -> i64 {

@@ -251,6 +251,9 @@ pub async fn check(client: &bitrix::Client, config: &Config) -> Report {
             "catalog information block {}",
             config.bitrix.catalog_iblock_id
         ));
+        if config.bitrix.pictures {
+            check_pictures(client, config, &mut report).await;
+        }
     }
     if config.bitrix.order_target == OrderTarget::SaleOrder {
         for m in &config.checkout.payment_methods {
@@ -275,6 +278,89 @@ pub async fn check(client: &bitrix::Client, config: &Config) -> Report {
         }
     }
     report
+}
+
+/// Fetches one product picture as the sync would: a site that serves `/upload/` only to
+/// logged-in users would otherwise show up as a catalog without pictures after a long sync.
+async fn check_pictures(client: &bitrix::Client, config: &Config, report: &mut Report) {
+    let fix = "vitrina fetches pictures from the site by their /upload/iblock/… address, as a \
+        browser does: make /upload/ readable without logging in (or set bitrix.pictures = false)";
+    let products = client
+        .call(
+            "catalog.product.list",
+            &json!({"select": ["id", "iblockId", "detailPicture", "previewPicture"],
+                "filter": {"iblockId": config.bitrix.catalog_iblock_id, "active": "Y"},
+                "order": {"id": "ASC"}}),
+            Safety::Safe,
+        )
+        .await;
+    let products = match products {
+        Ok(a) => bitrix::items(&a.result),
+        Err(e) => {
+            report.bad(
+                format!("cannot read the catalog's products: {e}"),
+                "check bitrix.catalog_iblock_id and the catalog scope",
+            );
+            return;
+        }
+    };
+    let with_picture = products.iter().find(|p| {
+        ["detailPicture", "previewPicture"]
+            .iter()
+            .any(|f| p.get(f).is_some_and(|v| !v.is_null()))
+    });
+    let Some(id) = with_picture
+        .and_then(|p| p.get("id"))
+        .and_then(bitrix::as_i64)
+    else {
+        report.ok(format!(
+            "pictures: none among the first {} products (they are synced as they appear)",
+            products.len()
+        ));
+        return;
+    };
+    let url = client
+        .call(
+            "catalog.productImage.list",
+            &json!({"productId": id, "select": ["id", "type", "detailUrl"]}),
+            Safety::Safe,
+        )
+        .await
+        .map(|a| {
+            bitrix::items(&a.result)
+                .iter()
+                .find_map(|i| i.get("detailUrl").and_then(Value::as_str).map(String::from))
+        });
+    let url = match url {
+        Ok(Some(url)) => url,
+        Ok(None) => {
+            report.bad(
+                format!("product {id} has a picture, but catalog.productImage.list shows none"),
+                "grant the catalog scope to an administrator's webhook (the method needs one)",
+            );
+            return;
+        }
+        Err(e) => {
+            report.bad(
+                format!("cannot list the pictures of product {id}: {e}"),
+                "grant the catalog scope to an administrator's webhook (the method needs one)",
+            );
+            return;
+        }
+    };
+    match client.download(&url, config.catalog.max_image_bytes).await {
+        Ok(bytes) => match crate::catalog::media::sniff_mime(&bytes) {
+            Some(mime) => report.ok(format!(
+                "pictures: {url} fetched ({} bytes, {mime})",
+                bytes.len()
+            )),
+            None => report.bad(
+                format!("pictures: {url} is not a picture (a login page?)"),
+                fix,
+            ),
+        },
+        Err(e) => report.bad(format!("pictures cannot be fetched: {e}"), fix),
+    }
 }
 
 /// The user field holding Telegram ids, under the configured name or Bitrix24's REST-made one.
