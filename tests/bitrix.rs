@@ -788,8 +788,16 @@ async fn catalog_pictures(backend: Backend) {
 
     // The web server stumbles twice; those files are fetched again.
     bx.fail_next_downloads(2, 503);
-    let report = sync(config.clone(), false).await;
+    let mut seen = 0;
+    let report = vitrina::bitrix::sync::sync(&client, &config, store, false, |n| seen = n)
+        .await
+        .unwrap();
     assert!(report.full);
+    assert_eq!(
+        seen,
+        300 + 300 + 120 + 360,
+        "progress: products, prices, products listed, files"
+    );
     assert_eq!(
         report.pictures_listed, 120,
         "only products that have pictures"

@@ -132,7 +132,7 @@ pub(super) async fn pending(store: &Store) -> Result<(bool, Vec<i64>), BitrixErr
 }
 
 /// The pictures of the products read: listed where their files changed (or failed last
-/// time), kept where not.
+/// time), kept where not. `progress` gets products listed plus files fetched so far.
 pub(super) async fn sync(
     client: &bitrix::Client,
     store: &Store,
@@ -140,6 +140,7 @@ pub(super) async fn sync(
     products: &[Value],
     more_photo: Option<&str>,
     retry: &[i64],
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Pictures, BitrixError> {
     let mut stored: HashMap<String, String> = HashMap::new();
     for r in sqlx::query("SELECT product_id, signature FROM bitrix_pictures")
@@ -183,7 +184,15 @@ pub(super) async fn sync(
         signatures.insert(id, sig);
     }
     let media = MediaStore::new(&config.catalog.media_dir, config.catalog.max_image_bytes);
-    let mut out = read(client, store, &media, config.catalog.max_image_bytes, &list).await?;
+    let mut out = read(
+        client,
+        store,
+        &media,
+        config.catalog.max_image_bytes,
+        &list,
+        progress,
+    )
+    .await?;
     // Products whose listing failed keep what they show until the next try.
     let unlisted: Vec<String> = out
         .incomplete
@@ -300,7 +309,17 @@ async fn read(
     media: &MediaStore,
     max_bytes: u64,
     list: &[String],
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Pictures, BitrixError> {
+    if !list.is_empty() {
+        // A first sync lists every product's pictures: minutes on a cloud portal.
+        tracing::info!(
+            products = list.len(),
+            requests = list.len().div_ceil(bitrix::BATCH_LIMIT),
+            "Bitrix: listing product pictures"
+        );
+    }
+    let mut done = 0u64;
     let mut out = Pictures {
         listed: list.len() as u64,
         minimum_requests: list.len().div_ceil(bitrix::BATCH_LIMIT) as u64,
@@ -335,6 +354,8 @@ async fn read(
                 break;
             }
         };
+        done += chunk.len() as u64;
+        progress(done);
         for (id, command) in chunk.iter().zip(&commands) {
             match answer.get(&command.key) {
                 Ok(result) => {
@@ -368,6 +389,9 @@ async fn read(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    if !missing.is_empty() {
+        tracing::info!(files = missing.len(), "Bitrix: fetching picture files");
+    }
     let mut fetched = futures_util::stream::iter(missing)
         .map(|key| async move {
             let url = &key[SOURCE_PREFIX.len()..];
@@ -403,6 +427,7 @@ async fn read(
         match result {
             Ok(image) => {
                 out.downloaded += 1;
+                progress(done + out.downloaded);
                 out.known.insert(
                     key,
                     KnownPicture {

@@ -140,7 +140,7 @@ pub async fn sync(
     config: &Config,
     store: &Store,
     full: bool,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64) + Send,
 ) -> Result<SyncReport, BitrixError> {
     let cfg = &config.bitrix;
     if cfg.catalog_iblock_id <= 0 {
@@ -393,6 +393,7 @@ pub async fn sync(
             &products,
             more_photo.as_deref(),
             &retry,
+            &mut |n| progress(read + n),
         )
         .await?;
         if full {
