@@ -86,38 +86,24 @@ pub(super) fn signature(product: &Value, more_photo: Option<&str>) -> Option<Str
     if !shown("detailPicture") && !shown("previewPicture") {
         return None;
     }
-    let file = |v: Option<&Value>| match v {
-        Some(Value::Object(o)) => o.get("id").map(scalar),
-        Some(Value::Null) | None => None,
-        Some(v) => Some(scalar(v)),
+    // A file field is `{id, url, urlMachine}`, or a bare file id.
+    let file = |f: &str| {
+        let v = product.get(f)?;
+        bitrix::as_text(v.get("id").unwrap_or(v)).filter(|id| !id.is_empty())
     };
     let mut parts = Vec::new();
     for (tag, f) in [("d", "detailPicture"), ("p", "previewPicture")] {
-        if let Some(id) = file(product.get(f)).filter(|id| !id.is_empty()) {
+        if let Some(id) = file(f) {
             parts.push(format!("{tag}{id}"));
         }
     }
     let more = more_photo.and_then(|f| product.get(f));
-    let values: Vec<&Value> = match more {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(Value::Null) | None => Vec::new(),
-        Some(v) => vec![v],
-    };
-    for v in values {
-        let id = scalar(v.get("value").unwrap_or(v));
-        if !id.is_empty() {
-            parts.push(format!("m{id}"));
-        }
-    }
+    parts.extend(
+        bitrix::property_values(more)
+            .into_iter()
+            .map(|id| format!("m{id}")),
+    );
     Some(parts.join(","))
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    }
 }
 
 /// Whether the signatures can be trusted (a sync with pictures ran since the last without),
@@ -142,6 +128,10 @@ pub(super) async fn sync(
     retry: &[i64],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Pictures, BitrixError> {
+    // Nothing read (the usual incremental sync): nothing to compare, nothing to load.
+    if products.is_empty() {
+        return Ok(Pictures::default());
+    }
     let mut stored: HashMap<String, String> = HashMap::new();
     for r in sqlx::query("SELECT product_id, signature FROM bitrix_pictures")
         .fetch_all(store.pool())
@@ -184,15 +174,7 @@ pub(super) async fn sync(
         signatures.insert(id, sig);
     }
     let media = MediaStore::new(&config.catalog.media_dir, config.catalog.max_image_bytes);
-    let mut out = read(
-        client,
-        store,
-        &media,
-        config.catalog.max_image_bytes,
-        &list,
-        progress,
-    )
-    .await?;
+    let mut out = read(client, store, &media, &list, progress).await?;
     // Products whose listing failed keep what they show until the next try.
     let unlisted: Vec<String> = out
         .incomplete
@@ -283,7 +265,7 @@ pub(super) async fn forget(store: &Store) -> Result<(), BitrixError> {
 /// One product's pictures as the catalog shows them: the detail picture, then the more
 /// photos; the preview picture only when there is no detail one (it is usually the detail
 /// picture made smaller), in its place.
-fn ordered(mut images: Vec<Value>) -> Vec<String> {
+pub(super) fn ordered(mut images: Vec<Value>) -> Vec<String> {
     let kind = |i: &Value| match i.get("type").and_then(Value::as_str) {
         Some("DETAIL_PICTURE") => 0,
         Some("MORE_PHOTO") => 1,
@@ -307,7 +289,6 @@ async fn read(
     client: &bitrix::Client,
     store: &Store,
     media: &MediaStore,
-    max_bytes: u64,
     list: &[String],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Pictures, BitrixError> {
@@ -372,14 +353,16 @@ async fn read(
         }
     }
 
-    // Files stored before, by URL.
+    // Files stored before, by URL (none to look up when nothing was listed).
     let mut stored: HashMap<String, String> = HashMap::new();
-    let rows = sqlx::query("SELECT source_name, hash FROM images WHERE source_name LIKE $1")
-        .bind(format!("{SOURCE_PREFIX}%"))
-        .fetch_all(store.pool())
-        .await?;
-    for r in rows {
-        stored.insert(r.try_get(0)?, r.try_get(1)?);
+    if !urls.is_empty() {
+        let rows = sqlx::query("SELECT source_name, hash FROM images WHERE source_name LIKE $1")
+            .bind(format!("{SOURCE_PREFIX}%"))
+            .fetch_all(store.pool())
+            .await?;
+        for r in rows {
+            stored.insert(r.try_get(0)?, r.try_get(1)?);
+        }
     }
     let missing: Vec<String> = urls
         .values()
@@ -395,7 +378,7 @@ async fn read(
     let mut fetched = futures_util::stream::iter(missing)
         .map(|key| async move {
             let url = &key[SOURCE_PREFIX.len()..];
-            let result = match client.download(url, max_bytes).await {
+            let result = match client.download(url, media.max_bytes()).await {
                 Ok(bytes) => {
                     let media = media.clone();
                     let name = url.to_string();

@@ -304,11 +304,9 @@ async fn check_pictures(client: &bitrix::Client, config: &Config, report: &mut R
             return;
         }
     };
-    let with_picture = products.iter().find(|p| {
-        ["detailPicture", "previewPicture"]
-            .iter()
-            .any(|f| p.get(f).is_some_and(|v| !v.is_null()))
-    });
+    let with_picture = products
+        .iter()
+        .find(|p| super::pictures::signature(p, None).is_some_and(|files| !files.is_empty()));
     let Some(id) = with_picture
         .and_then(|p| p.get("id"))
         .and_then(bitrix::as_i64)
@@ -327,23 +325,24 @@ async fn check_pictures(client: &bitrix::Client, config: &Config, report: &mut R
         )
         .await
         .map(|a| {
-            bitrix::items(&a.result)
-                .iter()
-                .find_map(|i| i.get("detailUrl").and_then(Value::as_str).map(String::from))
+            super::pictures::ordered(bitrix::items(&a.result))
+                .into_iter()
+                .next()
         });
+    let scope_fix = "grant the catalog scope to an administrator's webhook (the method needs one)";
     let url = match url {
         Ok(Some(url)) => url,
         Ok(None) => {
             report.bad(
                 format!("product {id} has a picture, but catalog.productImage.list shows none"),
-                "grant the catalog scope to an administrator's webhook (the method needs one)",
+                scope_fix,
             );
             return;
         }
         Err(e) => {
             report.bad(
                 format!("cannot list the pictures of product {id}: {e}"),
-                "grant the catalog scope to an administrator's webhook (the method needs one)",
+                scope_fix,
             );
             return;
         }

@@ -474,11 +474,7 @@ fn esc(s: &str) -> String {
 }
 
 fn text(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
+    v.and_then(bitrix::as_text).unwrap_or_default()
 }
 
 fn id_text(v: Option<&Value>) -> Option<String> {
@@ -499,21 +495,7 @@ struct Lists<'a> {
     pictures: &'a HashMap<String, Vec<String>>,
 }
 
-/// A product's values of one property: `{value, valueId}`, a list of them, or a bare value.
-fn property_values(v: Option<&Value>) -> Vec<String> {
-    fn one(v: &Value) -> Option<String> {
-        let v = v.get("value").unwrap_or(v);
-        let t = text(Some(v));
-        (!t.is_empty()).then_some(t)
-    }
-    match v {
-        Some(Value::Array(a)) => a.iter().filter_map(one).collect(),
-        Some(Value::Null) | None => Vec::new(),
-        Some(v) => one(v).into_iter().collect(),
-    }
-}
-
-/// A variation's parent product id: a number, or `{id, value}` as the catalog answers it.
+/// A variation's parent product id: `{value, valueId}` as the catalog answers it, or a number.
 fn parent_of(v: &Value) -> Option<String> {
     let p = v.get("parentId")?;
     id_text(Some(p))
@@ -658,7 +640,7 @@ fn write_package(
             let Some(pid) = id_text(prop.get("id")) else {
                 continue;
             };
-            let found = property_values(p.get(format!("property{pid}").as_str()));
+            let found = bitrix::property_values(p.get(format!("property{pid}").as_str()));
             if found.is_empty() {
                 continue;
             }

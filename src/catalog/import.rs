@@ -696,7 +696,6 @@ impl Run {
             unknown_price_types: HashSet::new(),
             pending_images: Batch::new("images", IMAGE_COLUMNS, 1, IMAGE_CONFLICT),
         };
-
         // What earlier imports left: changes-only packages build on it.
         for row in sqlx::query("SELECT id, name, variants FROM properties")
             .fetch_all(&mut *conn)

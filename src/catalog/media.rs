@@ -46,6 +46,11 @@ impl MediaStore {
         }
     }
 
+    /// The largest image it takes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
     pub fn path_of(&self, hash: &str) -> PathBuf {
         self.dir.join(&hash[..2.min(hash.len())]).join(hash)
     }

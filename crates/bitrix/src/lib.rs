@@ -187,7 +187,7 @@ impl BatchAnswer {
                 status: 400,
                 code: e
                     .get("error")
-                    .and_then(error_code)
+                    .and_then(as_text)
                     .unwrap_or_else(|| "ERROR".into()),
                 description: e
                     .get("error_description")
@@ -223,13 +223,27 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// An error envelope's code: a string (`QUERY_LIMIT_EXCEEDED`) or, in the newer modules such
-/// as `catalog`, a number (`200040300010`, `0`).
-pub fn error_code(v: &Value) -> Option<String> {
+/// A string or a number as text: Bitrix answers either for the same field (ids, file ids,
+/// and error codes: `QUERY_LIMIT_EXCEEDED`, or in newer modules such as `catalog` a number,
+/// `200040300010`, `0`).
+pub fn as_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// The values of a catalog property as an element list shows them: `{value, valueId}`, a
+/// list of those for a multiple property, or a bare value; empty ones left out.
+pub fn property_values(v: Option<&Value>) -> Vec<String> {
+    fn one(v: &Value) -> Option<String> {
+        as_text(v.get("value").unwrap_or(v)).filter(|t| !t.is_empty())
+    }
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(one).collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(v) => one(v).into_iter().collect(),
     }
 }
 
@@ -491,7 +505,7 @@ impl Client {
                 return Err(Sent::Refused(Error::Decode(format!("HTTP {status}: {e}"))));
             }
         };
-        if let Some(code) = body.get("error").and_then(error_code) {
+        if let Some(code) = body.get("error").and_then(as_text) {
             let code = code.as_str();
             let description = body
                 .get("error_description")
@@ -573,7 +587,7 @@ impl Client {
                     .errors
                     .get(&c.key)
                     .and_then(|e| e.get("error"))
-                    .and_then(error_code)
+                    .and_then(as_text)
                     .as_deref()
                     == Some(QUERY_LIMIT_EXCEEDED)
             })
