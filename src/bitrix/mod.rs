@@ -221,7 +221,7 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                         }
                     }
                 };
-                match result {
+                match &result {
                     Ok(report) => tracing::info!(
                         full = full_due,
                         products = report.products,
@@ -233,6 +233,30 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                         "Bitrix catalog synced"
                     ),
                     Err(e) => tracing::warn!(error = %e, "Bitrix catalog sync failed"),
+                }
+                let health = match &result {
+                    Ok(_) => {
+                        crate::sync_health::success(
+                            &bx.store,
+                            &bx.outbox,
+                            &bx.config,
+                            crate::sync_health::Source::Bitrix,
+                        )
+                        .await
+                    }
+                    Err(e) => {
+                        crate::sync_health::failure(
+                            &bx.store,
+                            &bx.outbox,
+                            &bx.config,
+                            crate::sync_health::Source::Bitrix,
+                            &e.to_string(),
+                        )
+                        .await
+                    }
+                };
+                if let Err(e) = health {
+                    tracing::warn!(error = %e, "cannot record the Bitrix sync's outcome");
                 }
             }
         }
