@@ -690,7 +690,8 @@ async fn catalog_sync(backend: Backend) {
         .filter(|c| c.method == "batch")
         .map(|c| c.params["cmd"].as_object().map_or(0, |m| m.len()))
         .sum();
-    assert_eq!(sent, 3 + 6, "classifier lists and cursor lists");
+    // Classifier: sections, properties, list values, VAT rates, the offers' properties.
+    assert_eq!(sent, 5 + 6, "classifier lists and cursor lists");
     assert_eq!(report.variations, 0);
     assert!(report.version > v1);
     let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")

@@ -21,3 +21,11 @@ CREATE TABLE sync_health (
     failures        BIGINT NOT NULL DEFAULT 0,
     alerted         BIGINT NOT NULL DEFAULT 0
 );
+
+-- Catalog elements Bitrix told about by an event (CATALOG.PRODUCT.ON.*), waiting for their
+-- stock and activity to be read (`deleted` = 1: the event said it is gone).
+CREATE TABLE bitrix_dirty (
+    element_id  BIGINT PRIMARY KEY,
+    deleted     BIGINT NOT NULL DEFAULT 0,
+    received_at BIGINT NOT NULL
+);

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod customers;
 pub mod events;
 pub mod orders;
+mod offers;
 mod pictures;
 pub mod setup;
 pub mod sync;
