@@ -271,6 +271,128 @@ pub(super) fn characteristics(
     out
 }
 
+/// `vitrina bitrix check`: which price types the site's visitors buy at against the ones
+/// vitrina reads, what REST cannot give (discounts), and offer properties not shown.
+pub(super) async fn check(
+    client: &bitrix::Client,
+    config: &Config,
+    report: &mut super::setup::Report,
+) {
+    use bitrix::Safety;
+    let types = PriceTypes::of(config);
+    let lists = [
+        (
+            "catalog.priceType.list",
+            serde_json::json!({"select": ["id", "name", "base"], "order": {"id": "ASC"}}),
+        ),
+        (
+            "catalog.priceTypeGroup.list",
+            serde_json::json!({"select": ["id", "catalogGroupId", "groupId", "access"],
+                "filter": {"groupId": EVERYONE, "access": "Y"}, "order": {"id": "ASC"}}),
+        ),
+    ];
+    let (mut price_types, mut groups) = (Vec::new(), Vec::new());
+    match client
+        .list_many(&lists, |i, page| {
+            if i == 0 {
+                price_types.extend(page)
+            } else {
+                groups.extend(page)
+            }
+        })
+        .await
+    {
+        Ok(_) => {
+            let name = |id: i64| {
+                price_types
+                    .iter()
+                    .find(|t| t.get("id").and_then(bitrix::as_i64) == Some(id))
+                    .and_then(|t| t.get("name").and_then(bitrix::as_text))
+                    .map(|n| format!("{id} ({n})"))
+                    .unwrap_or_else(|| id.to_string())
+            };
+            let buyable: Vec<i64> = groups
+                .iter()
+                .filter_map(|g| g.get("catalogGroupId").and_then(bitrix::as_i64))
+                .collect();
+            let missing: Vec<i64> = buyable
+                .iter()
+                .copied()
+                .filter(|t| !types.buy.contains(t))
+                .collect();
+            let names = |ids: &[i64]| ids.iter().map(|i| name(*i)).collect::<Vec<_>>().join(", ");
+            if !buyable.is_empty() && !missing.is_empty() {
+                report.bad(
+                    format!(
+                        "the site's visitors buy at the lowest of {}, vitrina reads {}",
+                        names(&buyable),
+                        names(&types.buy)
+                    ),
+                    format!(
+                        "set bitrix.price_type_ids = [{}] (and bitrix.old_price_type_id to the type shown struck through, if any)",
+                        missing.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            } else {
+                report.ok(format!(
+                    "customers pay the lowest of price types {}{}",
+                    names(&types.buy),
+                    types
+                        .old
+                        .map(|o| format!("; {} is shown struck through when higher", name(o)))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        Err(e) => report.bad(
+            format!("cannot list price types: {e}"),
+            "grant the catalog scope to the webhook",
+        ),
+    }
+    report.ok(
+        "catalog discounts and cart rules (Маркетинг → Скидки) are not readable over REST: the \
+         catalog shows price-type prices; Bitrix's final price comes back with the order",
+    );
+    let Some(offers) = config.bitrix.offers_iblock_id else {
+        return;
+    };
+    let answer = client
+        .call(
+            "catalog.productProperty.list",
+            &serde_json::json!({"select": ["id", "name", "code", "propertyType", "userType", "active"],
+                "filter": {"iblockId": offers, "active": "Y"}, "order": {"id": "ASC"}}),
+            Safety::Safe,
+        )
+        .await;
+    match answer {
+        Ok(a) => {
+            let (shown, unreadable) = sku_properties(&bitrix::items(&a.result));
+            report.ok(format!(
+                "offer properties shown in the variant picker: {}",
+                if shown.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")
+                }
+            ));
+            if !unreadable.is_empty() {
+                report.ok(format!(
+                    "offer properties NOT shown (REST does not give their values): {}; \
+                     a list property (type L) with the same values is shown",
+                    unreadable.join("; ")
+                ));
+            }
+        }
+        Err(e) => report.bad(
+            format!("cannot list the offers block's properties: {e}"),
+            "check bitrix.offers_iblock_id (catalog.catalog.list shows the SKU block as skuPropertyId's block)",
+        ),
+    }
+}
+
+/// The user group every visitor is in (`Все пользователи`).
+const EVERYONE: i64 = 2;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,7 +413,9 @@ mod tests {
         );
         // `D`: the site's default decides, and `available` tells what it decided.
         assert_eq!(
-            stock(&json!({"quantity": 0, "quantityTrace": "D", "canBuyZero": "D", "available": "Y"})),
+            stock(
+                &json!({"quantity": 0, "quantityTrace": "D", "canBuyZero": "D", "available": "Y"})
+            ),
             UNLIMITED_STOCK
         );
     }

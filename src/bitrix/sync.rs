@@ -557,9 +557,11 @@ async fn save_vat(
     let rows = products
         .iter()
         .filter_map(|p| Some((id_text(p.get("id"))?, p)))
-        .chain(variations.iter().filter_map(|v| {
-            Some((format!("{}#{}", parent_of(v)?, id_text(v.get("id"))?), v))
-        }));
+        .chain(
+            variations
+                .iter()
+                .filter_map(|v| Some((format!("{}#{}", parent_of(v)?, id_text(v.get("id"))?), v))),
+        );
     for (offer, row) in rows {
         match row
             .get("vatId")

@@ -126,7 +126,11 @@ fn refresh_available(row: &mut Value) {
     let q = row["quantity"].as_f64().unwrap_or(0.0);
     let untraced = row["quantityTrace"] == json!("N");
     let zero_ok = row["canBuyZero"] == json!("Y");
-    row["available"] = json!(if q > 0.0 || untraced || zero_ok { "Y" } else { "N" });
+    row["available"] = json!(if q > 0.0 || untraced || zero_ok {
+        "Y"
+    } else {
+        "N"
+    });
 }
 
 pub const ALL_SCOPES: &[&str] = &["catalog", "sale", "user", "crm", "user.userfield"];
@@ -491,7 +495,9 @@ impl FakeBitrix {
             let base = inner
                 .rows_of("prices")
                 .into_iter()
-                .find(|p| p["productId"] == json!(product) && p["catalogGroupId"] == json!(BASE_PRICE))
+                .find(|p| {
+                    p["productId"] == json!(product) && p["catalogGroupId"] == json!(BASE_PRICE)
+                })
                 .and_then(|p| p["price"].as_f64());
             let Some(base) = base else { continue };
             let sale = (base * f64::from(100 - percent.min(100))).round() / 100.0;
@@ -544,13 +550,19 @@ impl FakeBitrix {
                 json!({"id": id, "propertyId": 10, "value": value, "xmlId": value.to_lowercase(), "sort": id * 10}),
             );
         }
-        let ids: Vec<i64> = inner.tables.get("offers").map(|t| t.keys().copied().collect()).unwrap_or_default();
+        let ids: Vec<i64> = inner
+            .tables
+            .get("offers")
+            .map(|t| t.keys().copied().collect())
+            .unwrap_or_default();
         for (k, id) in ids.into_iter().enumerate() {
             if let Some(o) = inner.tables.get_mut("offers").and_then(|t| t.get_mut(&id)) {
                 let parent = o["parentId"]["value"].clone();
-                o["property10"] = json!({"valueId": id * 100 + 10, "value": (10 + k % 3).to_string()});
+                o["property10"] =
+                    json!({"valueId": id * 100 + 10, "value": (10 + k % 3).to_string()});
                 o["property11"] = json!({"valueId": id * 100 + 11, "value": if k % 2 == 0 { "red" } else { "blue" }});
-                o["property12"] = json!({"valueId": id * 100 + 12, "value": format!("{}.5", 60 + k % 3)});
+                o["property12"] =
+                    json!({"valueId": id * 100 + 12, "value": format!("{}.5", 60 + k % 3)});
                 o["property13"] = json!({"valueId": id * 100 + 13, "value": parent});
             }
         }
@@ -577,7 +589,8 @@ impl FakeBitrix {
             }
         };
         if notify {
-            self.fire_catalog("CATALOG.PRODUCT.ON.UPDATE", id, kind).await;
+            self.fire_catalog("CATALOG.PRODUCT.ON.UPDATE", id, kind)
+                .await;
         }
     }
 
