@@ -1097,6 +1097,65 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// docs/CONFIG.md's block titled "as the defaults are" says what the defaults are.
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        let doc = include_str!("../docs/CONFIG.md");
+        let start = doc
+            .find("as the defaults are")
+            .expect("the defaults example");
+        let block = &doc[start..];
+        let block = &block[block.find("```toml").expect("a toml block") + 7..];
+        let block = &block[..block.find("```").expect("the block's end")];
+        let parsed: Config = Figment::new()
+            .merge(Toml::string(block))
+            .extract()
+            .expect("the example parses");
+        let defaults = Config::default();
+        let json = |v: &dyn erased::Ser| v.json();
+        assert_eq!(
+            json(&parsed.checkout.payment_methods),
+            json(&defaults.checkout.payment_methods)
+        );
+        assert_eq!(
+            json(&parsed.checkout.delivery),
+            json(&defaults.checkout.delivery)
+        );
+        assert_eq!(
+            json(&parsed.orders.transitions),
+            json(&defaults.orders.transitions)
+        );
+    }
+
+    mod erased {
+        pub trait Ser {
+            fn json(&self) -> String;
+        }
+        impl<T: serde::Serialize> Ser for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap_or_default()
+            }
+        }
+    }
+
+    #[test]
+    fn bitrix_with_1c_orders_is_refused_unless_meant() {
+        let mut c = Config::default();
+        c.backend.kind = BackendKind::Bitrix;
+        c.bitrix.webhook_url = Some(Secret::new("https://b.example.ru/rest/1/x/"));
+        c.exchange_1c.user = Some("1c".into());
+        c.exchange_1c.password = Some(Secret::new("p"));
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("exchange_1c.sale") && err.contains("two systems"),
+            "{err}"
+        );
+        c.exchange_1c.sale = false;
+        assert!(c.validate().is_ok());
+        c.exchange_1c.sale = true;
+        c.exchange_1c.allow_sale_with_bitrix = true;
+        assert!(c.validate().is_ok());
+    }
     use super::*;
     use std::io::Write;
 

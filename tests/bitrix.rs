@@ -514,13 +514,15 @@ async fn check_names_what_is_missing_and_setup_fixes_it() {
             .any(|l| l.contains("bitrix.telegram_field = \"UF_USR_TELEGRAM_ID\"")),
         "{done:?}"
     );
-    assert_eq!(
-        bx.handlers(),
-        vec![(
-            "ONSALEORDERSAVED".to_string(),
-            "https://shop.example.com/bitrix/events".to_string()
-        )]
+    // The order event, and the catalog events for fresh stock (a catalog is configured).
+    let url = "https://shop.example.com/bitrix/events".to_string();
+    let mut expected = vec![("ONSALEORDERSAVED".to_string(), url.clone())];
+    expected.extend(
+        vitrina::bitrix::stock::EVENTS
+            .iter()
+            .map(|e| (e.to_string(), url.clone())),
     );
+    assert_eq!(bx.handlers(), expected);
     // Again: nothing twice.
     let again = vitrina::bitrix::setup::setup(&client, &config)
         .await
@@ -529,7 +531,7 @@ async fn check_names_what_is_missing_and_setup_fixes_it() {
         again.iter().any(|l| l.contains("already bound")),
         "{again:?}"
     );
-    assert_eq!(bx.handlers().len(), 1);
+    assert_eq!(bx.handlers().len(), expected.len());
     assert_eq!(bx.rows("userfields").len(), 1);
 
     let report = vitrina::bitrix::setup::check(&client, &config).await;
