@@ -33,6 +33,25 @@ pub struct Config {
     pub checkout: CheckoutConfig,
     pub orders: OrdersConfig,
     pub dev: DevConfig,
+    pub sync: SyncConfig,
+}
+
+/// The catalog sources' health (Bitrix sync, 1C exchange).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    /// A source failing for longer than this gets one staff-chat alert (and a note when it
+    /// recovers); 0 turns the alert off.
+    #[serde(with = "humantime_serde")]
+    pub alert_after: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            alert_after: Duration::from_secs(3600),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,6 +176,9 @@ pub struct CatalogConfig {
     /// The price type customers pay, by 1C id or name (`Розничная`). Empty: a type named
     /// like «Розничная»/Retail, else the first price an offer has.
     pub retail_price_type: String,
+    /// A price type shown struck through as the price before a discount, by 1C id or name
+    /// (`Старая цена`), when it is above the retail price. Empty: none.
+    pub old_price_type: String,
     /// Where product images are kept, content-addressed.
     pub media_dir: PathBuf,
     /// Larger source images are skipped with a warning.
@@ -174,6 +196,7 @@ impl Default for CatalogConfig {
     fn default() -> Self {
         Self {
             retail_price_type: String::new(),
+            old_price_type: String::new(),
             media_dir: PathBuf::from("data/media"),
             max_image_bytes: 20 * 1024 * 1024,
             max_unpacked_bytes: 8 * 1024 * 1024 * 1024,
@@ -194,6 +217,50 @@ pub struct CheckoutConfig {
     /// Telegram Stars: the price of one Star in the shop's minor units (kopecks), to turn an
     /// order's total into a Stars invoice (rounded up).
     pub stars_rate: i64,
+    /// Fiscal receipts (54-FZ) sent with provider invoices (`provider_data.receipt`).
+    pub receipt: ReceiptConfig,
+}
+
+/// The receipt a Russian payment provider registers with its online cash register. Values
+/// are ЮKassa's codes (docs/BOT.md lists them and other providers' names for them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReceiptConfig {
+    pub enabled: bool,
+    /// VAT of lines whose product states none (1: без НДС, 2: 0 %, 3: 10 %, 4: 20 %,
+    /// 5: 10/110, 6: 20/120, 7: 5 %, 8: 7 %, 11: 22 %). Delivery uses it too.
+    pub vat_code: u8,
+    /// The shop's tax system (1: ОСН, 2: УСН доходы, 3: УСН доходы − расходы, 5: ЕСХН,
+    /// 6: патент); providers that know it from the shop's settings do without.
+    pub tax_system_code: Option<u8>,
+    /// `commodity` (товар), `service`, `job`…; delivery is always `service`.
+    pub payment_subject: String,
+    /// `full_payment` (полный расчёт) or `full_prepayment` (the goods ship later).
+    pub payment_mode: String,
+    /// Where the provider sends the receipt: `email` or `phone` (asked for in the invoice
+    /// and passed to the provider).
+    pub customer_contact: ReceiptContact,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptContact {
+    #[default]
+    Email,
+    Phone,
+}
+
+impl Default for ReceiptConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            vat_code: 1,
+            tax_system_code: None,
+            payment_subject: "commodity".into(),
+            payment_mode: "full_payment".into(),
+            customer_contact: ReceiptContact::Email,
+        }
+    }
 }
 
 impl Default for CheckoutConfig {
@@ -231,6 +298,7 @@ impl Default for CheckoutConfig {
             ],
             payment_methods: vec![PaymentMethod::OnReceipt],
             stars_rate: 180,
+            receipt: ReceiptConfig::default(),
         }
     }
 }
@@ -370,6 +438,17 @@ pub struct BitrixConfig {
     pub offers_iblock_id: Option<i64>,
     /// The price type customers pay (`catalogGroupId`; 1 is the base price).
     pub price_type_id: i64,
+    /// More price types customers may buy at (those the site's buyers' group may buy at,
+    /// `catalog.priceTypeGroup.list`): each product is sold at the lowest of these and
+    /// `price_type_id`, as Bitrix picks its optimal price before discounts.
+    pub price_type_ids: Vec<i64>,
+    /// A price type shown struck through as the price before a discount (usually the base
+    /// type, when customers buy at a sale type), when it is above the price customers pay.
+    pub old_price_type_id: Option<i64>,
+    /// Stock and activity are read this often (quantities and flags only, a few requests at
+    /// 20k products) between catalog syncs, besides the catalog events; 0: off.
+    #[serde(with = "humantime_serde")]
+    pub stock_poll_interval: Duration,
     /// The user field holding a customer's Telegram id. `UF_TELEGRAM_ID` on a 1C-Bitrix site
     /// (created in the admin or by `vitrina bitrix setup`); Bitrix24 prefixes fields made
     /// over REST, so there `setup` prints the name to put here (`UF_USR_TELEGRAM_ID`).
@@ -425,6 +504,9 @@ impl Default for BitrixConfig {
             catalog_iblock_id: 0,
             offers_iblock_id: None,
             price_type_id: 1,
+            price_type_ids: Vec::new(),
+            old_price_type_id: None,
+            stock_poll_interval: Duration::from_secs(60),
             telegram_field: "UF_TELEGRAM_ID".into(),
             customer_group_ids: Vec::new(),
             delivery_ids: Default::default(),
@@ -458,6 +540,12 @@ pub struct Exchange1cConfig {
     /// orders back (e.g. `"[F] Выполнен" = "delivered"`). Cancelled, posted (→ confirmed),
     /// paid and shipped are read from 1C's standard requisites without a mapping.
     pub sale_statuses: std::collections::BTreeMap<String, String>,
+    /// Serve `type=sale` (orders to 1C and their state back). On whenever the exchange is
+    /// (`user` and `password` set) unless turned off here.
+    pub sale: bool,
+    /// With `backend.kind = "bitrix"` orders already go to Bitrix: serving `type=sale` too
+    /// sends every order to two systems, so start refuses that unless this says it is meant.
+    pub allow_sale_with_bitrix: bool,
 }
 
 impl Default for Exchange1cConfig {
@@ -468,6 +556,8 @@ impl Default for Exchange1cConfig {
             file_limit: 32 * 1024 * 1024,
             zip: true,
             sale_statuses: Default::default(),
+            sale: true,
+            allow_sale_with_bitrix: false,
         }
     }
 }
@@ -811,6 +901,59 @@ impl Config {
                 }
             }
         }
+        if self.backend.kind == BackendKind::Bitrix
+            && self.exchange_1c.user.is_some()
+            && self.exchange_1c.password.is_some()
+            && self.exchange_1c.sale
+            && !self.exchange_1c.allow_sale_with_bitrix
+        {
+            return invalid(
+                "exchange_1c.sale",
+                "backend.kind = \"bitrix\" sends every order to Bitrix, and the 1C exchange (user and password set) would also hand it to 1C with type=sale: one order in two systems. Set exchange_1c.sale = false (1C then gets orders from Bitrix's own exchange), or exchange_1c.allow_sale_with_bitrix = true if both are meant".into(),
+            );
+        }
+        let receipt = &self.checkout.receipt;
+        if receipt.enabled {
+            if !matches!(receipt.vat_code, 1..=12) {
+                return invalid(
+                    "checkout.receipt.vat_code",
+                    format!(
+                        "expected one of ЮKassa's VAT codes 1-12, got {}",
+                        receipt.vat_code
+                    ),
+                );
+            }
+            if let Some(code) = receipt.tax_system_code
+                && !matches!(code, 1..=6)
+            {
+                return invalid(
+                    "checkout.receipt.tax_system_code",
+                    format!("expected 1-6, got {code}"),
+                );
+            }
+            if !crate::payments::receipt::PAYMENT_SUBJECTS
+                .contains(&receipt.payment_subject.as_str())
+            {
+                return invalid(
+                    "checkout.receipt.payment_subject",
+                    format!(
+                        "expected one of {}, got {:?}",
+                        crate::payments::receipt::PAYMENT_SUBJECTS.join(", "),
+                        receipt.payment_subject
+                    ),
+                );
+            }
+            if !crate::payments::receipt::PAYMENT_MODES.contains(&receipt.payment_mode.as_str()) {
+                return invalid(
+                    "checkout.receipt.payment_mode",
+                    format!(
+                        "expected one of {}, got {:?}",
+                        crate::payments::receipt::PAYMENT_MODES.join(", "),
+                        receipt.payment_mode
+                    ),
+                );
+            }
+        }
         if self.outbox.max_attempts == 0 {
             return invalid("outbox.max_attempts", "expected at least 1".into());
         }
@@ -954,6 +1097,65 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// docs/CONFIG.md's block titled "as the defaults are" says what the defaults are.
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        let doc = include_str!("../docs/CONFIG.md");
+        let start = doc
+            .find("as the defaults are")
+            .expect("the defaults example");
+        let block = &doc[start..];
+        let block = &block[block.find("```toml").expect("a toml block") + 7..];
+        let block = &block[..block.find("```").expect("the block's end")];
+        let parsed: Config = Figment::new()
+            .merge(Toml::string(block))
+            .extract()
+            .expect("the example parses");
+        let defaults = Config::default();
+        let json = |v: &dyn erased::Ser| v.json();
+        assert_eq!(
+            json(&parsed.checkout.payment_methods),
+            json(&defaults.checkout.payment_methods)
+        );
+        assert_eq!(
+            json(&parsed.checkout.delivery),
+            json(&defaults.checkout.delivery)
+        );
+        assert_eq!(
+            json(&parsed.orders.transitions),
+            json(&defaults.orders.transitions)
+        );
+    }
+
+    mod erased {
+        pub trait Ser {
+            fn json(&self) -> String;
+        }
+        impl<T: serde::Serialize> Ser for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap_or_default()
+            }
+        }
+    }
+
+    #[test]
+    fn bitrix_with_1c_orders_is_refused_unless_meant() {
+        let mut c = Config::default();
+        c.backend.kind = BackendKind::Bitrix;
+        c.bitrix.webhook_url = Some(Secret::new("https://b.example.ru/rest/1/x/"));
+        c.exchange_1c.user = Some("1c".into());
+        c.exchange_1c.password = Some(Secret::new("p"));
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("exchange_1c.sale") && err.contains("two systems"),
+            "{err}"
+        );
+        c.exchange_1c.sale = false;
+        assert!(c.validate().is_ok());
+        c.exchange_1c.sale = true;
+        c.exchange_1c.allow_sale_with_bitrix = true;
+        assert!(c.validate().is_ok());
+    }
     use super::*;
     use std::io::Write;
 

@@ -22,6 +22,7 @@ pub mod proxy;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod sync_health;
 pub mod telegram;
 pub mod telemetry;
 pub mod web;

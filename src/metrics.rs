@@ -23,6 +23,11 @@ pub struct JobLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -44,6 +49,8 @@ pub struct Metrics {
     db_connections: Gauge,
     db_idle: Gauge,
     outbox_jobs: Family<StateLabels, Gauge>,
+    sync_last_success: Family<SourceLabels, Gauge>,
+    sync_failures: Family<SourceLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -102,7 +109,21 @@ impl Metrics {
             "Outbox jobs waiting (pending) or dead-lettered",
             outbox_jobs.clone(),
         );
+        let sync_last_success = Family::<SourceLabels, Gauge>::default();
+        let sync_failures = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "sync_last_success_timestamp_seconds",
+            "When each catalog source (bitrix, 1c) last synced successfully (Unix seconds)",
+            sync_last_success.clone(),
+        );
+        registry.register(
+            "sync_failures",
+            "Failed catalog syncs by source (bitrix, 1c)",
+            sync_failures.clone(),
+        );
         Self {
+            sync_last_success,
+            sync_failures,
             registry,
             http_requests,
             http_duration,
@@ -135,6 +156,24 @@ impl Metrics {
     pub fn set_db_pool(&self, size: u32, idle: usize) {
         self.db_connections.set(i64::from(size));
         self.db_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    }
+
+    /// The sources' health as the database has it (every instance reports the cluster's).
+    pub fn set_sync_health(&self, states: &[crate::sync_health::SyncState]) {
+        for s in states {
+            let labels = SourceLabels {
+                source: s.source.clone(),
+            };
+            if let Some(at) = s.last_success_at {
+                self.sync_last_success.get_or_create(&labels).set(at / 1000);
+            }
+            let counter = self.sync_failures.get_or_create(&labels);
+            let seen = counter.get();
+            let total = u64::try_from(s.failures).unwrap_or(0);
+            if total > seen {
+                counter.inc_by(total - seen);
+            }
+        }
     }
 
     pub fn set_outbox_depth(&self, pending: i64, dead: i64) {

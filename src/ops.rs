@@ -27,7 +27,7 @@ use crate::state::AppState;
         crate::orders::http::seed_cart_add, crate::orders::http::seed_order,
         crate::payments::invoice, crate::payments::seed_invoice,
     ),
-    components(schemas(Problem, FieldError, Health, Readiness)),
+    components(schemas(Problem, FieldError, Health, Readiness, crate::sync_health::SyncState)),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
@@ -73,6 +73,10 @@ pub struct Health {
 pub struct Readiness {
     pub status: &'static str,
     pub database: &'static str,
+    /// The catalog sources' last success and last error (informational: a failing sync does
+    /// not make an instance unready, it still serves the catalog it has).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sync: Vec<crate::sync_health::SyncState>,
 }
 
 /// Liveness: the process is up and serving HTTP. Does not touch the database.
@@ -96,6 +100,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Ap
         Ok(Ok(())) => Ok(Json(Readiness {
             status: "ok",
             database: state.store.backend().name(),
+            sync: crate::sync_health::states(&state.store)
+                .await
+                .unwrap_or_default(),
         })),
         Ok(Err(e)) => Err(ApiError::unavailable("not_ready", e.to_string())),
         Err(_) => Err(ApiError::unavailable(
@@ -116,6 +123,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     // Depth is read from the database: with several instances it is the cluster's queue.
     if let Ok(depth) = state.outbox.depth().await {
         state.metrics.set_outbox_depth(depth.pending, depth.dead);
+    }
+    if let Ok(sync) = crate::sync_health::states(&state.store).await {
+        state.metrics.set_sync_health(&sync);
     }
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(

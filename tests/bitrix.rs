@@ -514,13 +514,15 @@ async fn check_names_what_is_missing_and_setup_fixes_it() {
             .any(|l| l.contains("bitrix.telegram_field = \"UF_USR_TELEGRAM_ID\"")),
         "{done:?}"
     );
-    assert_eq!(
-        bx.handlers(),
-        vec![(
-            "ONSALEORDERSAVED".to_string(),
-            "https://shop.example.com/bitrix/events".to_string()
-        )]
+    // The order event, and the catalog events for fresh stock (a catalog is configured).
+    let url = "https://shop.example.com/bitrix/events".to_string();
+    let mut expected = vec![("ONSALEORDERSAVED".to_string(), url.clone())];
+    expected.extend(
+        vitrina::bitrix::stock::EVENTS
+            .iter()
+            .map(|e| (e.to_string(), url.clone())),
     );
+    assert_eq!(bx.handlers(), expected);
     // Again: nothing twice.
     let again = vitrina::bitrix::setup::setup(&client, &config)
         .await
@@ -529,7 +531,7 @@ async fn check_names_what_is_missing_and_setup_fixes_it() {
         again.iter().any(|l| l.contains("already bound")),
         "{again:?}"
     );
-    assert_eq!(bx.handlers().len(), 1);
+    assert_eq!(bx.handlers().len(), expected.len());
     assert_eq!(bx.rows("userfields").len(), 1);
 
     let report = vitrina::bitrix::setup::check(&client, &config).await;
@@ -690,7 +692,8 @@ async fn catalog_sync(backend: Backend) {
         .filter(|c| c.method == "batch")
         .map(|c| c.params["cmd"].as_object().map_or(0, |m| m.len()))
         .sum();
-    assert_eq!(sent, 3 + 6, "classifier lists and cursor lists");
+    // Classifier: sections, properties, list values, VAT rates, the offers' properties.
+    assert_eq!(sent, 5 + 6, "classifier lists and cursor lists");
     assert_eq!(report.variations, 0);
     assert!(report.version > v1);
     let (name, price): (String, i64) = sqlx::query("SELECT p.name, o.price FROM products p JOIN offers o ON o.product_id = p.id WHERE p.id = '1234'")

@@ -29,10 +29,31 @@ pub async fn run(config: Config, command: BitrixCommand) -> anyhow::Result<()> {
     match command {
         BitrixCommand::Check { json } => {
             let report = super::setup::check(&client, &config).await;
+            // The syncs' health, from the shop's database (when it can be reached).
+            let health = match Store::connect(&config.database).await {
+                Ok(store) => crate::sync_health::states(&store).await.ok(),
+                Err(_) => None,
+            };
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "findings": report.findings,
+                        "sync": health,
+                    }))?
+                );
             } else {
                 print!("{}", report.render());
+                for source in crate::sync_health::Source::ALL {
+                    let state = health
+                        .as_ref()
+                        .and_then(|h| h.iter().find(|s| s.source == source.label()));
+                    println!(
+                        "  sync {}: {}",
+                        source.label(),
+                        crate::sync_health::describe(state)
+                    );
+                }
             }
             if !report.passed() {
                 anyhow::bail!("the Bitrix backend is not ready (see above)");

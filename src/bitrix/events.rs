@@ -80,6 +80,9 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         .get("event")
         .map(|e| e.to_uppercase())
         .unwrap_or_default();
+    if super::stock::is_catalog_event(&event) {
+        return super::stock::receive(&state, &event, &fields).await;
+    }
     let wanted = match config.bitrix.order_target {
         OrderTarget::SaleOrder => ["ONSALEORDERSAVED", "ONSALEORDERENTITYSAVED"].as_slice(),
         OrderTarget::CrmDeal => ["ONCRMDEALUPDATE"].as_slice(),

@@ -8,9 +8,11 @@
 pub mod cli;
 pub mod customers;
 pub mod events;
+mod offers;
 pub mod orders;
 mod pictures;
 pub mod setup;
+pub mod stock;
 pub mod sync;
 
 use std::sync::Arc;
@@ -164,12 +166,14 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
     .filter(|d| !d.is_zero())
     .min()
     .unwrap_or(Duration::from_secs(60))
-    .min(Duration::from_secs(30));
+    // Catalog events are acted on within this.
+    .min(Duration::from_secs(5));
     // With several instances, one runs the schedules at a time (the lease moves on if it dies).
     let owner = uuid::Uuid::new_v4().simple().to_string();
     let lease = Duration::from_secs(300);
     let started = tokio::time::Instant::now();
     let (mut last_reconcile, mut last_sync, mut last_full) = (started, started, started);
+    let mut last_stock = started;
     let mut first_sync = true;
     loop {
         tokio::select! {
@@ -188,10 +192,19 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
             reconcile(&bx).await;
         }
         let now = tokio::time::Instant::now();
+        if cfg.catalog_iblock_id > 0 && (!first_sync || cfg.full_sync_interval.is_zero()) {
+            stock_round(&bx, &mut last_stock).await;
+        }
         if cfg.catalog_iblock_id > 0 {
             let full_due = !cfg.full_sync_interval.is_zero()
                 && (first_sync || now - last_full >= cfg.full_sync_interval);
-            let changes_due = !cfg.sync_interval.is_zero() && now - last_sync >= cfg.sync_interval;
+            // A catalog event asked for the changes now (a price, a product added).
+            let requested = matches!(state_get(&bx.store, stock::SYNC_REQUESTED).await, Ok(Some(v)) if v == "1");
+            if requested {
+                let _ = state_set(&bx.store, stock::SYNC_REQUESTED, "0").await;
+            }
+            let changes_due =
+                requested || (!cfg.sync_interval.is_zero() && now - last_sync >= cfg.sync_interval);
             if full_due || changes_due {
                 last_sync = now;
                 if full_due {
@@ -221,7 +234,7 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                         }
                     }
                 };
-                match result {
+                match &result {
                     Ok(report) => tracing::info!(
                         full = full_due,
                         products = report.products,
@@ -234,8 +247,59 @@ pub async fn run_schedules(bx: Arc<Bitrix>, mut stop: watch::Receiver<bool>) {
                     ),
                     Err(e) => tracing::warn!(error = %e, "Bitrix catalog sync failed"),
                 }
+                let health = match &result {
+                    Ok(_) => {
+                        crate::sync_health::success(
+                            &bx.store,
+                            &bx.outbox,
+                            &bx.config,
+                            crate::sync_health::Source::Bitrix,
+                        )
+                        .await
+                    }
+                    Err(e) => {
+                        crate::sync_health::failure(
+                            &bx.store,
+                            &bx.outbox,
+                            &bx.config,
+                            crate::sync_health::Source::Bitrix,
+                            &e.to_string(),
+                        )
+                        .await
+                    }
+                };
+                if let Err(e) = health {
+                    tracing::warn!(error = %e, "cannot record the Bitrix sync's outcome");
+                }
             }
         }
+    }
+}
+
+/// Elements marked by events, and every element's stock when the poll is due.
+async fn stock_round(bx: &Bitrix, last_poll: &mut tokio::time::Instant) {
+    match stock::refresh_marked(bx).await {
+        Ok(r) if r.read > 0 || r.removed > 0 => tracing::info!(
+            read = r.read, changed = r.changed, removed = r.removed, requests = r.requests,
+            version = ?r.version, "Bitrix stock from events"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "Bitrix stock from events failed; the poll catches up")
+        }
+    }
+    let every = bx.config.bitrix.stock_poll_interval;
+    let now = tokio::time::Instant::now();
+    if every.is_zero() || now - *last_poll < every {
+        return;
+    }
+    *last_poll = now;
+    match stock::poll(bx).await {
+        Ok(r) => tracing::debug!(
+            read = r.read, changed = r.changed, removed = r.removed, requests = r.requests,
+            version = ?r.version, "Bitrix stock polled"
+        ),
+        Err(e) => tracing::warn!(error = %e, "Bitrix stock poll failed; next try on schedule"),
     }
 }
 

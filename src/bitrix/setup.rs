@@ -21,14 +21,14 @@ pub struct Report {
 }
 
 impl Report {
-    fn ok(&mut self, what: impl Into<String>) {
+    pub(super) fn ok(&mut self, what: impl Into<String>) {
         self.findings.push(Finding {
             ok: true,
             what: what.into(),
             fix: None,
         });
     }
-    fn bad(&mut self, what: impl Into<String>, fix: impl Into<String>) {
+    pub(super) fn bad(&mut self, what: impl Into<String>, fix: impl Into<String>) {
         self.findings.push(Finding {
             ok: false,
             what: what.into(),
@@ -254,6 +254,7 @@ pub async fn check(client: &bitrix::Client, config: &Config) -> Report {
         if config.bitrix.pictures {
             check_pictures(client, config, &mut report).await;
         }
+        super::offers::check(client, config, &mut report).await;
     }
     if config.bitrix.order_target == OrderTarget::SaleOrder {
         for m in &config.checkout.payment_methods {
@@ -447,6 +448,24 @@ pub async fn setup(client: &bitrix::Client, config: &Config) -> Result<Vec<Strin
             done.push(format!("{event} was already bound to {url}"))
         }
         Err(e) => return Err(e.into()),
+    }
+    if config.bitrix.catalog_iblock_id > 0 {
+        for event in super::stock::EVENTS {
+            match client
+                .call(
+                    "event.bind",
+                    &json!({"event": event, "handler": url}),
+                    Safety::Unsafe,
+                )
+                .await
+            {
+                Ok(_) => done.push(format!("{event} bound to {url}")),
+                Err(e) if e.code() == Some("ERROR_EVENT_HANDLER_EXISTS") => {
+                    done.push(format!("{event} was already bound to {url}"))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     if config.bitrix.application_token.is_none() {
         done.push(

@@ -131,6 +131,11 @@ const PRODUCT_FIELDS: &[&str] = &[
     "previewText",
     "quantity",
     "timestampX",
+    "type",
+    "available",
+    "canBuyZero",
+    "quantityTrace",
+    "vatId",
 ];
 
 /// Syncs the catalog; `full` replaces it, else only changes since the last sync are read (a
@@ -172,18 +177,35 @@ pub async fn sync(
         "order": {"id": "ASC"},
     });
     let products_filter = json!({"iblockId": cfg.catalog_iblock_id, "active": "Y"});
-    let prices_filter = json!({"catalogGroupId": cfg.price_type_id});
+    // Changes include deactivated elements: they leave the catalog at once.
+    let changed_filter = json!({"iblockId": cfg.catalog_iblock_id});
+    let price_types = super::offers::PriceTypes::of(config);
+    let prices_filter = json!({"@catalogGroupId": price_types.all()});
     let (mut sections, mut products, mut prices) = (Vec::new(), Vec::new(), Vec::new());
     let mut variations = Vec::new();
-    let variations_params = |filter: Value| {
-        json!({"select": ["id", "iblockId", "name", "xmlId", "active", "parentId", "quantity", "timestampX"],
-            "filter": filter})
-    };
+    let mut variation_fields: Vec<String> = [
+        "id",
+        "iblockId",
+        "name",
+        "xmlId",
+        "active",
+        "parentId",
+        "quantity",
+        "timestampX",
+        "available",
+        "canBuyZero",
+        "quantityTrace",
+        "vatId",
+    ]
+    .iter()
+    .map(|f| f.to_string())
+    .collect();
     let mut read = 0u64;
     // First the classifier: sections, and the product properties whose values the product
     // list must select (few: one request, whatever the catalog's size).
     let (mut properties, mut enums) = (Vec::new(), Vec::new());
-    let classifier = [
+    let (mut offer_properties, mut vats) = (Vec::new(), Vec::new());
+    let mut classifier = vec![
         ("catalog.section.list", sections_params),
         (
             "catalog.productProperty.list",
@@ -194,14 +216,31 @@ pub async fn sync(
             "catalog.productPropertyEnum.list",
             json!({"select": ["id", "propertyId", "value"], "order": {"id": "ASC"}}),
         ),
+        (
+            "catalog.vat.list",
+            json!({"select": ["id", "name", "rate"], "order": {"id": "ASC"}}),
+        ),
     ];
+    if let Some(offers) = cfg.offers_iblock_id {
+        classifier.push((
+            "catalog.productProperty.list",
+            json!({"select": ["id", "name", "code", "propertyType", "userType", "multiple", "active"],
+                "filter": {"iblockId": offers, "active": "Y"}, "order": {"id": "ASC"}}),
+        ));
+    }
     let sizes = client
         .list_many(&classifier, |i, page| match i {
             0 => sections.extend(page),
             1 => properties.extend(page),
-            _ => enums.extend(page),
+            2 => enums.extend(page),
+            3 => vats.extend(page),
+            _ => offer_properties.extend(page),
         })
         .await?;
+    let (sku_properties, _) = super::offers::sku_properties(&offer_properties);
+    variation_fields.extend(sku_properties.iter().map(|p| format!("property{}", p.id)));
+    let variations_params = |filter: Value| json!({"select": variation_fields, "filter": filter});
+    let vat_rates = super::offers::vat_rates(&vats);
     let mut minimum = bitrix::Client::minimum_requests(&sizes);
     // The catalog module's photos property: its values name the product's more photos.
     let more_photo = properties
@@ -238,7 +277,7 @@ pub async fn sync(
             ),
             (
                 "catalog.price.list",
-                json!({"select": ["id", "productId", "price", "currency", "timestampX"],
+                json!({"select": ["id", "productId", "catalogGroupId", "price", "currency", "timestampX"],
                     "filter": prices_filter, "order": {"id": "ASC"}}),
             ),
         ];
@@ -295,21 +334,21 @@ pub async fn sync(
         add(
             0,
             "catalog.product.list",
-            json!({"select": product_fields, "filter": products_filter}),
+            json!({"select": product_fields, "filter": changed_filter}),
             &pc,
         );
         if let Some(offers) = cfg.offers_iblock_id {
             add(
                 1,
                 "catalog.product.offer.list",
-                variations_params(json!({"iblockId": offers, "active": "Y"})),
+                variations_params(json!({"iblockId": offers})),
                 &vc,
             );
         }
         add(
             2,
             "catalog.price.list",
-            json!({"select": ["id", "productId", "price", "currency", "timestampX"], "filter": prices_filter}),
+            json!({"select": ["id", "productId", "catalogGroupId", "price", "currency", "timestampX"], "filter": prices_filter}),
             &rc,
         );
         if pictures_on && !retry.is_empty() {
@@ -339,6 +378,43 @@ pub async fn sync(
         // A product both changed and retried was read twice.
         let mut once = HashSet::new();
         products.retain(|p| once.insert(id_text(p.get("id"))));
+        if price_types.several() {
+            // The lowest price needs every type's price of an element whose price changed.
+            let touched: Vec<i64> = prices
+                .iter()
+                .filter_map(|p| p.get("productId").and_then(bitrix::as_i64))
+                .chain(
+                    products
+                        .iter()
+                        .chain(&variations)
+                        .filter_map(|p| p.get("id").and_then(bitrix::as_i64)),
+                )
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            if !touched.is_empty() {
+                let lists: Vec<(&str, Value, &str)> = touched
+                    .chunks(MAX_BOUNDARY_IDS)
+                    .map(|ids| {
+                        let mut filter = prices_filter.clone();
+                        filter["@productId"] = json!(ids);
+                        (
+                            "catalog.price.list",
+                            json!({"select": ["id", "productId", "catalogGroupId", "price", "currency", "timestampX"],
+                                "filter": filter}),
+                            "id",
+                        )
+                    })
+                    .collect();
+                let mut siblings = Vec::new();
+                client
+                    .list_by_id_many(&lists, |_, page| siblings.extend(page))
+                    .await?;
+                let mut once = HashSet::new();
+                prices.extend(siblings);
+                prices.retain(|p| once.insert(id_text(p.get("id"))));
+            }
+        }
     }
     let mut pc = if full {
         Cursor::default()
@@ -385,12 +461,18 @@ pub async fn sync(
         }
     }
 
+    // Deactivated products leave the catalog; their pictures are not read.
+    let active: Vec<Value> = products
+        .iter()
+        .filter(|p| super::offers::is_active(p))
+        .cloned()
+        .collect();
     let mut pictures = if pictures_on {
         let pictures = super::pictures::sync(
             client,
             store,
             config,
-            &products,
+            &active,
             more_photo.as_deref(),
             &retry,
             &mut |n| progress(read + n),
@@ -419,9 +501,15 @@ pub async fn sync(
             prices: &prices,
             stored_offer: &stored_offer,
             pictures: &pictures.by_product,
+            price_types: &price_types,
+            sku_properties: &sku_properties,
         },
     )?;
-    let importer = crate::catalog::import::Importer::new(store, &config.catalog)
+    // The package names its own price types: the one paid, and the struck-through one.
+    let mut catalog_config = config.catalog.clone();
+    catalog_config.retail_price_type = super::offers::SITE_PRICE.into();
+    catalog_config.old_price_type = super::offers::OLD_PRICE.into();
+    let importer = crate::catalog::import::Importer::new(store, &catalog_config)
         .with_known_pictures(std::mem::take(&mut pictures.known));
     let files = vec![dir.path().join("import.xml"), dir.path().join("offers.xml")];
     let source = if full {
@@ -433,6 +521,7 @@ pub async fn sync(
         .import_files(&files, dir.path(), source)
         .await
         .map_err(|e| BitrixError::Other(format!("publishing the catalog: {e}")))?;
+    save_vat(store, &products, &variations, &vat_rates).await?;
     save_cursor(store, PRODUCTS_CURSOR, &pc).await?;
     save_cursor(store, PRICES_CURSOR, &rc).await?;
     save_cursor(store, VARIATIONS_CURSOR, &vc).await?;
@@ -455,6 +544,49 @@ pub async fn sync(
         minimum_requests: minimum,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The VAT each offer read now has (`offer_vat`), for receipts.
+async fn save_vat(
+    store: &Store,
+    products: &[Value],
+    variations: &[Value],
+    rates: &HashMap<i64, String>,
+) -> Result<(), BitrixError> {
+    let mut conn = store.pool().acquire().await?;
+    let rows = products
+        .iter()
+        .filter_map(|p| Some((id_text(p.get("id"))?, p)))
+        .chain(
+            variations
+                .iter()
+                .filter_map(|v| Some((format!("{}#{}", parent_of(v)?, id_text(v.get("id"))?), v))),
+        );
+    for (offer, row) in rows {
+        match row
+            .get("vatId")
+            .and_then(bitrix::as_i64)
+            .and_then(|v| rates.get(&v))
+        {
+            Some(rate) => {
+                sqlx::query(
+                    "INSERT INTO offer_vat (offer_id, vat) VALUES ($1, $2) \
+                     ON CONFLICT (offer_id) DO UPDATE SET vat = excluded.vat",
+                )
+                .bind(&offer)
+                .bind(rate)
+                .execute(&mut *conn)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM offer_vat WHERE offer_id = $1")
+                    .bind(&offer)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn esc(s: &str) -> String {
@@ -493,6 +625,9 @@ struct Lists<'a> {
     stored_offer: &'a HashMap<String, String>,
     /// Product id → keys of its pictures ([`crate::catalog::import::KnownPicture`]).
     pictures: &'a HashMap<String, Vec<String>>,
+    price_types: &'a super::offers::PriceTypes,
+    /// The offers block's properties shown as characteristics.
+    sku_properties: &'a [super::offers::SkuProperty],
 }
 
 /// A variation's parent product id: `{value, valueId}` as the catalog answers it, or a number.
@@ -518,6 +653,8 @@ fn write_package(
         prices,
         stored_offer,
         pictures,
+        price_types,
+        sku_properties,
     } = *lists;
     let io = |e: std::io::Error| BitrixError::Other(format!("writing the catalog package: {e}"));
     let classifier = format!("bitrix-{}", config.bitrix.catalog_iblock_id);
@@ -611,6 +748,15 @@ fn write_package(
         let Some(id) = id_text(p.get("id")) else {
             continue;
         };
+        if !super::offers::is_active(p) {
+            // Deactivated in Bitrix: gone from the catalog with its offers.
+            let _ = write!(
+                import,
+                "<Товар><Ид>{}</Ид><ПометкаУдаления>true</ПометкаУдаления></Товар>",
+                esc(&id)
+            );
+            continue;
+        }
         let description = {
             let d = text(p.get("detailText"));
             if d.is_empty() {
@@ -659,38 +805,24 @@ fn write_package(
     std::fs::write(dir.join("import.xml"), import).map_err(io)?;
 
     // Offers: one per product (its price and stock), and prices of products not re-read.
-    let price_type = config.bitrix.price_type_id.to_string();
-    let mut price_of: HashMap<String, (String, String)> = HashMap::new();
-    for p in prices {
-        if let Some(product) = id_text(p.get("productId")) {
-            let amount = match p.get("price") {
-                Some(Value::Number(n)) => n.to_string(),
-                Some(Value::String(s)) => s.clone(),
-                _ => continue,
-            };
-            let currency = text(p.get("currency"));
-            price_of.insert(
-                product,
-                (
-                    amount,
-                    if currency.is_empty() {
-                        "RUB".into()
-                    } else {
-                        currency
-                    },
-                ),
-            );
-        }
-    }
+    let price_of = super::offers::site_prices(prices, price_types);
+    let enum_text: HashMap<String, String> = enums
+        .iter()
+        .filter_map(|e| Some((id_text(e.get("id"))?, text(e.get("value")))))
+        .collect();
     let mut offers = String::with_capacity(256 + products.len() * 250);
     let _ = write!(
         offers,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.08\">\
          <ПакетПредложений СодержитТолькоИзменения=\"{changes}\"><Ид>{classifier}#</Ид>\
          <Наименование>Bitrix</Наименование><ИдКаталога>{classifier}</ИдКаталога>\
-         <ИдКлассификатора>{classifier}</ИдКлассификатора><ТипыЦен><ТипЦены><Ид>{price_type}</Ид>\
-         <Наименование>Bitrix {price_type}</Наименование><Валюта>{}</Валюта></ТипЦены></ТипыЦен><Предложения>",
-        esc(&config.checkout.currency)
+         <ИдКлассификатора>{classifier}</ИдКлассификатора><ТипыЦен><ТипЦены><Ид>{site}</Ид>\
+         <Наименование>Цена на сайте</Наименование><Валюта>{currency}</Валюта></ТипЦены>\
+         <ТипЦены><Ид>{old}</Ид><Наименование>Старая цена</Наименование><Валюта>{currency}</Валюта></ТипЦены>\
+         </ТипыЦен><Предложения>",
+        site = super::offers::SITE_PRICE,
+        old = super::offers::OLD_PRICE,
+        currency = esc(&config.checkout.currency)
     );
     let mut written: HashSet<String> = HashSet::new();
     // `offer_id`: vitrina's (`product#variation` for SKUs); `element`: Bitrix's, for the price.
@@ -698,29 +830,43 @@ fn write_package(
                  offer_id: &str,
                  element: &str,
                  name: Option<String>,
+                 characteristics: &[(String, String)],
                  quantity: Option<String>| {
         let _ = write!(out, "<Предложение><Ид>{}</Ид>", esc(offer_id));
         if let Some(name) = name {
             let _ = write!(out, "<Наименование>{}</Наименование>", esc(&name));
         }
-        if let Some((amount, currency)) = price_of.get(element) {
-            let _ = write!(
-                out,
-                "<Цены><Цена><ИдТипаЦены>{price_type}</ИдТипаЦены><ЦенаЗаЕдиницу>{}</ЦенаЗаЕдиницу>\
-                 <Валюта>{}</Валюта></Цена></Цены>",
-                esc(amount),
-                esc(currency)
-            );
+        if !characteristics.is_empty() {
+            out.push_str("<ХарактеристикиТовара>");
+            for (n, v) in characteristics {
+                let _ = write!(
+                    out,
+                    "<ХарактеристикаТовара><Наименование>{}</Наименование><Значение>{}</Значение></ХарактеристикаТовара>",
+                    esc(n),
+                    esc(v)
+                );
+            }
+            out.push_str("</ХарактеристикиТовара>");
+        }
+        if let Some((price, old)) = price_of.get(element) {
+            out.push_str("<Цены>");
+            for (kind, p) in std::iter::once((super::offers::SITE_PRICE, price))
+                .chain(old.iter().map(|o| (super::offers::OLD_PRICE, o)))
+            {
+                let _ = write!(
+                    out,
+                    "<Цена><ИдТипаЦены>{kind}</ИдТипаЦены><ЦенаЗаЕдиницу>{}</ЦенаЗаЕдиницу>\
+                     <Валюта>{}</Валюта></Цена>",
+                    esc(&p.amount),
+                    esc(&p.currency)
+                );
+            }
+            out.push_str("</Цены>");
         }
         if let Some(q) = quantity {
             let _ = write!(out, "<Количество>{}</Количество>", esc(&q));
         }
         out.push_str("</Предложение>");
-    };
-    let quantity = |p: &Value| match p.get("quantity") {
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        _ => Some("0".into()),
     };
     let with_variations: HashSet<String> = variations.iter().filter_map(parent_of).collect();
     for p in products {
@@ -730,13 +876,14 @@ fn write_package(
         // A product with SKUs is sold through its variations only.
         let has_skus =
             with_variations.contains(&id) || p.get("type").and_then(bitrix::as_i64) == Some(3);
-        if !has_skus {
+        if !has_skus && super::offers::is_active(p) {
             offer(
                 &mut offers,
                 &id,
                 &id,
                 Some(text(p.get("name"))),
-                quantity(p),
+                &[],
+                Some(super::offers::stock(p)),
             );
         }
         written.insert(id);
@@ -746,14 +893,24 @@ fn write_package(
             continue;
         };
         let offer_id = format!("{parent}#{id}");
+        written.insert(id.clone());
+        if !super::offers::is_active(v) {
+            let _ = write!(
+                offers,
+                "<Предложение><Ид>{}</Ид><ПометкаУдаления>true</ПометкаУдаления></Предложение>",
+                esc(&offer_id)
+            );
+            continue;
+        }
+        let characteristics = super::offers::characteristics(v, sku_properties, &enum_text);
         offer(
             &mut offers,
             &offer_id,
             &id,
             Some(text(v.get("name"))),
-            quantity(v),
+            &characteristics,
+            Some(super::offers::stock(v)),
         );
-        written.insert(id);
     }
     if !full {
         // A price changed without its product: the offer gets the new price only.
@@ -764,7 +921,7 @@ fn write_package(
             .collect();
         for id in rest {
             let offer_id = stored_offer.get(&id).cloned().unwrap_or_else(|| id.clone());
-            offer(&mut offers, &offer_id, &id, None, None);
+            offer(&mut offers, &offer_id, &id, None, &[], None);
         }
     }
     offers.push_str("</Предложения></ПакетПредложений></КоммерческаяИнформация>\n");

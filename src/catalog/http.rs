@@ -55,6 +55,9 @@ pub struct ProductSummary {
     pub price: Money,
     /// The highest offer price, when variants differ.
     pub price_max: Option<i64>,
+    /// The price before a discount (minor units, same currency), shown struck through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_price: Option<i64>,
     pub in_stock: bool,
     pub image: Option<String>,
     pub section_id: Option<String>,
@@ -102,6 +105,9 @@ pub struct OfferView {
     /// What distinguishes this variant: `{name: "Размер", value: "M"}`.
     pub characteristics: Vec<Characteristic>,
     pub price: Option<Money>,
+    /// The price before a discount (minor units, same currency), shown struck through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_price: Option<i64>,
     pub in_stock: bool,
     /// Units available, when known (may be fractional for goods sold by length or area).
     pub stock: f64,
@@ -140,6 +146,9 @@ pub struct ProductCard {
     pub unit: Option<String>,
     pub price: Money,
     pub price_max: Option<i64>,
+    /// The cheapest variant's price before a discount, shown struck through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_price: Option<i64>,
     pub in_stock: bool,
     pub images: Vec<ImageView>,
     pub properties: Vec<PropertyView>,
@@ -167,6 +176,7 @@ fn summary(snapshot: &Snapshot, p: &Product) -> ProductSummary {
             currency: p.currency.clone(),
         },
         price_max: (p.max_price != p.min_price).then_some(p.max_price),
+        old_price: p.old_price(),
         in_stock: p.in_stock,
         image: p.images.first().map(|h| image_url(h, THUMB)),
         section_id: p.section.map(|s| snapshot.sections[s as usize].id.clone()),
@@ -805,6 +815,7 @@ fn card(snapshot: &Snapshot, p: &Product) -> ProductCard {
             currency: p.currency.clone(),
         },
         price_max: (p.max_price != p.min_price).then_some(p.max_price),
+        old_price: p.old_price(),
         in_stock: p.in_stock,
         images: p
             .images
@@ -846,6 +857,7 @@ fn card(snapshot: &Snapshot, p: &Product) -> ProductCard {
                     amount,
                     currency: o.currency.clone(),
                 }),
+                old_price: o.old_price,
                 in_stock: o.in_stock(),
                 stock: o.stock_milli.max(0) as f64 / 1000.0,
             })

@@ -244,6 +244,7 @@ const OFFER_COLUMNS: &[&str] = &[
     "currency",
     "stock_milli",
     "version",
+    "old_price",
 ];
 // Split files (prices*.xml, rests*.xml) carry only some fields: keep what they do not mention.
 const OFFER_CONFLICT: &str = "ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, \
@@ -251,7 +252,8 @@ const OFFER_CONFLICT: &str = "ON CONFLICT (id) DO UPDATE SET product_id = exclud
      barcode = COALESCE(excluded.barcode, offers.barcode), \
      characteristics = COALESCE(excluded.characteristics, offers.characteristics), \
      price = COALESCE(excluded.price, offers.price), currency = COALESCE(excluded.currency, offers.currency), \
-     stock_milli = COALESCE(excluded.stock_milli, offers.stock_milli), version = excluded.version";
+     stock_milli = COALESCE(excluded.stock_milli, offers.stock_milli), version = excluded.version, \
+     old_price = CASE WHEN excluded.price IS NULL THEN offers.old_price ELSE excluded.old_price END";
 const OFFER_PRICE_COLUMNS: &[&str] = &["offer_id", "price_type_id", "amount", "currency"];
 const OFFER_PRICE_CONFLICT: &str = "ON CONFLICT (offer_id, price_type_id) DO UPDATE SET amount = excluded.amount, currency = excluded.currency";
 
@@ -298,6 +300,8 @@ struct Run {
     property_names: HashMap<String, (String, HashMap<String, String>)>,
     price_types: HashMap<String, (String, Option<String>)>,
     retail_type: Option<String>,
+    /// `catalog.old_price_type`, once the package or the database declares it.
+    old_type: Option<String>,
     /// Hashes of product ids known to exist (offers for others are warned about).
     known_products: HashSet<u64>,
     seen_products: HashSet<u64>,
@@ -689,6 +693,7 @@ impl Run {
             property_names: HashMap::new(),
             price_types: HashMap::new(),
             retail_type: None,
+            old_type: None,
             known_products: HashSet::new(),
             seen_products: HashSet::new(),
             seen_offers: HashSet::new(),
@@ -732,6 +737,14 @@ impl Run {
 
     /// The price type customers pay: the configured one, else one named «Розничная»/retail.
     fn choose_retail(&mut self, config: &CatalogConfig) {
+        let old = config.old_price_type.trim().to_lowercase();
+        if !old.is_empty() {
+            self.old_type = self
+                .price_types
+                .iter()
+                .find(|(id, (name, _))| id.to_lowercase() == old || name.to_lowercase() == old)
+                .map(|(id, _)| id.clone());
+        }
         let wanted = config.retail_price_type.trim().to_lowercase();
         let found = self.price_types.iter().find(|(id, (name, _))| {
             if wanted.is_empty() {
@@ -766,6 +779,7 @@ impl Run {
         }
         self.report.offers += 1;
         let mut retail: Option<(i64, String)> = None;
+        let mut old: Option<i64> = None;
         if let Some(prices) = &o.prices {
             for price in prices {
                 let Some(amount) = price.minor_units(2) else {
@@ -795,6 +809,9 @@ impl Run {
                 if is_retail {
                     retail = Some((amount, currency.clone()));
                 }
+                if self.old_type.as_deref() == Some(price.price_type_id.as_str()) {
+                    old = Some(amount);
+                }
                 self.offer_prices.push(vec![
                     Val::Text(Some(o.id.clone())),
                     Val::Text(Some(price.price_type_id.clone())),
@@ -821,6 +838,8 @@ impl Run {
                 .collect();
             serde_json::Value::Array(list).to_string()
         });
+        // Shown struck through only above the price paid.
+        let old_price = old.filter(|o| retail.as_ref().is_some_and(|r| *o > r.0));
         self.offers.push(vec![
             Val::Text(Some(o.id)),
             Val::Text(Some(o.product_id)),
@@ -832,6 +851,7 @@ impl Run {
             Val::Text(retail.map(|r| r.1)),
             Val::Int(stock),
             Val::Int(Some(self.version)),
+            Val::Int(old_price),
         ]);
     }
 

@@ -83,11 +83,24 @@ pub struct Offer {
     pub currency: String,
     /// Thousandths of the unit; 0 when unknown.
     pub stock_milli: i64,
+    /// The price before a discount, shown struck through (always above `price`).
+    pub old_price: Option<i64>,
 }
 
 impl Offer {
     pub fn in_stock(&self) -> bool {
         self.stock_milli > 0 && self.price.is_some()
+    }
+}
+
+impl Product {
+    /// The struck-through price beside `min_price`: the old price of the cheapest offer.
+    pub fn old_price(&self) -> Option<i64> {
+        self.offers
+            .iter()
+            .filter(|o| o.price == Some(self.min_price))
+            .filter_map(|o| o.old_price)
+            .max()
     }
 }
 
@@ -246,7 +259,7 @@ impl Snapshot {
         let mut offers: HashMap<String, Vec<Offer>> = HashMap::new();
         let mut strings = Interner::default();
         // Row by row: materialising 300k rows at once would double the memory of the model.
-        let mut rows = sqlx::query("SELECT id, product_id, name, characteristics, price, currency, stock_milli FROM offers ORDER BY id")
+        let mut rows = sqlx::query("SELECT id, product_id, name, characteristics, price, currency, stock_milli, old_price FROM offers ORDER BY id")
             .fetch(&mut *tx);
         while let Some(r) = rows.try_next().await? {
             let characteristics: Option<String> = r.try_get("characteristics")?;
@@ -271,6 +284,7 @@ impl Snapshot {
                     .try_get::<Option<String>, _>("currency")?
                     .unwrap_or_else(|| "RUB".into()),
                 stock_milli: r.try_get::<Option<i64>, _>("stock_milli")?.unwrap_or(0),
+                old_price: r.try_get("old_price")?,
             });
         }
         drop(rows);

@@ -74,6 +74,12 @@ pub async fn exchange(
     };
     let sale = match q.kind.as_deref() {
         Some("catalog") => false,
+        Some("sale") if !config.sale => {
+            return failure(
+                StatusCode::NOT_FOUND,
+                "Обмен заказами выключен (exchange_1c.sale = false)",
+            );
+        }
         Some("sale") => true,
         _ => {
             return failure(
@@ -361,6 +367,30 @@ async fn run_import(state: AppState, session: String, name: String) {
     heartbeat.abort();
     if outcome.is_ok() {
         state.catalog.published();
+    }
+    let health = match &outcome {
+        Ok(_) => {
+            crate::sync_health::success(
+                &state.store,
+                &state.outbox,
+                &state.config,
+                crate::sync_health::Source::OneC,
+            )
+            .await
+        }
+        Err(e) => {
+            crate::sync_health::failure(
+                &state.store,
+                &state.outbox,
+                &state.config,
+                crate::sync_health::Source::OneC,
+                &format!("{name}: {e}"),
+            )
+            .await
+        }
+    };
+    if let Err(e) = health {
+        tracing::warn!(error = %e, "cannot record the 1C import's outcome");
     }
     let (state_text, message) = match &outcome {
         Ok(report) => {

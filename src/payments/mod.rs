@@ -7,6 +7,8 @@
 //! payment. `pre_checkout_query` is approved only if the order exists, belongs to the payer, is
 //! still payable, and currency and amount are the invoice's.
 
+pub mod receipt;
+
 use std::sync::Arc;
 
 use axum::Json;
@@ -166,6 +168,17 @@ async fn create_invoice(
         if order.delivery.price > 0 {
             lines.push(json!({"label": "Доставка", "amount": order.delivery.price}));
         }
+        // Telegram charges the sum of these lines: a total that differs from them (a discount
+        // the backend applied to the order) is one more line, so the charge is the total.
+        let listed: i64 = order.items.iter().map(|i| i.total).sum::<i64>() + order.delivery.price;
+        if listed != amount {
+            let label = if amount < listed {
+                "Скидка"
+            } else {
+                "Корректировка"
+            };
+            lines.push(json!({"label": label, "amount": amount - listed}));
+        }
         Value::Array(lines)
     };
     let description = truncate(
@@ -186,6 +199,9 @@ async fn create_invoice(
     });
     if !provider_token.is_empty() {
         params["provider_token"] = provider_token.into();
+        if state.config.checkout.receipt.enabled {
+            receipt_for(state, &order, amount, &currency, &mut params).await?;
+        }
     }
     let link = api.call("createInvoiceLink", &params).await.map_err(|e| {
         tracing::warn!(error = %e, order = order.id, "createInvoiceLink failed");
@@ -204,6 +220,53 @@ async fn create_invoice(
     Ok(InvoiceLink {
         invoice_link: link.as_str().unwrap_or_default().to_string(),
     })
+}
+
+/// Puts the 54-FZ receipt in the invoice; an order whose receipt cannot match is not offered
+/// for payment (a wrong receipt is a fine for the shop and a refused payment for the customer).
+async fn receipt_for(
+    state: &AppState,
+    order: &crate::orders::Order,
+    amount: i64,
+    currency: &str,
+    params: &mut Value,
+) -> Result<(), ApiError> {
+    let config = &state.config.checkout.receipt;
+    let ids: Vec<&str> = order.items.iter().map(|i| i.offer_id.as_str()).collect();
+    let vats = receipt::vat_rates(&state.store, &ids).await?;
+    let lines: Vec<receipt::Line> = order
+        .items
+        .iter()
+        .map(|i| receipt::Line {
+            description: match &i.variant {
+                Some(v) if !v.is_empty() => format!("{} ({v})", i.name),
+                _ => i.name.clone(),
+            },
+            unit_price: i.price,
+            quantity: i.quantity,
+            vat_code: vats
+                .get(&i.offer_id)
+                .and_then(|r| receipt::vat_code_of(r))
+                .unwrap_or(config.vat_code),
+        })
+        .collect();
+    let delivery = (order.delivery.price > 0).then(|| {
+        let name = state
+            .config
+            .checkout
+            .delivery
+            .iter()
+            .find(|d| d.id == order.delivery.method)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| "Доставка".into());
+        (name, order.delivery.price, config.vat_code)
+    });
+    let items = receipt::items(&lines, delivery, amount).map_err(|e| {
+        tracing::error!(order = order.id, error = %e, "no invoice: its receipt cannot match");
+        ApiError::conflict("receipt_mismatch", e.to_string())
+    })?;
+    receipt::attach(params, config, &items, currency);
+    Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> String {

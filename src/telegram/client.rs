@@ -56,10 +56,12 @@ impl BotApi {
             .ok()?;
         Some(Self {
             http,
+            // The test environment's bots answer at `/bot<token>/test/<method>`.
             base: format!(
-                "{}/bot{}",
+                "{}/bot{}{}",
                 config.api_base_url.trim_end_matches('/'),
-                token.expose()
+                token.expose(),
+                if config.test_environment { "/test" } else { "" }
             ),
         })
     }

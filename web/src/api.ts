@@ -18,6 +18,8 @@ export interface ProductSummary {
   article: string | null;
   price: Money | null;
   price_max: Money | null;
+  /** The price before a discount (minor units, the price's currency), shown struck through. */
+  old_price?: number | null;
   in_stock: boolean;
   image: string | null;
   section_id: string | null;
@@ -42,6 +44,7 @@ export interface Offer {
   name: string;
   characteristics: { name: string; value: string }[];
   price: Money | null;
+  old_price?: number | null;
   in_stock: boolean;
   stock: number | null;
 }
@@ -52,6 +55,7 @@ export interface Product {
   description: string | null;
   unit: string | null;
   price: Money | null;
+  old_price?: number | null;
   in_stock: boolean;
   images: { thumb: string; large: string }[];
   properties: { name: string; values: string[] }[];

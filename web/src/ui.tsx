@@ -3,9 +3,25 @@ import type { ReactNode } from 'react';
 import { ApiError } from './api';
 import { formatPrice, t } from './i18n';
 
-export function Price({ amount, currency, from }: { amount: number; currency: string; from?: boolean }) {
+export function Price({
+  amount,
+  currency,
+  from,
+  old,
+}: {
+  amount: number;
+  currency: string;
+  from?: boolean;
+  /** The price before a discount: shown struck through when above `amount`. */
+  old?: number | null;
+}) {
   return (
     <span className="price">
+      {old != null && old > amount ? (
+        <s className="old-price" aria-label={t('oldPrice')}>
+          {formatPrice(old, currency)}
+        </s>
+      ) : null}
       {from ? `${t('from')} ` : ''}
       {formatPrice(amount, currency)}
     </span>

@@ -118,6 +118,20 @@ pub const CATALOG_IBLOCK: i64 = 25;
 pub const OFFERS_IBLOCK: i64 = 27;
 /// The base price type's id (`catalogGroupId`).
 pub const BASE_PRICE: i64 = 1;
+/// The sale price type [`FakeBitrix::seed_sale`] adds.
+pub const SALE_PRICE: i64 = 2;
+
+/// `available` as the catalog module computes it: in stock, or sellable without stock.
+fn refresh_available(row: &mut Value) {
+    let q = row["quantity"].as_f64().unwrap_or(0.0);
+    let untraced = row["quantityTrace"] == json!("N");
+    let zero_ok = row["canBuyZero"] == json!("Y");
+    row["available"] = json!(if q > 0.0 || untraced || zero_ok {
+        "Y"
+    } else {
+        "N"
+    });
+}
 
 pub const ALL_SCOPES: &[&str] = &["catalog", "sale", "user", "crm", "user.userfield"];
 
@@ -306,6 +320,26 @@ impl FakeBitrix {
             "enums",
             json!({"id": 2, "propertyId": 1, "value": "Globex", "xmlId": "globex"}),
         );
+        // The base price type, bought at by everyone (group 2), and the VAT rates of a fresh
+        // install (`rate` null: без НДС).
+        inner.insert(
+            "price_types",
+            json!({"id": BASE_PRICE, "name": "BASE", "base": "Y", "sort": 100, "xmlId": "BASE"}),
+        );
+        inner.insert(
+            "price_type_groups",
+            json!({"id": 1, "catalogGroupId": BASE_PRICE, "groupId": 2, "access": "Y"}),
+        );
+        for (id, name, rate) in [
+            (1, "Без НДС", Value::Null),
+            (2, "НДС 0%", json!(0)),
+            (3, "НДС 20%", json!(20)),
+        ] {
+            inner.insert(
+                "vats",
+                json!({"id": id, "name": name, "rate": rate, "active": "Y"}),
+            );
+        }
         for s in 1..=sections as i64 {
             let row = json!({"id": s, "iblockId": CATALOG_IBLOCK, "name": format!("Раздел {s}"),
                 "iblockSectionId": null, "xmlId": format!("sec-{s}"), "sort": s * 10});
@@ -326,6 +360,8 @@ impl FakeBitrix {
                 "code": format!("tovar-{id}"), "xmlId": format!("xml-{id}"), "active": "Y",
                 "iblockSectionId": section, "detailText": format!("Описание {id}"),
                 "quantity": (id % 17) as f64, "type": 1, "timestampX": format_time(ts),
+                "quantityTrace": "Y", "canBuyZero": "N", "available": if id % 17 > 0 { "Y" } else { "N" },
+                "vatId": if id % 2 == 0 { json!(3) } else { Value::Null },
                 "detailPicture": null, "previewPicture": null,
                 "property1": {"valueId": id, "value": (id % 2 + 1).to_string()},
                 "property2": {"valueId": id, "value": if id % 3 == 0 { "лён" } else { "хлопок" }},
@@ -358,6 +394,7 @@ impl FakeBitrix {
                 next += 1;
                 let row = json!({"id": id, "iblockId": OFFERS_IBLOCK, "name": format!("Товар {parent}, размер {}", 40 + k),
                     "parentId": {"value": parent.to_string(), "valueId": (id * 10).to_string()}, "active": "Y", "quantity": (k + 1) as f64,
+                    "quantityTrace": "Y", "canBuyZero": "N", "available": "Y", "vatId": 3,
                     "type": 4, "xmlId": format!("sku-{id}"), "timestampX": ts.clone()});
                 inner.insert_with_id("offers", id, row);
                 let price_id = inner.id("prices");
@@ -435,6 +472,210 @@ impl FakeBitrix {
         for _ in 0..n {
             inner.file_failures.push_back(status);
         }
+    }
+
+    /// A sale price type bought at by everyone (`SALE`, id 2) with prices `percent` below the
+    /// base price for `products`: how a shop with one price type for customers usually shows a
+    /// sale over REST. Catalog discounts proper are not readable over REST (see
+    /// [`FakeBitrix::set_catalog_discount`]).
+    pub fn seed_sale(&self, products: &[i64], percent: u32) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        inner.clock += 1;
+        let ts = format_time(inner.clock);
+        inner.insert(
+            "price_types",
+            json!({"id": SALE_PRICE, "name": "SALE", "base": "N", "sort": 200, "xmlId": "SALE"}),
+        );
+        inner.insert(
+            "price_type_groups",
+            json!({"id": 2, "catalogGroupId": SALE_PRICE, "groupId": 2, "access": "Y"}),
+        );
+        for &product in products {
+            let base = inner
+                .rows_of("prices")
+                .into_iter()
+                .find(|p| {
+                    p["productId"] == json!(product) && p["catalogGroupId"] == json!(BASE_PRICE)
+                })
+                .and_then(|p| p["price"].as_f64());
+            let Some(base) = base else { continue };
+            let sale = (base * f64::from(100 - percent.min(100))).round() / 100.0;
+            let id = inner.id("prices");
+            inner.insert_with_id(
+                "prices",
+                id,
+                json!({"id": id, "productId": product, "catalogGroupId": SALE_PRICE,
+                    "price": sale, "currency": "RUB", "timestampX": ts.clone()}),
+            );
+        }
+    }
+
+    /// A catalog discount (Маркетинг → Скидки) of `percent` on a product. Bitrix applies it
+    /// when it prices a basket; no REST method lists or computes it, so it is kept here where
+    /// no catalog list shows it, as on a real portal.
+    pub fn set_catalog_discount(&self, product: i64, percent: u32) {
+        let mut inner = self.lock();
+        inner.insert_with_id(
+            "discounts",
+            product,
+            json!({"productId": product, "percent": percent}),
+        );
+    }
+
+    /// SKU properties in the offers block, as a clothing catalog has them: `Размер` (a list,
+    /// id 10, values S, M, L), `Длина` (a number, id 12), `Цвет` (a highload directory
+    /// reference, id 11: REST gives its values' external codes only) and `CML2_LINK` (the
+    /// link to the parent, id 13). Every variation gets a size, a length and a colour.
+    pub fn seed_offer_properties(&self) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        for row in [
+            json!({"id": 10, "iblockId": OFFERS_IBLOCK, "name": "Размер", "code": "SIZE",
+                "propertyType": "L", "userType": null, "multiple": "N", "active": "Y", "sort": 100}),
+            json!({"id": 11, "iblockId": OFFERS_IBLOCK, "name": "Цвет", "code": "COLOR_REF",
+                "propertyType": "S", "userType": "directory", "multiple": "N", "active": "Y", "sort": 200,
+                "userTypeSettings": {"size": 1, "width": 0, "group": "N", "multiple": "N", "TABLE_NAME": "b_hlbd_color"}}),
+            json!({"id": 12, "iblockId": OFFERS_IBLOCK, "name": "Длина", "code": "LENGTH",
+                "propertyType": "N", "userType": null, "multiple": "N", "active": "Y", "sort": 300}),
+            json!({"id": 13, "iblockId": OFFERS_IBLOCK, "name": "Элемент каталога", "code": "CML2_LINK",
+                "propertyType": "E", "userType": "SKU", "multiple": "N", "active": "Y", "sort": 400,
+                "linkIblockId": CATALOG_IBLOCK}),
+        ] {
+            inner.insert("properties", row);
+        }
+        for (id, value) in [(10, "S"), (11, "M"), (12, "L")] {
+            inner.insert(
+                "enums",
+                json!({"id": id, "propertyId": 10, "value": value, "xmlId": value.to_lowercase(), "sort": id * 10}),
+            );
+        }
+        let ids: Vec<i64> = inner
+            .tables
+            .get("offers")
+            .map(|t| t.keys().copied().collect())
+            .unwrap_or_default();
+        for (k, id) in ids.into_iter().enumerate() {
+            if let Some(o) = inner.tables.get_mut("offers").and_then(|t| t.get_mut(&id)) {
+                let parent = o["parentId"]["value"].clone();
+                o["property10"] =
+                    json!({"valueId": id * 100 + 10, "value": (10 + k % 3).to_string()});
+                o["property11"] = json!({"valueId": id * 100 + 11, "value": if k % 2 == 0 { "red" } else { "blue" }});
+                o["property12"] =
+                    json!({"valueId": id * 100 + 12, "value": format!("{}.5", 60 + k % 3)});
+                o["property13"] = json!({"valueId": id * 100 + 13, "value": parent});
+            }
+        }
+    }
+
+    /// Stock moves without the element changing (an order reserves or ships it, a store
+    /// document posts): `quantity` and `available` change, `timestampX` does not. With
+    /// `notify`, the bound `CATALOG.PRODUCT.ON.UPDATE` handlers are called.
+    pub async fn set_quantity(&self, id: i64, quantity: f64, notify: bool) {
+        let kind = {
+            let mut inner = self.lock();
+            inner.lists.clear();
+            let mut kind = None;
+            for (table, default) in [("products", 1), ("offers", 4)] {
+                if let Some(r) = inner.tables.get_mut(table).and_then(|t| t.get_mut(&id)) {
+                    r["quantity"] = json!(quantity);
+                    refresh_available(r);
+                    kind = Some(r["type"].as_i64().unwrap_or(default));
+                }
+            }
+            match kind {
+                Some(k) => k,
+                None => return,
+            }
+        };
+        if notify {
+            self.fire_catalog("CATALOG.PRODUCT.ON.UPDATE", id, kind)
+                .await;
+        }
+    }
+
+    /// A product's or variation's "can buy at zero" and quantity tracing (`Y`, `N`, `D`).
+    pub fn set_stock_rules(&self, id: i64, can_buy_zero: &str, quantity_trace: &str) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        for table in ["products", "offers"] {
+            if let Some(r) = inner.tables.get_mut(table).and_then(|t| t.get_mut(&id)) {
+                r["canBuyZero"] = json!(can_buy_zero);
+                r["quantityTrace"] = json!(quantity_trace);
+                refresh_available(r);
+            }
+        }
+    }
+
+    /// Deletes a product (with its prices and variations), as the admin's «Удалить» does;
+    /// with `notify`, the bound `CATALOG.PRODUCT.ON.DELETE` handlers are called.
+    pub async fn delete_product(&self, id: i64, notify: bool) {
+        {
+            let mut inner = self.lock();
+            inner.lists.clear();
+            let skus: Vec<i64> = inner
+                .rows_of("offers")
+                .into_iter()
+                .filter(|o| bitrix::as_i64(&o["parentId"]["value"]) == Some(id))
+                .filter_map(|o| o["id"].as_i64())
+                .collect();
+            for table in ["products", "offers"] {
+                if let Some(t) = inner.tables.get_mut(table) {
+                    t.remove(&id);
+                    for s in &skus {
+                        t.remove(s);
+                    }
+                }
+            }
+            if let Some(prices) = inner.tables.get_mut("prices") {
+                prices.retain(|_, p| {
+                    let owner = p["productId"].as_i64();
+                    owner != Some(id) && !skus.iter().any(|s| owner == Some(*s))
+                });
+            }
+        }
+        if notify {
+            self.fire_catalog("CATALOG.PRODUCT.ON.DELETE", id, 1).await;
+        }
+    }
+
+    /// Posts a catalog event (`CATALOG.PRODUCT.ON.UPDATE`…) with `data[FIELDS][ID]` and
+    /// `data[FIELDS][TYPE]` (1 product, 3 product with SKUs, 4 variation) to its handlers.
+    pub async fn fire_catalog(&self, event: &str, id: i64, kind: i64) -> Vec<u16> {
+        let (handlers, token, ts) = {
+            let inner = self.lock();
+            (
+                inner
+                    .handlers
+                    .iter()
+                    .filter(|(_, e, _)| e.eq_ignore_ascii_case(event))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+                inner.application_token.clone(),
+                inner.clock,
+            )
+        };
+        let mut statuses = Vec::new();
+        let client = reqwest::Client::new();
+        for (hid, _, url) in handlers {
+            let body = format!(
+                "{}&{}",
+                event_body(event, hid, id, ts, &token),
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("data[FIELDS][TYPE]", &kind.to_string())
+                    .finish()
+            );
+            let status = client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0);
+            statuses.push(status);
+        }
+        statuses
     }
 
     /// Deactivates or activates a product, moving its timestampX to now.
@@ -1138,6 +1379,9 @@ const METHODS: &[(&str, &str)] = &[
     ("catalog.section.list", "catalog"),
     ("catalog.product.list", "catalog"),
     ("catalog.price.list", "catalog"),
+    ("catalog.pricetype.list", "catalog"),
+    ("catalog.pricetypegroup.list", "catalog"),
+    ("catalog.vat.list", "catalog"),
     ("catalog.product.offer.list", "catalog"),
     ("catalog.productproperty.list", "catalog"),
     ("catalog.productpropertyenum.list", "catalog"),
@@ -1217,6 +1461,19 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             Ok(list_cached(inner, table, params, Some(table)))
         }
         "catalog.price.list" => Ok(list_cached(inner, "prices", params, Some("prices"))),
+        "catalog.pricetype.list" => Ok(list_cached(
+            inner,
+            "price_types",
+            params,
+            Some("priceTypes"),
+        )),
+        "catalog.pricetypegroup.list" => Ok(list_cached(
+            inner,
+            "price_type_groups",
+            params,
+            Some("priceTypeGroups"),
+        )),
+        "catalog.vat.list" => Ok(list_cached(inner, "vats", params, Some("vats"))),
         "catalog.productproperty.list" => Ok(list_cached(
             inner,
             "properties",

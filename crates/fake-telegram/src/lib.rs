@@ -9,7 +9,9 @@
 //! - failures on demand: 429, 5xx, a chat that blocked the bot (403 "Forbidden: bot was blocked
 //!   by the user"), slow answers;
 //! - every accepted call recorded; updates queued for `getUpdates` (long polling);
-//! - `createInvoiceLink`, `answerPreCheckoutQuery`, `refundStarPayment` for payments.
+//! - `createInvoiceLink`, `answerPreCheckoutQuery`, `refundStarPayment` for payments; a 54-FZ
+//!   receipt in `provider_data` is checked as the provider would (sums to the kopeck);
+//! - the test environment's path `/bot<token>/test/<method>`, counted apart.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -65,6 +67,8 @@ struct Inner {
     updates: VecDeque<Value>,
     next_message_id: i64,
     invoices: usize,
+    /// Calls that came to the test environment's path.
+    test_calls: usize,
 }
 
 #[derive(Clone)]
@@ -104,6 +108,7 @@ impl FakeBot {
         };
         let app = Router::new()
             .route("/{bot}/{method}", post(handle).get(handle))
+            .route("/{bot}/test/{method}", post(handle_test).get(handle_test))
             .with_state(bot.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -147,6 +152,11 @@ impl FakeBot {
     /// The next message send fails with `status` (429 carries `retry_after` seconds).
     pub fn fail_next(&self, status: u16, retry_after: Option<u64>) {
         self.lock().failures.push_back((status, retry_after));
+    }
+
+    /// Calls made at `/bot<token>/test/<method>` (Telegram's test environment).
+    pub fn test_environment_calls(&self) -> usize {
+        self.lock().test_calls
     }
 
     /// Every call waits this long before answering (a slow network).
@@ -231,6 +241,9 @@ impl FakeBot {
                 Value::Array(s.updates.iter().take(100).cloned().collect())
             }
             "createInvoiceLink" => {
+                if let Err(why) = check_receipt(&params) {
+                    return error(400, None, &why);
+                }
                 s.invoices += 1;
                 json!(format!("https://t.me/$fakeinvoice{}", s.invoices))
             }
@@ -252,6 +265,84 @@ impl FakeBot {
     }
 }
 
+/// Stands in for the payment provider, which refuses a payment whose 54-FZ receipt
+/// (`provider_data.receipt`, ЮKassa's format) does not add up to the invoice to the kopeck,
+/// or whose customer contact it is not given. Telegram itself passes `provider_data` on
+/// unread; the check is here so that tests see what the provider would refuse.
+fn check_receipt(params: &Value) -> Result<(), String> {
+    let Some(data) = params.get("provider_data") else {
+        return Ok(());
+    };
+    let data: Value = match data {
+        Value::String(s) => serde_json::from_str(s)
+            .map_err(|_| "Bad Request: provider_data is not JSON".to_string())?,
+        other => other.clone(),
+    };
+    let Some(receipt) = data.get("receipt") else {
+        return Ok(());
+    };
+    let minor = |v: &str| -> Option<i64> {
+        let (whole, frac) = v.split_once('.').unwrap_or((v, "0"));
+        if frac.len() > 2 {
+            return None;
+        }
+        Some(whole.parse::<i64>().ok()? * 100 + format!("{frac:0<2}").parse::<i64>().ok()?)
+    };
+    let items = receipt
+        .get("items")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .ok_or("Bad Request: receipt without items")?;
+    let currency = params.get("currency").and_then(Value::as_str).unwrap_or("");
+    let mut sum = 0i64;
+    for item in items {
+        let amount = item
+            .pointer("/amount/value")
+            .and_then(Value::as_str)
+            .and_then(minor)
+            .ok_or("Bad Request: receipt item amount.value is not a sum with 2 decimals")?;
+        if item.pointer("/amount/currency").and_then(Value::as_str) != Some(currency) {
+            return Err("Bad Request: receipt item currency differs from the invoice's".into());
+        }
+        let quantity = item
+            .get("quantity")
+            .and_then(Value::as_str)
+            .and_then(|q| q.strip_suffix(".00").unwrap_or(q).parse::<i64>().ok())
+            .filter(|q| *q > 0)
+            .ok_or("Bad Request: receipt item quantity must be a whole positive number")?;
+        for key in ["description", "vat_code"] {
+            if item.get(key).is_none() {
+                return Err(format!("Bad Request: receipt item without {key}"));
+            }
+        }
+        sum += amount * quantity;
+    }
+    let total: i64 = params
+        .get("prices")
+        .and_then(Value::as_array)
+        .map(|p| {
+            p.iter()
+                .filter_map(|x| x.get("amount").and_then(Value::as_i64))
+                .sum()
+        })
+        .unwrap_or(0);
+    if sum != total {
+        return Err(format!(
+            "Bad Request: receipt items total {sum} differs from the invoice amount {total}"
+        ));
+    }
+    let flag = |k: &str| params.get(k).and_then(Value::as_bool).unwrap_or(false);
+    if !(flag("need_email") && flag("send_email_to_provider")
+        || flag("need_phone_number") && flag("send_phone_number_to_provider"))
+    {
+        return Err(
+            "Bad Request: a receipt needs the customer's e-mail or phone sent to the provider"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 fn chat_key(params: &Value) -> String {
     match params.get("chat_id") {
         Some(Value::String(s)) => s.clone(),
@@ -270,6 +361,17 @@ fn error(status: u16, retry_after: Option<u64>, description: &str) -> (StatusCod
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         body,
     )
+}
+
+/// The test environment (`/bot<token>/test/<method>`): the same API, its calls marked.
+async fn handle_test(
+    State(bot): State<FakeBot>,
+    Path((prefix, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    bot.lock().test_calls += 1;
+    handle(State(bot), Path((prefix, method)), headers, body).await
 }
 
 async fn handle(

@@ -157,7 +157,7 @@ function ProductCard({ p }: { p: ProductSummary }) {
       <Thumb src={p.image} alt={p.name} />
       <div className="card-name">{p.name}</div>
       {p.price ? (
-        <Price amount={p.price.amount} currency={p.price.currency} from={p.price_max !== null} />
+        <Price amount={p.price.amount} currency={p.price.currency} from={p.price_max !== null} old={p.old_price} />
       ) : null}
       {!p.in_stock ? <div className="hint">{t('outOfStock')}</div> : null}
     </a>

@@ -116,7 +116,7 @@ function ProductView({ p }: { p: ProductT }) {
       </div>
       {p.images.length > 1 ? <div className="dots">{p.images.map((i) => <span key={i.large} />)}</div> : null}
       <h1 className="title">{p.name}</h1>
-      {price ? <div className="big-price"><Price amount={price.amount} currency={price.currency} /></div> : null}
+      {price ? <div className="big-price"><Price amount={price.amount} currency={price.currency} old={offer ? offer.old_price : p.old_price} /></div> : null}
       {dims.map((d) => (
         <fieldset key={d.name} className="variants">
           <legend>{d.name}</legend>
