@@ -9,11 +9,30 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+/// Labels of an HTTP request. Every value comes from a closed set, so the series stay bounded
+/// whatever clients send: `method` from [`method_label`], `route` from the route table (or
+/// `web` for everything the fallback serves), `status` from the responses vitrina makes.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
     pub status: u16,
+}
+
+/// The method as a label: the standard ones by name, anything else `other` (any token is a
+/// valid HTTP method, and each new label value would be a new series kept forever).
+pub fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

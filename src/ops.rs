@@ -8,6 +8,8 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::error::{ApiError, FieldError, Problem};
+// `429 rate_limited` on the operations the rate limits cover.
+use crate::rate_limit::OpenApiResponses as RateLimits;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -28,7 +30,7 @@ use crate::state::AppState;
         crate::payments::invoice, crate::payments::seed_invoice,
     ),
     components(schemas(Problem, FieldError, Health, Readiness)),
-    modifiers(&SecuritySchemes)
+    modifiers(&SecuritySchemes, &RateLimits)
 )]
 pub struct ApiDoc;
 

@@ -35,6 +35,7 @@ pub async fn auth(
     ApiJson(body): ApiJson<AuthRequest>,
 ) -> Result<Json<AuthResponse>, ApiError> {
     let customer = state.auth.sign_in(&body.init_data).await?;
+    state.limits.sign_in(customer.telegram_id)?;
     let SessionToken { token, expires_at } = state.auth.issue_token(&customer)?;
     let profile = load_profile(&state, &customer).await?;
     Ok(Json(AuthResponse {
@@ -58,6 +59,7 @@ pub async fn seed_auth(
     ApiJson(body): ApiJson<AuthRequest>,
 ) -> Result<Json<SeedAuthResponse>, ApiError> {
     let customer = state.auth.sign_in(&body.init_data).await?;
+    state.limits.sign_in(customer.telegram_id)?;
     Ok(Json(SeedAuthResponse {
         token: state.auth.issue_token(&customer)?.token,
     }))
