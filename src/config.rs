@@ -564,8 +564,8 @@ impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            anonymous_burst: 1200,
-            anonymous_per_second: 120.0,
+            anonymous_burst: 2000,
+            anonymous_per_second: 200.0,
             auth_failures_burst: 60,
             auth_failures_per_second: 1.0,
             customer_burst: 120,
@@ -898,10 +898,10 @@ impl Config {
             .iter()
             .any(|m| *m != PaymentMethod::OnReceipt);
         if online && !self.checkout.payment_hold.is_zero() {
-            if self.checkout.payment_hold < Duration::from_secs(60) {
+            if self.checkout.payment_hold < Duration::from_secs(1) {
                 return invalid(
                     "checkout.payment_hold",
-                    "expected at least 1m (or 0s to keep unpaid orders until staff cancel them)"
+                    "expected a duration such as \"30m\" (or 0s to keep unpaid orders until staff cancel them)"
                         .into(),
                 );
             }
