@@ -63,6 +63,12 @@ pub struct Metrics {
     db_connections: Gauge,
     db_idle: Gauge,
     outbox_jobs: Family<StateLabels, Gauge>,
+    bounded: Family<BoundedLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BoundedLabels {
+    what: &'static str,
 }
 
 impl Default for Metrics {
@@ -86,6 +92,13 @@ impl Metrics {
         let db_connections = Gauge::default();
         let db_idle = Gauge::default();
         let outbox_jobs = Family::<StateLabels, Gauge>::default();
+        let bounded = Family::<BoundedLabels, Gauge>::default();
+        registry.register(
+            "public_memory",
+            "What public requests keep in memory, each bounded by config: image_cache_bytes, \
+             image_cache_entries, rate_limit_clients; and image_renders since start",
+            bounded.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -130,7 +143,18 @@ impl Metrics {
             db_connections,
             db_idle,
             outbox_jobs,
+            bounded,
         }
+    }
+
+    /// The rendered-image cache (entries, bytes), renders since start, and the clients the
+    /// rate limits remember.
+    pub fn set_public_memory(&self, images: (usize, u64), renders: u64, clients: usize) {
+        let set = |what, v: i64| self.bounded.get_or_create(&BoundedLabels { what }).set(v);
+        set("image_cache_entries", i64::try_from(images.0).unwrap_or(i64::MAX));
+        set("image_cache_bytes", i64::try_from(images.1).unwrap_or(i64::MAX));
+        set("image_renders", i64::try_from(renders).unwrap_or(i64::MAX));
+        set("rate_limit_clients", i64::try_from(clients).unwrap_or(i64::MAX));
     }
 
     pub fn http_request(&self, labels: HttpLabels, elapsed: Duration) {

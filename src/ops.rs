@@ -119,6 +119,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(depth) = state.outbox.depth().await {
         state.metrics.set_outbox_depth(depth.pending, depth.dead);
     }
+    state.metrics.set_public_memory(
+        state.images.held(),
+        state.images.renders(),
+        state.limits.clients().iter().sum(),
+    );
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -259,6 +259,45 @@ fn render(
 mod tests {
     use super::*;
 
+    /// Many requests for one uncached size: one decode, everyone gets its bytes; the memory
+    /// cache stays within its bytes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn one_render_per_size_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.png");
+        image::RgbImage::from_fn(1600, 1200, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]))
+            .save(&src)
+            .unwrap();
+        let renderer = std::sync::Arc::new(Renderer::new(64 * 1024, 2));
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let (r, src, dir) = (renderer.clone(), src.clone(), dir.path().to_path_buf());
+                tokio::spawn(async move {
+                    r.get("k-640", src, dir.join("c-640.jpg"), (640, 640, Format::Jpeg))
+                        .await
+                        .ok()
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        assert_eq!(renderer.renders(), 1, "one decode for 24 requests");
+        assert!(answers.windows(2).all(|w| w[0] == w[1]));
+        // Other sizes fill the cache past its bytes: it keeps within them.
+        for (i, size) in [160u32, 320, 1080].into_iter().enumerate() {
+            renderer
+                .get(&format!("k-{size}"), src.clone(), dir.path().join(format!("c{i}.jpg")), (size, size, Format::Webp))
+                .await
+                .ok()
+                .unwrap();
+        }
+        let (_, bytes) = renderer.held();
+        assert!(bytes <= 64 * 1024, "{bytes} bytes held for a 64 KiB cache");
+    }
+
     #[test]
     fn only_listed_sizes() {
         assert_eq!(parse_size("320x320.jpg"), Some((320, 320, Format::Jpeg)));
