@@ -914,18 +914,36 @@ impl Config {
         }
         let r = &self.rate_limit;
         for (key, burst, per_second) in [
-            ("rate_limit.anonymous_per_second", r.anonymous_burst, r.anonymous_per_second),
-            ("rate_limit.auth_failures_per_second", r.auth_failures_burst, r.auth_failures_per_second),
-            ("rate_limit.customer_per_second", r.customer_burst, r.customer_per_second),
-            ("rate_limit.sign_in_per_second", r.sign_in_burst, r.sign_in_per_second),
-            ("rate_limit.checkout_per_second", r.checkout_burst, r.checkout_per_second),
+            (
+                "rate_limit.anonymous_per_second",
+                r.anonymous_burst,
+                r.anonymous_per_second,
+            ),
+            (
+                "rate_limit.auth_failures_per_second",
+                r.auth_failures_burst,
+                r.auth_failures_per_second,
+            ),
+            (
+                "rate_limit.customer_per_second",
+                r.customer_burst,
+                r.customer_per_second,
+            ),
+            (
+                "rate_limit.sign_in_per_second",
+                r.sign_in_burst,
+                r.sign_in_per_second,
+            ),
+            (
+                "rate_limit.checkout_per_second",
+                r.checkout_burst,
+                r.checkout_per_second,
+            ),
         ] {
             if burst == 0 || !(per_second > 0.0 && per_second.is_finite()) {
                 return invalid(
                     key,
-                    format!(
-                        "expected a positive burst and rate, got {burst} and {per_second}/s"
-                    ),
+                    format!("expected a positive burst and rate, got {burst} and {per_second}/s"),
                 );
             }
         }

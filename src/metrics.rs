@@ -151,10 +151,19 @@ impl Metrics {
     /// rate limits remember.
     pub fn set_public_memory(&self, images: (usize, u64), renders: u64, clients: usize) {
         let set = |what, v: i64| self.bounded.get_or_create(&BoundedLabels { what }).set(v);
-        set("image_cache_entries", i64::try_from(images.0).unwrap_or(i64::MAX));
-        set("image_cache_bytes", i64::try_from(images.1).unwrap_or(i64::MAX));
+        set(
+            "image_cache_entries",
+            i64::try_from(images.0).unwrap_or(i64::MAX),
+        );
+        set(
+            "image_cache_bytes",
+            i64::try_from(images.1).unwrap_or(i64::MAX),
+        );
         set("image_renders", i64::try_from(renders).unwrap_or(i64::MAX));
-        set("rate_limit_clients", i64::try_from(clients).unwrap_or(i64::MAX));
+        set(
+            "rate_limit_clients",
+            i64::try_from(clients).unwrap_or(i64::MAX),
+        );
     }
 
     pub fn http_request(&self, labels: HttpLabels, elapsed: Duration) {

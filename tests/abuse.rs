@@ -89,7 +89,10 @@ fn assert_well_formed_429s(results: &[(u16, Option<u64>, Value)]) {
     for (status, retry, body) in results {
         if *status == 429 {
             assert_eq!(body["code"], "rate_limited", "{body}");
-            assert!(retry.is_some_and(|s| (1..=60).contains(&s)), "Retry-After: {retry:?}");
+            assert!(
+                retry.is_some_and(|s| (1..=60).contains(&s)),
+                "Retry-After: {retry:?}"
+            );
         }
     }
 }
@@ -108,7 +111,10 @@ async fn sign_in_flood_is_stopped() {
     let (ok, limited) = (count(&results, 200), count(&results, 429));
     // A burst of 20 and half a sign-in per second after it.
     let allowed = 20 + (elapsed.as_secs_f64() * 0.5).ceil() as usize + 1;
-    assert!(ok >= 20 && ok <= allowed, "{ok} sign-ins let through in {elapsed:?}");
+    assert!(
+        ok >= 20 && ok <= allowed,
+        "{ok} sign-ins let through in {elapsed:?}"
+    );
     assert_eq!(ok + limited, 300, "only 200 and 429");
     assert_well_formed_429s(&results);
 
@@ -118,7 +124,11 @@ async fn sign_in_flood_is_stopped() {
             .json(&json!({ "init_data": format!("user=%7B%22id%22%3A{i}%7D&auth_date=1&hash={}", "0".repeat(64)) }))
     })
     .await;
-    assert!(count(&forged, 401) >= 60 && count(&forged, 401) < 70, "{}", count(&forged, 401));
+    assert!(
+        count(&forged, 401) >= 60 && count(&forged, 401) < 70,
+        "{}",
+        count(&forged, 401)
+    );
     assert_eq!(count(&forged, 401) + count(&forged, 429), 300);
     assert_well_formed_429s(&forged);
     // A customer at a third address signs in as usual.
@@ -141,12 +151,17 @@ async fn checkout_flood_is_stopped() {
     .fetch_one(app.db.store.pool())
     .await
     .unwrap();
-    let r = from(&app, "198.51.100.10", reqwest::Method::POST, "/api/v1/cart/items")
-        .header("authorization", &authz)
-        .json(&json!({"offer_id": offer, "quantity": 1}))
-        .send()
-        .await
-        .unwrap();
+    let r = from(
+        &app,
+        "198.51.100.10",
+        reqwest::Method::POST,
+        "/api/v1/cart/items",
+    )
+    .header("authorization", &authz)
+    .json(&json!({"offer_id": offer, "quantity": 1}))
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     let body = json!({
         "contact": {"name": "Анна", "phone": "+7 999 123-45-67"},
@@ -155,10 +170,15 @@ async fn checkout_flood_is_stopped() {
     });
     let started = Instant::now();
     let results = flood(300, 32, |i| {
-        from(&app, "198.51.100.10", reqwest::Method::POST, "/api/v1/orders")
-            .header("authorization", &authz)
-            .header("idempotency-key", format!("flood-{i}"))
-            .json(&body)
+        from(
+            &app,
+            "198.51.100.10",
+            reqwest::Method::POST,
+            "/api/v1/orders",
+        )
+        .header("authorization", &authz)
+        .header("idempotency-key", format!("flood-{i}"))
+        .json(&body)
     })
     .await;
     let elapsed = started.elapsed();
@@ -168,7 +188,11 @@ async fn checkout_flood_is_stopped() {
         through >= 10 && through <= 10 + (elapsed.as_secs_f64() * 0.2).ceil() as usize + 1,
         "{through} checkouts reached the handler in {elapsed:?}"
     );
-    assert_eq!(count(&results, 201), 1, "one order; the others found the cart empty");
+    assert_eq!(
+        count(&results, 201),
+        1,
+        "one order; the others found the cart empty"
+    );
     assert_well_formed_429s(&results);
     // Another customer behind the same address is not affected.
     let r = from(&app, "198.51.100.10", reqwest::Method::GET, "/api/v1/cart")
@@ -271,7 +295,12 @@ async fn customers_behind_one_address_are_never_limited() {
         .collect();
     assert!(all.len() > 500, "a real browse: {} requests", all.len());
     let bad: Vec<&u16> = all.iter().filter(|s| !matches!(s, 200 | 201)).collect();
-    assert!(bad.is_empty(), "{} of {} not OK: {bad:?}", bad.len(), all.len());
+    assert!(
+        bad.is_empty(),
+        "{} of {} not OK: {bad:?}",
+        bad.len(),
+        all.len()
+    );
     app.stop().await;
 }
 
@@ -295,15 +324,25 @@ async fn an_anonymous_flood_from_one_address_is_limited_alone() {
     assert_eq!(count(&results, 200) + count(&results, 429), 600);
     assert_well_formed_429s(&results);
     // The same /64: the same budget. Another address: its own.
-    let r = from(&app, "2001:db8:aa:bb:ffff::9", reqwest::Method::GET, "/api/v1/sections")
-        .send()
-        .await
-        .unwrap();
+    let r = from(
+        &app,
+        "2001:db8:aa:bb:ffff::9",
+        reqwest::Method::GET,
+        "/api/v1/sections",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), 429);
-    let r = from(&app, "2001:db8:aa:bc::1", reqwest::Method::GET, "/api/v1/sections")
-        .send()
-        .await
-        .unwrap();
+    let r = from(
+        &app,
+        "2001:db8:aa:bc::1",
+        reqwest::Method::GET,
+        "/api/v1/sections",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     // A client that writes its own X-Forwarded-For is not believed: vitrina sees 127.0.0.1.
     app.stop().await;
@@ -326,7 +365,10 @@ async fn random_methods_do_not_grow_metrics() {
         .lines()
         .filter(|l| l.starts_with("vitrina_http_requests_total{"))
         .count();
-    assert!(series <= 12, "{series} request series after 400 random methods:\n{text}");
+    assert!(
+        series <= 12,
+        "{series} request series after 400 random methods:\n{text}"
+    );
     app.stop().await;
 }
 
@@ -339,11 +381,16 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 async fn checkauth(app: &TestApp, ip: &str, password: &str) -> (u16, Option<u64>, String) {
-    let r = from(app, ip, reqwest::Method::GET, "/1c/exchange?type=catalog&mode=checkauth")
-        .header("authorization", basic("1c", password))
-        .send()
-        .await
-        .unwrap();
+    let r = from(
+        app,
+        ip,
+        reqwest::Method::GET,
+        "/1c/exchange?type=catalog&mode=checkauth",
+    )
+    .header("authorization", basic("1c", password))
+    .send()
+    .await
+    .unwrap();
     let status = r.status().as_u16();
     let retry = r
         .headers()
@@ -372,7 +419,10 @@ async fn exchange_1c_locks_out_a_guessing_address_but_not_1c() {
     }
     let (status, retry, text) = checkauth(&app, attacker, "guess").await;
     assert_eq!((status, retry), (429, Some(1)), "{text}");
-    assert!(text.starts_with("failure\n"), "a protocol answer 1C shows: {text}");
+    assert!(
+        text.starts_with("failure\n"),
+        "a protocol answer 1C shows: {text}"
+    );
     // Even the right password waits out the lockout there...
     assert_eq!(checkauth(&app, attacker, "пароль-1c").await.0, 429);
     // ...while 1C at its own address works all along.
@@ -399,11 +449,16 @@ async fn exchange_1c_locks_out_a_guessing_address_but_not_1c() {
 
     // A body is not read before the caller is known: a part far over file_limit without a
     // session is answered 401 (not 413, which reading it first would give).
-    let r = from(&app, one_c, reqwest::Method::POST, "/1c/exchange?type=catalog&mode=file&filename=import.xml")
-        .body(vec![b'x'; 4 * 1024 * 1024])
-        .send()
-        .await
-        .unwrap();
+    let r = from(
+        &app,
+        one_c,
+        reqwest::Method::POST,
+        "/1c/exchange?type=catalog&mode=file&filename=import.xml",
+    )
+    .body(vec![b'x'; 4 * 1024 * 1024])
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), 401);
     app.stop().await;
 }

@@ -372,7 +372,11 @@ async fn init_data_without_signature_from_older_clients() {
     let user = r#"{"id":7101,"first_name":"Пётр","language_code":"ru","photo_url":"https:\/\/t.me\/i\/userpic\/320\/p.jpg"}"#;
     let legacy = initdata::sign(
         DEMO_BOT_TOKEN,
-        &[("query_id", "AAHdF6IQAAAAAN0XohDhrOrc"), ("user", user), ("auth_date", &now)],
+        &[
+            ("query_id", "AAHdF6IQAAAAAN0XohDhrOrc"),
+            ("user", user),
+            ("auth_date", &now),
+        ],
     );
     assert!(!legacy.contains("signature="));
     let response = get_me(&app, &format!("tma {legacy}")).await;

@@ -225,18 +225,30 @@ async fn expiry(backend: Backend) {
     );
     assert_eq!(stock(&app, &offer).await, before - 2);
     wait_for("the customer's message", Duration::from_secs(10), || {
-        to_chat(&fake, "sendMessage", 4001)
-            .iter()
-            .any(|m| m["text"].as_str().unwrap_or("").contains("не оплачен вовремя"))
+        to_chat(&fake, "sendMessage", 4001).iter().any(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("не оплачен вовремя")
+        })
     })
     .await;
     // From then on no invoice, and a pre-checkout for the old invoice is refused.
     let (status, body) = invoice(&app, 4001, unpaid).await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("payment_hold_expired")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("payment_hold_expired"))
+    );
     post_update(
         &app,
         Some(SECRET),
-        &pre_checkout(2, 4001, "XTR", links[0]["prices"][0]["amount"].as_i64().unwrap(), &unpaid_payload),
+        &pre_checkout(
+            2,
+            4001,
+            "XTR",
+            links[0]["prices"][0]["amount"].as_i64().unwrap(),
+            &unpaid_payload,
+        ),
     )
     .await;
     wait_for("the pre-checkout answer", Duration::from_secs(10), || {
@@ -307,7 +319,11 @@ async fn across_instances(backend: Backend) {
             .count();
         assert_eq!(cancels, 1, "order {order} cancelled once");
     }
-    assert_eq!(stock(&second, &offer).await, before, "each order restocked once");
+    assert_eq!(
+        stock(&second, &offer).await,
+        before,
+        "each order restocked once"
+    );
     third.stop().await;
     second.stop().await;
 }
@@ -337,14 +353,22 @@ async fn late_payment(backend: Backend) {
     let paid = successful_payment(5, 4201, "XTR", stars, &payload, "lateCharge");
     assert_eq!(post_update(&app, Some(SECRET), &paid).await, 200);
     wait_for("the staff alert", Duration::from_secs(10), || {
-        to_chat(&fake, "sendMessage", STAFF_CHAT)
-            .iter()
-            .any(|m| m["text"].as_str().unwrap_or("").contains("Оплата после отмены"))
+        to_chat(&fake, "sendMessage", STAFF_CHAT).iter().any(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Оплата после отмены")
+        })
     })
     .await;
     let alert = to_chat(&fake, "sendMessage", STAFF_CHAT)
         .into_iter()
-        .find(|m| m["text"].as_str().unwrap_or("").contains("Оплата после отмены"))
+        .find(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Оплата после отмены")
+        })
         .unwrap();
     assert!(
         alert["text"]
@@ -354,9 +378,12 @@ async fn late_payment(backend: Backend) {
         "{alert}"
     );
     wait_for("the customer's message", Duration::from_secs(10), || {
-        to_chat(&fake, "sendMessage", 4201)
-            .iter()
-            .any(|m| m["text"].as_str().unwrap_or("").contains("Оплата пришла после отмены"))
+        to_chat(&fake, "sendMessage", 4201).iter().any(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Оплата пришла после отмены")
+        })
     })
     .await;
     // Recorded, flagged, still cancelled, goods not taken twice.
@@ -371,12 +398,13 @@ async fn late_payment(backend: Backend) {
         (status.as_str(), state.as_str(), attention.as_deref()),
         ("cancelled", "paid", Some("paid_after_cancel"))
     );
-    let payments: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM payments WHERE order_id = $1")
-        .bind(order)
-        .fetch_one(app.db.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let payments: i64 =
+        sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM payments WHERE order_id = $1")
+            .bind(order)
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap()
+            .get(0);
     assert_eq!(payments, 1);
     assert_eq!(stock(&app, &offer).await, stock_after_cancel);
     assert!(
@@ -391,7 +419,12 @@ async fn late_payment(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let alerts = to_chat(&fake, "sendMessage", STAFF_CHAT)
         .iter()
-        .filter(|m| m["text"].as_str().unwrap_or("").contains("Оплата после отмены"))
+        .filter(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Оплата после отмены")
+        })
         .count();
     assert_eq!(alerts, 1);
     assert_eq!(
@@ -409,7 +442,10 @@ async fn late_payment(backend: Backend) {
     vitrina::payments::refund(&config, &app.db.store, order)
         .await
         .unwrap();
-    assert_eq!(fake.calls_to("refundStarPayment")[0]["telegram_payment_charge_id"], "lateCharge");
+    assert_eq!(
+        fake.calls_to("refundStarPayment")[0]["telegram_payment_charge_id"],
+        "lateCharge"
+    );
     assert!(
         vitrina::payments::late::flagged(&app.db.store)
             .await
@@ -451,7 +487,10 @@ async fn unpaid_limit(backend: Backend) {
     );
     assert_eq!(body["type"], "/api/docs#problem-too_many_unpaid_orders");
     // Paid on receipt is not held for payment; another customer has their own count.
-    assert_eq!(order(&app, 4301, &offer, 1, "on_receipt", "u5").await.0, 201);
+    assert_eq!(
+        order(&app, 4301, &offer, 1, "on_receipt", "u5").await.0,
+        201
+    );
     assert_eq!(placed(&app, 4302, &offer, "stars", "o1").await > 0, true);
     // One paid: room for another.
     assert_eq!(invoice(&app, 4301, first).await.0, 200);
@@ -508,11 +547,11 @@ async fn line_cap(backend: Backend) {
     assert_eq!(s, 200);
     assert_eq!(cart["lines"][0]["max_quantity"], 50);
     let (s, body) = add(1).await;
-    assert_eq!((s, body["code"].as_str()), (409, Some("line_quantity_limit")));
-    let path = format!(
-        "/api/v1/cart/items/{}",
-        offer.replace('#', "%23")
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (409, Some("line_quantity_limit"))
     );
+    let path = format!("/api/v1/cart/items/{}", offer.replace('#', "%23"));
     let (s, body) = call(
         &app,
         4401,
@@ -521,7 +560,10 @@ async fn line_cap(backend: Backend) {
         Some(json!({"quantity": 51})),
     )
     .await;
-    assert_eq!((s, body["code"].as_str()), (409, Some("line_quantity_limit")));
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (409, Some("line_quantity_limit"))
+    );
     // A line over the cap that got into the cart anyway (the cap was lowered) is refused at
     // checkout, per line, and nothing is taken from stock.
     sqlx::query("UPDATE cart_lines SET quantity = 60 WHERE offer_id = $1")

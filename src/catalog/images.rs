@@ -48,7 +48,9 @@ impl Renderer {
         let bytes = bytes.max(ENTRY_OVERHEAD);
         Self {
             cache: quick_cache::sync::Cache::with_weighter(
-                usize::try_from(bytes / (16 * 1024)).unwrap_or(usize::MAX).max(16),
+                usize::try_from(bytes / (16 * 1024))
+                    .unwrap_or(usize::MAX)
+                    .max(16),
                 bytes,
                 ByteWeighter,
             ),
@@ -157,10 +159,7 @@ pub async fn image(
         .join(&hash[..2])
         .join(format!("{hash}-{w}x{h}.{ext}"));
     let key = format!("{hash}-{w}x{h}.{ext}");
-    let result = state
-        .images
-        .get(&key, source, cached, (w, h, format))
-        .await;
+    let result = state.images.get(&key, source, cached, (w, h, format)).await;
     match result {
         Ok(bytes) => {
             let mut response = Response::new(Body::from(bytes));
@@ -265,18 +264,25 @@ mod tests {
     async fn one_render_per_size_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("src.png");
-        image::RgbImage::from_fn(1600, 1200, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]))
-            .save(&src)
-            .unwrap();
+        image::RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        })
+        .save(&src)
+        .unwrap();
         let renderer = std::sync::Arc::new(Renderer::new(64 * 1024, 2));
         let tasks: Vec<_> = (0..24)
             .map(|_| {
                 let (r, src, dir) = (renderer.clone(), src.clone(), dir.path().to_path_buf());
                 tokio::spawn(async move {
-                    r.get("k-640", src, dir.join("c-640.jpg"), (640, 640, Format::Jpeg))
-                        .await
-                        .ok()
-                        .unwrap()
+                    r.get(
+                        "k-640",
+                        src,
+                        dir.join("c-640.jpg"),
+                        (640, 640, Format::Jpeg),
+                    )
+                    .await
+                    .ok()
+                    .unwrap()
                 })
             })
             .collect();
@@ -289,7 +295,12 @@ mod tests {
         // Other sizes fill the cache past its bytes: it keeps within them.
         for (i, size) in [160u32, 320, 1080].into_iter().enumerate() {
             renderer
-                .get(&format!("k-{size}"), src.clone(), dir.path().join(format!("c{i}.jpg")), (size, size, Format::Webp))
+                .get(
+                    &format!("k-{size}"),
+                    src.clone(),
+                    dir.path().join(format!("c{i}.jpg")),
+                    (size, size, Format::Webp),
+                )
                 .await
                 .ok()
                 .unwrap();

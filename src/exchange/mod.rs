@@ -72,12 +72,9 @@ pub async fn exchange(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| {
-            crate::proxy::client_info(c.0.ip(), headers, &state.config.server.trusted_proxies).ip
-        });
+    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
+        crate::proxy::client_info(c.0.ip(), headers, &state.config.server.trusted_proxies).ip
+    });
     let lockout = &state.limits.exchange_1c;
     if let Some(ip) = client
         && let Err(left) = lockout.check(ip, Instant::now())
@@ -213,8 +210,16 @@ fn basic_login(headers: &HeaderMap) -> String {
     let decoded = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.get(..6).filter(|p| p.eq_ignore_ascii_case("basic ")).map(|_| &v[6..]))
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok());
+        .and_then(|v| {
+            v.get(..6)
+                .filter(|p| p.eq_ignore_ascii_case("basic "))
+                .map(|_| &v[6..])
+        })
+        .and_then(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
+        });
     let Some(decoded) = decoded else {
         return "(none)".into();
     };

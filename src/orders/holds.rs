@@ -100,10 +100,11 @@ pub async fn refusal(
     store: &Store,
     order: i64,
 ) -> Result<Option<&'static str>, StoreError> {
-    let row = sqlx::query("SELECT payment_state, payment_method, created_at FROM orders WHERE id = $1")
-        .bind(order)
-        .fetch_optional(store.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT payment_state, payment_method, created_at FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_optional(store.pool())
+            .await?;
     let Some(r) = row else { return Ok(None) };
     let state: String = r.try_get("payment_state")?;
     let method: String = r.try_get("payment_method")?;
@@ -279,10 +280,17 @@ mod tests {
     fn deadlines_apply_to_online_payment_only() {
         let mut config = Config::default();
         assert_eq!(deadline(&config, 1_000, "stars"), Some(1_000 + 30 * 60_000));
-        assert_eq!(deadline(&config, 1_000, "telegram"), Some(1_000 + 30 * 60_000));
+        assert_eq!(
+            deadline(&config, 1_000, "telegram"),
+            Some(1_000 + 30 * 60_000)
+        );
         assert_eq!(deadline(&config, 1_000, "on_receipt"), None);
         config.checkout.payment_hold = Duration::ZERO;
-        assert_eq!(deadline(&config, 1_000, "stars"), None, "0s turns holds off");
+        assert_eq!(
+            deadline(&config, 1_000, "stars"),
+            None,
+            "0s turns holds off"
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ use crate::store::{Backend, StoreError, duration_ms, now_ms};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LimitError {
-    #[error("{open} unpaid orders are waiting for payment (at most {max}); pay for one of them or let its payment time run out")]
+    #[error(
+        "{open} unpaid orders are waiting for payment (at most {max}); pay for one of them or let its payment time run out"
+    )]
     TooManyUnpaid { open: i64, max: u32 },
     #[error("at most {max} of one item per order")]
     LineQuantity { max: i64 },
@@ -34,9 +36,11 @@ impl From<sqlx::Error> for LimitError {
 impl From<LimitError> for ApiError {
     fn from(e: LimitError) -> Self {
         match e {
-            LimitError::TooManyUnpaid { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "too_many_unpaid_orders", e.to_string())
-            }
+            LimitError::TooManyUnpaid { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "too_many_unpaid_orders",
+                e.to_string(),
+            ),
             LimitError::LineQuantity { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "line_quantity_limit", e.to_string())
             }
@@ -139,6 +143,9 @@ mod tests {
         assert_eq!(line_max(&config, -3), 0);
         assert!(check_line(&config, 50).is_ok());
         let e = line_field_error(&config, "a#b", 51).unwrap();
-        assert_eq!((e.field.as_str(), e.code.as_str()), ("cart.a#b", "line_quantity_limit"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("cart.a#b", "line_quantity_limit")
+        );
     }
 }

@@ -298,9 +298,15 @@ async fn try_place(
             .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
         return Ok((order, false));
     }
-    limits::check_unpaid(&mut tx, store.backend(), config, customer, req.payment_method)
-        .await
-        .map_err(|e| PlaceError::Api(e.into()))?;
+    limits::check_unpaid(
+        &mut tx,
+        store.backend(),
+        config,
+        customer,
+        req.payment_method,
+    )
+    .await
+    .map_err(|e| PlaceError::Api(e.into()))?;
     let now = now_ms();
     let status = config
         .orders

@@ -130,7 +130,14 @@ async fn flag(bot: &Bot, order: i64) -> Result<Option<bool>, LateError> {
     .rows_affected()
         == 1;
     if flagged {
-        add_event(&mut tx, order, &status, Some(NOTE), crate::orders::holds::ACTOR).await?;
+        add_event(
+            &mut tx,
+            order,
+            &status,
+            Some(NOTE),
+            crate::orders::holds::ACTOR,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(Some(flagged))

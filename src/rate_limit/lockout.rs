@@ -74,7 +74,9 @@ impl Lockout {
     pub fn failure(&self, ip: IpAddr, now: Instant) -> Failure {
         let record = self.record(ip);
         let mut r = record.lock().unwrap_or_else(|p| p.into_inner());
-        if r.last_failure.is_some_and(|t| now.duration_since(t) > self.max) {
+        if r.last_failure
+            .is_some_and(|t| now.duration_since(t) > self.max)
+        {
             *r = Record::default();
         }
         r.last_failure = Some(now);
@@ -114,7 +116,10 @@ mod tests {
             Failure::LockedOut(Duration::from_secs(60))
         );
         assert!(l.check(attacker, t0 + Duration::from_secs(59)).is_err());
-        assert!(l.check(one_c, t0).is_ok(), "other addresses are not affected");
+        assert!(
+            l.check(one_c, t0).is_ok(),
+            "other addresses are not affected"
+        );
         let t1 = t0 + Duration::from_secs(61);
         assert!(l.check(attacker, t1).is_ok());
         l.failure(attacker, t1);

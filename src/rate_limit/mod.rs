@@ -272,7 +272,9 @@ pub async fn by_address(State(state): State<AppState>, request: Request, next: N
     }
     let response = next.run(request).await;
     if response.status() == StatusCode::UNAUTHORIZED
-        && !route.as_deref().is_some_and(|r| OWN_LOCKOUT_ROUTES.contains(&r))
+        && !route
+            .as_deref()
+            .is_some_and(|r| OWN_LOCKOUT_ROUTES.contains(&r))
         && let Err(limited) = limits.auth_failures.check(&key)
     {
         return refuse(limited, client.ip, route.as_deref());
@@ -417,10 +419,7 @@ mod tests {
         let v4: IpAddr = "203.0.113.7".parse().unwrap();
         let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
         assert_eq!(address_key(v4), address_key(mapped));
-        assert_ne!(
-            address_key(v4),
-            address_key("203.0.113.8".parse().unwrap())
-        );
+        assert_ne!(address_key(v4), address_key("203.0.113.8".parse().unwrap()));
     }
 
     #[test]
