@@ -194,7 +194,14 @@ async fn expiry(backend: Backend) {
     let unpaid = placed(&app, 4001, &offer, "stars", "unpaid").await;
     let on_receipt = placed(&app, 4002, &offer, "on_receipt", "cash").await;
     let paid = placed(&app, 4003, &offer, "stars", "paid").await;
-    assert_eq!(stock(&app, &offer).await, before - 3);
+    // Marked paid in the master system (Bitrix's «оплачен»), not through Telegram.
+    let paid_elsewhere = placed(&app, 4004, &offer, "telegram", "elsewhere").await;
+    sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
+        .bind(paid_elsewhere)
+        .execute(app.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stock(&app, &offer).await, before - 4);
 
     // In time: an invoice, approved and paid.
     assert_eq!(invoice(&app, 4001, unpaid).await.0, 200);
@@ -223,7 +230,7 @@ async fn expiry(backend: Backend) {
             "system".to_string()
         )
     );
-    assert_eq!(stock(&app, &offer).await, before - 2);
+    assert_eq!(stock(&app, &offer).await, before - 3);
     wait_for("the customer's message", Duration::from_secs(10), || {
         to_chat(&fake, "sendMessage", 4001).iter().any(|m| {
             m["text"]
@@ -267,6 +274,11 @@ async fn expiry(backend: Backend) {
     // The others are untouched: paid in time, or paid on receipt.
     assert_eq!(app.order_status(paid).await, "paid");
     assert_eq!(app.order_status(on_receipt).await, "new");
+    assert_eq!(
+        app.order_status(paid_elsewhere).await,
+        "paid",
+        "no longer held"
+    );
     let (_, order_view) = call(
         &app,
         4001,

@@ -66,9 +66,25 @@ pub fn deadline(config: &Config, created_at: i64, payment_method: &str) -> Optio
     (is_online(payment_method) && !hold.is_zero()).then(|| created_at + duration_ms(hold))
 }
 
+/// Whether an order in `status` still waits for its payment: the flow lets it become `paid`
+/// (without a `paid` status: it is still in the first status). An order staff or the master
+/// system moved on (paid by other means, shipped) is no longer held.
+pub fn awaits_payment(config: &Config, status: &str) -> bool {
+    let orders = &config.orders;
+    if orders.statuses.iter().any(|s| s == "paid") {
+        orders
+            .transitions
+            .get(status)
+            .is_some_and(|next| next.iter().any(|s| s == "paid"))
+    } else {
+        orders.statuses.first().is_some_and(|s| s == status)
+    }
+}
+
 /// Whether `order` can no longer be paid because its time ran out.
 pub fn has_expired(config: &Config, order: &Order, now: i64) -> bool {
     order.payment_state == "unpaid"
+        && awaits_payment(config, &order.status)
         && deadline(config, order.created_at, &order.payment_method).is_some_and(|d| d <= now)
 }
 
@@ -100,17 +116,20 @@ pub async fn refusal(
     store: &Store,
     order: i64,
 ) -> Result<Option<&'static str>, StoreError> {
-    let row =
-        sqlx::query("SELECT payment_state, payment_method, created_at FROM orders WHERE id = $1")
-            .bind(order)
-            .fetch_optional(store.pool())
-            .await?;
+    let row = sqlx::query(
+        "SELECT status, payment_state, payment_method, created_at FROM orders WHERE id = $1",
+    )
+    .bind(order)
+    .fetch_optional(store.pool())
+    .await?;
     let Some(r) = row else { return Ok(None) };
+    let status: String = r.try_get("status")?;
     let state: String = r.try_get("payment_state")?;
     let method: String = r.try_get("payment_method")?;
     let created: i64 = r.try_get("created_at")?;
-    let expired =
-        state == "unpaid" && deadline(config, created, &method).is_some_and(|d| d <= now_ms());
+    let expired = state == "unpaid"
+        && awaits_payment(config, &status)
+        && deadline(config, created, &method).is_some_and(|d| d <= now_ms());
     Ok(expired.then_some("expired"))
 }
 
@@ -222,7 +241,11 @@ pub async fn expire(
     let Some(deadline) = deadline(config, created, &method) else {
         return Ok(Outcome::NothingToDo);
     };
-    if state != "unpaid" || config.orders.restock_on.contains(&from) || from == to {
+    if state != "unpaid"
+        || config.orders.restock_on.contains(&from)
+        || from == to
+        || !awaits_payment(config, &from)
+    {
         return Ok(Outcome::NothingToDo);
     }
     let now = now_ms();
@@ -291,6 +314,18 @@ mod tests {
             None,
             "0s turns holds off"
         );
+    }
+
+    #[test]
+    fn only_orders_awaiting_payment_are_held() {
+        let mut config = Config::default();
+        assert!(awaits_payment(&config, "new"));
+        assert!(awaits_payment(&config, "confirmed"));
+        assert!(!awaits_payment(&config, "paid"), "paid by other means");
+        assert!(!awaits_payment(&config, "shipped"));
+        config.orders.statuses = vec!["open".into(), "done".into(), "cancelled".into()];
+        assert!(awaits_payment(&config, "open"));
+        assert!(!awaits_payment(&config, "done"));
     }
 
     #[test]

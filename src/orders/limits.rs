@@ -3,7 +3,9 @@
 //!
 //! An order counts as **open and unpaid** when it is to be paid online (`telegram`, `stars`),
 //! its `payment_state` is `unpaid`, its status is not one of `orders.restock_on` (cancelled:
-//! its goods went back), and its payment hold has not run out (it is about to be cancelled).
+//! its goods went back) and still waits for a payment (the flow lets it become `paid`: not
+//! moved on by staff or the master system), and its payment hold has not run out (it is about
+//! to be cancelled).
 //! Orders paid on receipt do not count, and an `on_receipt` checkout is never refused for
 //! this: the limit is there so that nobody keeps goods out of stock by not paying.
 
@@ -124,7 +126,9 @@ pub async fn open_unpaid(
     let mut open = 0;
     for row in rows {
         let status: String = row.try_get(0)?;
-        if !config.orders.restock_on.contains(&status) {
+        if !config.orders.restock_on.contains(&status)
+            && super::holds::awaits_payment(config, &status)
+        {
             open += 1;
         }
     }
