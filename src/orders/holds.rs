@@ -81,10 +81,15 @@ pub fn awaits_payment(config: &Config, status: &str) -> bool {
     }
 }
 
-/// Whether `order` can no longer be paid because its time ran out.
+/// Whether `order` can no longer be paid because its time ran out (whether or not the hold's
+/// job has cancelled it yet).
 pub fn has_expired(config: &Config, order: &Order, now: i64) -> bool {
+    let cancelled_by_hold = order
+        .timeline
+        .iter()
+        .any(|e| e.actor == ACTOR && e.note.as_deref() == Some(NOTE_EXPIRED));
     order.payment_state == "unpaid"
-        && awaits_payment(config, &order.status)
+        && (cancelled_by_hold || awaits_payment(config, &order.status))
         && deadline(config, order.created_at, &order.payment_method).is_some_and(|d| d <= now)
 }
 
@@ -117,9 +122,14 @@ pub async fn refusal(
     order: i64,
 ) -> Result<Option<&'static str>, StoreError> {
     let row = sqlx::query(
-        "SELECT status, payment_state, payment_method, created_at FROM orders WHERE id = $1",
+        "SELECT status, payment_state, payment_method, created_at, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM order_events e \
+              WHERE e.order_id = o.id AND e.actor = $2 AND e.note = $3) AS cancelled_by_hold \
+         FROM orders o WHERE id = $1",
     )
     .bind(order)
+    .bind(ACTOR)
+    .bind(NOTE_EXPIRED)
     .fetch_optional(store.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
@@ -127,8 +137,9 @@ pub async fn refusal(
     let state: String = r.try_get("payment_state")?;
     let method: String = r.try_get("payment_method")?;
     let created: i64 = r.try_get("created_at")?;
+    let cancelled_by_hold = r.try_get::<i64, _>("cancelled_by_hold")? > 0;
     let expired = state == "unpaid"
-        && awaits_payment(config, &status)
+        && (cancelled_by_hold || awaits_payment(config, &status))
         && deadline(config, created, &method).is_some_and(|d| d <= now_ms());
     Ok(expired.then_some("expired"))
 }
