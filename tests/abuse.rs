@@ -119,15 +119,17 @@ async fn sign_in_flood_is_stopped() {
     assert_well_formed_429s(&results);
 
     // Forged initData from another address: refused, then limited; nothing else reaches it.
+    let started = Instant::now();
     let forged = flood(300, 32, |i| {
         from(&app, "198.51.100.2", reqwest::Method::POST, "/api/v1/auth")
             .json(&json!({ "init_data": format!("user=%7B%22id%22%3A{i}%7D&auth_date=1&hash={}", "0".repeat(64)) }))
     })
     .await;
+    let refused = count(&forged, 401);
+    let allowed = 60 + started.elapsed().as_secs_f64().ceil() as usize + 1;
     assert!(
-        count(&forged, 401) >= 60 && count(&forged, 401) < 70,
-        "{}",
-        count(&forged, 401)
+        refused >= 60 && refused <= allowed,
+        "{refused} refusals before the limit"
     );
     assert_eq!(count(&forged, 401) + count(&forged, 429), 300);
     assert_well_formed_429s(&forged);
@@ -410,8 +412,9 @@ async fn exchange_1c_locks_out_a_guessing_address_but_not_1c() {
         c.exchange_1c.password = Some(Secret::new("пароль-1c"));
         c.exchange_1c.file_limit = 64 * 1024;
         c.exchange_1c.lockout_after = 3;
-        c.exchange_1c.lockout = Duration::from_secs(1);
-        c.exchange_1c.lockout_max = Duration::from_secs(8);
+        // Seconds, not less: a loaded machine must not outwait a lockout between two requests.
+        c.exchange_1c.lockout = Duration::from_secs(4);
+        c.exchange_1c.lockout_max = Duration::from_secs(32);
     })
     .await;
     let (attacker, one_c) = ("198.51.100.66", "203.0.113.10");
@@ -419,7 +422,8 @@ async fn exchange_1c_locks_out_a_guessing_address_but_not_1c() {
         assert_eq!(checkauth(&app, attacker, "guess").await.0, 401);
     }
     let (status, retry, text) = checkauth(&app, attacker, "guess").await;
-    assert_eq!((status, retry), (429, Some(1)), "{text}");
+    assert_eq!(status, 429, "{text}");
+    assert!(retry.is_some_and(|s| (1..=4).contains(&s)), "{retry:?}");
     assert!(
         text.starts_with("failure\n"),
         "a protocol answer 1C shows: {text}"
@@ -431,21 +435,22 @@ async fn exchange_1c_locks_out_a_guessing_address_but_not_1c() {
     assert_eq!(status, 200, "{text}");
     assert!(text.starts_with("success\n"));
     // The second lockout of the attacker is twice as long.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     for _ in 0..3 {
         assert_eq!(checkauth(&app, attacker, "guess").await.0, 401);
     }
-    assert_eq!(checkauth(&app, attacker, "guess").await.1, Some(2));
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let retry = checkauth(&app, attacker, "guess").await.1;
+    assert!(retry.is_some_and(|s| (5..=8).contains(&s)), "{retry:?}");
+    tokio::time::sleep(Duration::from_millis(8100)).await;
     // Once it is over the right password works from there too, and clears the record.
     assert_eq!(checkauth(&app, attacker, "пароль-1c").await.0, 200);
     assert_eq!(checkauth(&app, attacker, "guess").await.0, 401);
     assert_eq!(checkauth(&app, attacker, "guess").await.0, 401);
     assert_eq!(checkauth(&app, attacker, "guess").await.0, 401);
-    assert_eq!(
-        checkauth(&app, attacker, "guess").await.1,
-        Some(1),
-        "a fresh record starts from the shortest lockout"
+    let retry = checkauth(&app, attacker, "guess").await.1;
+    assert!(
+        retry.is_some_and(|s| (1..=4).contains(&s)),
+        "a fresh record starts from the shortest lockout: {retry:?}"
     );
 
     // A body is not read before the caller is known: a part far over file_limit without a
