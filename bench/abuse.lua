@@ -1,4 +1,5 @@
--- One kind of flood for wrk, from one client address (X-Forwarded-For through the trusted
+-- One kind of flood for wrk (random HTTP methods, which wrk will not send, are bench/abuse.py's
+-- own), from one client address (X-Forwarded-For through the trusted
 -- proxy on 127.0.0.1). FLOOD picks the kind; FLOOD_IP the address; FLOOD_AUTH an attacker's
 -- own valid `tma …` credentials; FLOOD_IMAGES image paths separated by spaces.
 local mode = os.getenv("FLOOD") or "search"
@@ -8,9 +9,11 @@ local images = {}
 for path in string.gmatch(os.getenv("FLOOD_IMAGES") or "", "%S+") do
   images[#images + 1] = path
 end
-local words = { "куртка", "кроссовки", "рюкзак", "шапка", "платье", "jacket", "курткп", "ботинки" }
+-- Percent-encoded: куртка, кроссовки, рюкзак, шапка, платье, jacket, курткп (a typo), ботинки.
+local words = { "%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%B0", "%D0%BA%D1%80%D0%BE%D1%81%D1%81%D0%BE%D0%B2%D0%BA%D0%B8",
+  "%D1%80%D1%8E%D0%BA%D0%B7%D0%B0%D0%BA", "%D1%88%D0%B0%D0%BF%D0%BA%D0%B0", "%D0%BF%D0%BB%D0%B0%D1%82%D1%8C%D0%B5",
+  "jacket", "%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%BF", "%D0%B1%D0%BE%D1%82%D0%B8%D0%BD%D0%BA%D0%B8" }
 local sizes = { "160x160.jpg", "320x320.jpg", "640x640.webp", "1080x1080.jpg" }
-local paths = { "/", "/api/v1/products", "/api/v1/cart", "/no/such/path", "/images/x/y" }
 local n = 0
 local order = '{"contact":{"name":"Флуд","phone":"+79990000000"},"delivery":{"method":"pickup",'
   .. '"pickup_point":"Москва, ул. Примерная, 1 (10:00–21:00)"},"payment_method":"on_receipt"}'
@@ -39,8 +42,6 @@ request = function()
     -- 1c:guess, a wrong password every time.
     h["Authorization"] = "Basic MWM6Z3Vlc3M="
     return wrk.format("GET", "/1c/exchange?type=catalog&mode=checkauth", h)
-  else -- random methods
-    return wrk.format("FOO" .. n, paths[n % #paths + 1], h)
   end
 end
 

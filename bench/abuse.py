@@ -121,21 +121,25 @@ class Customers:
         if not offers:
             return
         jh = dict(h, **{"content-type": "application/json"})
-        self.call(conn, "POST", "/api/v1/cart/items",
-                  json.dumps({"offer_id": random.choice(offers), "quantity": 1}).encode(), jh)
+        self.call(conn, "POST", "/api/v1/cart/items", jh,
+                  body=json.dumps({"offer_id": random.choice(offers), "quantity": 1}).encode())
         self.call(conn, "GET", "/api/v1/cart", h)
         order = {"contact": {"name": "Покупатель", "phone": "+79991234567"},
                  "delivery": {"method": "pickup", "pickup_point": "Москва, ул. Примерная, 1 (10:00–21:00)"},
                  "payment_method": "on_receipt"}
-        status, body = self.call(conn, "POST", "/api/v1/orders", json.dumps(order).encode(),
-                                 dict(jh, **{"idempotency-key": uuid.uuid4().hex}))
+        status, body = self.call(conn, "POST", "/api/v1/orders",
+                                 dict(jh, **{"idempotency-key": uuid.uuid4().hex}),
+                                 body=json.dumps(order).encode())
         if status == 201:
             self.call(conn, "GET", f"/api/v1/orders/{json.loads(body)['id']}", h, what="/api/v1/orders/{id}")
         conn.close()
 
     def run(self):
         while not self.stop.is_set():
-            self.session()
+            try:
+                self.session()
+            except Exception as e:  # a broken answer is an error of the shop, counted as one
+                self.record(0.0, False, f"session {type(e).__name__}: {e}")
 
     def start(self):
         self.workers = [threading.Thread(target=self.run, daemon=True) for _ in range(self.threads)]
@@ -154,7 +158,55 @@ class Customers:
                 "errors": len(errors), "error_kinds": sorted(set(errors))[:10]}
 
 
+def methods_flood(port, seconds, ip):
+    """Random HTTP methods (wrk refuses to send them), over one keep-alive connection at a time;
+    prints a line like wrk's script does."""
+    paths = ["/", "/api/v1/products", "/api/v1/cart", "/no/such/path", "/images/x/y"]
+    counts = {"ok": 0, "limited": 0, "refused": 0, "other": 0, "server_errors": 0, "socket_errors": 0}
+    started, n, sock, buf = time.time(), 0, None, b""
+    while time.time() - started < seconds:
+        n += 1
+        try:
+            if sock is None:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                buf = b""
+            sock.sendall(f"FOO{n} {paths[n % len(paths)]} HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {ip}\r\n\r\n".encode())
+            while b"\r\n\r\n" not in buf:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise OSError("closed")
+                buf += chunk
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                k, _, v = line.partition(b":")
+                if k.strip().lower() == b"content-length":
+                    length = int(v.strip())
+            while len(buf) < length:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise OSError("closed")
+                buf += chunk
+            buf = buf[length:]
+            key = ("ok" if status < 300 else "limited" if status == 429 else "server_errors" if status >= 500
+                   else "refused" if status in (401, 404, 405, 409) else "other")
+            counts[key] += 1
+            if b"connection: close" in head.lower():
+                sock.close()
+                sock = None
+        except (OSError, ValueError, IndexError):
+            counts["socket_errors"] += 1
+            if sock:
+                sock.close()
+            sock = None
+    print(json.dumps(dict(flood="methods", requests=n, seconds=round(time.time() - started, 1), **counts)))
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--methods-flood":
+        methods_flood(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("--customers", type=int, default=4)
@@ -210,6 +262,12 @@ def main():
         rss_before, _ = rss_mb(server.pid)
         customers.phase = "flood"
         for i, kind in enumerate(floods):
+            if kind == "methods":
+                wrks.append(subprocess.Popen(
+                    ["nice", "-n", "10", "taskset", "-c", client_cpus, sys.executable, os.path.abspath(__file__),
+                     "--methods-flood", str(port), str(args.flood), f"198.51.100.{10 + i}"],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+                continue
             fenv = dict(os.environ, FLOOD=kind, FLOOD_IP=f"198.51.100.{10 + i}", FLOOD_AUTH=attacker,
                         FLOOD_IMAGES=images)
             wrks.append(subprocess.Popen(
