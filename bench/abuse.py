@@ -203,6 +203,15 @@ def methods_flood(port, seconds, ip):
     print(json.dumps(dict(flood="methods", requests=n, seconds=round(time.time() - started, 1), **counts)))
 
 
+def metric_series(port):
+    """HTTP request series on /metrics: a flood must not add any."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/metrics", headers={"x-forwarded-for": "192.0.2.2"})
+    text = c.getresponse().read().decode()
+    c.close()
+    return sum(1 for line in text.splitlines() if line.startswith("vitrina_http_requests_total{"))
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--methods-flood":
         methods_flood(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
@@ -260,6 +269,7 @@ def main():
         customers.phase = "quiet"
         time.sleep(args.quiet)
         rss_before, _ = rss_mb(server.pid)
+        series_before = metric_series(port)
         customers.phase = "flood"
         for i, kind in enumerate(floods):
             if kind == "methods":
@@ -282,6 +292,7 @@ def main():
             line = [ln for ln in out.splitlines() if ln.startswith("{")]
             flood_results.append(json.loads(line[-1]) if line else {"error": out[-500:]})
         rss_after, hwm = rss_mb(server.pid)
+        series_after = metric_series(port)
         customers.phase = "after"
         time.sleep(3)
         customers.stop.set()
@@ -296,6 +307,7 @@ def main():
             "rss_mb": {"before_flood": round(rss_before, 1), "after_flood": round(rss_after, 1),
                        "growth": round(rss_after - rss_before, 1), "peak": round(hwm, 1)},
             "floods": flood_results,
+            "http_metric_series": {"before_flood": series_before, "after_flood": series_after},
         }
         print("| phase | sessions | requests | p50 ms | p99 ms | errors |")
         print("|---|---|---|---|---|---|")
@@ -308,6 +320,9 @@ def main():
             if "flood" in f:
                 print(f"| {f['flood']} | {f['requests']} | {f['requests'] / max(f['seconds'], 0.1):.0f} | {f['ok']} | "
                       f"{f['limited']} | {f['refused']} | {f['server_errors']} |")
+        print()
+        print(f"vitrina RSS: {rss_before:.1f} MB before the floods, {rss_after:.1f} MB after "
+              f"(peak {hwm:.1f} MB); HTTP metric series: {series_before} before, {series_after} after")
         print()
         print(json.dumps(result, ensure_ascii=False))
         failed = flood["errors"] > 0 or any(f.get("server_errors") for f in flood_results)
