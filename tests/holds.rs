@@ -16,7 +16,7 @@ use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
 
 const PROVIDER_TOKEN: &str = "381764678:TEST:provider-token";
-const HOLD: Duration = Duration::from_secs(2);
+const HOLD: Duration = Duration::from_secs(5);
 
 fn payments(c: &mut Config) {
     c.telegram.payment_provider_token = Some(Secret::new(PROVIDER_TOKEN));
@@ -129,7 +129,8 @@ async fn placed(app: &TestApp, user: i64, offer: &str, payment: &str, key: &str)
 }
 
 async fn wait_status(app: &TestApp, order: i64, status: &str) {
-    for _ in 0..400 {
+    // Up to 20 s: the hold (5 s), the outbox's poll, and a machine busy with other builds.
+    for _ in 0..800 {
         if app.order_status(order).await == status {
             return;
         }
