@@ -21,6 +21,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 python3 bench/gen_commerceml.py "$work/pkg" --products "$n" --offers-per-product 3 >/dev/null
 export VITRINA_DATABASE__URL="sqlite://$work/db/vitrina.db" VITRINA_CATALOG__MEDIA_DIR="$work/media" VITRINA_OUTBOX__WORKERS=0 VITRINA_LOG=warn
+# One load generator's address: per-address rate limits off (bench/abuse.sh measures them).
+export VITRINA_RATE_LIMIT__ENABLED=false
 target/release/vitrina import "$work/pkg" >/dev/null
 target/release/vitrina serve --listen 127.0.0.1:18181 >"$work/vitrina.log" 2>&1 &
 pids+=($!)

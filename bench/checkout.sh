@@ -21,7 +21,9 @@ trap cleanup EXIT
 
 run() { # backend database-url sql-runner
   local backend=$1 url=$2
-  VITRINA_LOG=warn target/release/vitrina demo --listen 127.0.0.1:18191 --data-dir "$work/$backend" \
+  # Many checkouts from one load generator: the rate limits would measure themselves
+  # (bench/abuse.sh measures them).
+  VITRINA_LOG=warn VITRINA_RATE_LIMIT__ENABLED=false target/release/vitrina demo --listen 127.0.0.1:18191 --data-dir "$work/$backend" \
     ${url:+--database "$url"} >"$work/$backend.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do curl -sf http://127.0.0.1:18191/readyz >/dev/null && break; sleep 0.2; done

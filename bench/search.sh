@@ -10,6 +10,8 @@ pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 python3 bench/gen_commerceml.py "$work/pkg" --products "$n" --offers-per-product 3 >/dev/null
 export VITRINA_DATABASE__URL="sqlite://$work/db/vitrina.db" VITRINA_CATALOG__MEDIA_DIR="$work/media" VITRINA_OUTBOX__WORKERS=0 VITRINA_LOG=warn
+# One load generator's address: per-address rate limits off (bench/abuse.sh measures them).
+export VITRINA_RATE_LIMIT__ENABLED=false
 target/release/vitrina import "$work/pkg" >/dev/null
 target/release/vitrina serve --listen 127.0.0.1:18183 >"$work/vitrina.log" 2>&1 &
 pid=$!

@@ -144,6 +144,9 @@ pub enum OrdersCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Orders staff must look at: paid after they were cancelled (refund them with
+    /// `vitrina payments refund`, which clears the mark).
+    Attention,
 }
 
 #[derive(Subcommand, Debug)]
@@ -536,6 +539,19 @@ async fn orders(config: &Config, store: &Store, command: OrdersCommand) -> anyho
             .await
             .map_err(show_err)?;
             println!("order {} cancelled; its goods are back in stock", o.number);
+            Ok(())
+        }
+        OrdersCommand::Attention => {
+            let flagged = crate::payments::late::flagged(store).await?;
+            if flagged.is_empty() {
+                println!("no order needs attention");
+            }
+            for (id, number, why, since) in flagged {
+                let at = humantime::format_rfc3339_seconds(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(since.max(0) as u64),
+                );
+                println!("{id}\t{number}\t{why}\tsince {at}");
+            }
             Ok(())
         }
     }

@@ -32,6 +32,7 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub checkout: CheckoutConfig,
     pub orders: OrdersConfig,
+    pub rate_limit: RateLimitConfig,
     pub dev: DevConfig,
     pub sync: SyncConfig,
 }
@@ -183,6 +184,11 @@ pub struct CatalogConfig {
     pub media_dir: PathBuf,
     /// Larger source images are skipped with a warning.
     pub max_image_bytes: u64,
+    /// Resized images kept in memory (bytes; each entry also counts 1 KiB, which bounds the
+    /// entries). Beyond it they are read from the disk cache under `media_dir`.
+    pub image_cache_bytes: u64,
+    /// Image decodes and resizes at once; 0: one per CPU core.
+    pub image_resizes: usize,
     /// Zip packages: the most bytes all entries may unpack to.
     pub max_unpacked_bytes: u64,
     /// Zip packages: the largest allowed unpacked/packed ratio of an entry (zip bombs).
@@ -199,6 +205,8 @@ impl Default for CatalogConfig {
             old_price_type: String::new(),
             media_dir: PathBuf::from("data/media"),
             max_image_bytes: 20 * 1024 * 1024,
+            image_cache_bytes: 32 * 1024 * 1024,
+            image_resizes: 0,
             max_unpacked_bytes: 8 * 1024 * 1024 * 1024,
             max_zip_ratio: 200,
             refresh_interval: Duration::from_secs(2),
@@ -219,6 +227,15 @@ pub struct CheckoutConfig {
     pub stars_rate: i64,
     /// Fiscal receipts (54-FZ) sent with provider invoices (`provider_data.receipt`).
     pub receipt: ReceiptConfig,
+    /// An order paid online (`telegram`, `stars`) and not paid within this time is cancelled
+    /// by vitrina and its goods return to stock. `0s` turns the hold off.
+    #[serde(with = "humantime_serde")]
+    pub payment_hold: Duration,
+    /// Open unpaid online-payment orders one customer may have (not cancelled, payment_state
+    /// `unpaid`); a further online-payment checkout is refused. 0: no limit.
+    pub max_unpaid_orders: u32,
+    /// The most units of one offer in one cart line or order line (or the stock, if lower).
+    pub max_line_quantity: i64,
 }
 
 /// The receipt a Russian payment provider registers with its online cash register. Values
@@ -299,6 +316,9 @@ impl Default for CheckoutConfig {
             payment_methods: vec![PaymentMethod::OnReceipt],
             stars_rate: 180,
             receipt: ReceiptConfig::default(),
+            payment_hold: Duration::from_secs(30 * 60),
+            max_unpaid_orders: 3,
+            max_line_quantity: 50,
         }
     }
 }
@@ -546,6 +566,13 @@ pub struct Exchange1cConfig {
     /// With `backend.kind = "bitrix"` orders already go to Bitrix: serving `type=sale` too
     /// sends every order to two systems, so start refuses that unless this says it is meant.
     pub allow_sale_with_bitrix: bool,
+    /// After this many wrong passwords in a row from one address, that address is refused
+    /// (429) for `lockout`, doubling with each further lockout up to `lockout_max`.
+    pub lockout_after: u32,
+    #[serde(with = "humantime_serde")]
+    pub lockout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub lockout_max: Duration,
 }
 
 impl Default for Exchange1cConfig {
@@ -558,6 +585,9 @@ impl Default for Exchange1cConfig {
             sale_statuses: Default::default(),
             sale: true,
             allow_sale_with_bitrix: false,
+            lockout_after: 5,
+            lockout: Duration::from_secs(60),
+            lockout_max: Duration::from_secs(3600),
         }
     }
 }
@@ -587,6 +617,54 @@ impl Default for OutboxConfig {
             backoff_base: Duration::from_secs(2),
             backoff_max: Duration::from_secs(3600),
             poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Request rates per client, counted in each instance's memory (so N instances allow N times
+/// as much). Each limit is a burst, then `…_per_second` requests a second on average (GCRA).
+/// See docs/DEPLOY.md for what each protects.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Per client address (through server.trusted_proxies; IPv6 by /64), on the routes that
+    /// need no sign-in: catalog, search, images, pages, sign-in itself. High: a mobile
+    /// carrier puts many customers behind one address.
+    pub anonymous_burst: u32,
+    pub anonymous_per_second: f64,
+    /// Per client address: requests whose initData or token is refused.
+    pub auth_failures_burst: u32,
+    pub auth_failures_per_second: f64,
+    /// Per customer (Telegram id): every request that needs a sign-in.
+    pub customer_burst: u32,
+    pub customer_per_second: f64,
+    /// Per customer: `POST /api/v1/auth` and `/api/telegram/auth`.
+    pub sign_in_burst: u32,
+    pub sign_in_per_second: f64,
+    /// Per customer: placing orders and creating invoices.
+    pub checkout_burst: u32,
+    pub checkout_per_second: f64,
+    /// Clients remembered per limit; the least used are forgotten first, so memory stays
+    /// bounded whatever a flood sends.
+    pub max_clients: usize,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            anonymous_burst: 2000,
+            anonymous_per_second: 200.0,
+            auth_failures_burst: 60,
+            auth_failures_per_second: 1.0,
+            customer_burst: 120,
+            customer_per_second: 10.0,
+            sign_in_burst: 20,
+            sign_in_per_second: 0.5,
+            checkout_burst: 10,
+            checkout_per_second: 0.2,
+            max_clients: 50_000,
         }
     }
 }
@@ -953,6 +1031,73 @@ impl Config {
                     ),
                 );
             }
+        }
+        if self.checkout.max_line_quantity < 1 {
+            return invalid("checkout.max_line_quantity", "expected at least 1".into());
+        }
+        let online = self
+            .checkout
+            .payment_methods
+            .iter()
+            .any(|m| *m != PaymentMethod::OnReceipt);
+        if online && !self.checkout.payment_hold.is_zero() {
+            if self.checkout.payment_hold < Duration::from_secs(1) {
+                return invalid(
+                    "checkout.payment_hold",
+                    "expected a duration such as \"30m\" (or 0s to keep unpaid orders until staff cancel them)"
+                        .into(),
+                );
+            }
+            if self.orders.restock_on.is_empty() {
+                return invalid(
+                    "checkout.payment_hold",
+                    "an expired hold cancels the order with a status in orders.restock_on, which is empty".into(),
+                );
+            }
+        }
+        let r = &self.rate_limit;
+        for (key, burst, per_second) in [
+            (
+                "rate_limit.anonymous_per_second",
+                r.anonymous_burst,
+                r.anonymous_per_second,
+            ),
+            (
+                "rate_limit.auth_failures_per_second",
+                r.auth_failures_burst,
+                r.auth_failures_per_second,
+            ),
+            (
+                "rate_limit.customer_per_second",
+                r.customer_burst,
+                r.customer_per_second,
+            ),
+            (
+                "rate_limit.sign_in_per_second",
+                r.sign_in_burst,
+                r.sign_in_per_second,
+            ),
+            (
+                "rate_limit.checkout_per_second",
+                r.checkout_burst,
+                r.checkout_per_second,
+            ),
+        ] {
+            if burst == 0 || !(per_second > 0.0 && per_second.is_finite()) {
+                return invalid(
+                    key,
+                    format!("expected a positive burst and rate, got {burst} and {per_second}/s"),
+                );
+            }
+        }
+        if r.max_clients < 100 {
+            return invalid("rate_limit.max_clients", "expected at least 100".into());
+        }
+        if self.exchange_1c.lockout_after == 0 || self.exchange_1c.lockout.is_zero() {
+            return invalid(
+                "exchange_1c.lockout",
+                "expected lockout_after of at least 1 and a positive lockout".into(),
+            );
         }
         if self.outbox.max_attempts == 0 {
             return invalid("outbox.max_attempts", "expected at least 1".into());

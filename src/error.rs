@@ -75,6 +75,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Sent as `Retry-After` (whole seconds, rounded up): when a 429 or 503 may be retried.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -84,7 +86,14 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
+    }
+    /// `429 rate_limited` with `Retry-After`.
+    pub fn rate_limited(retry_after: std::time::Duration, detail: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail);
+        e.retry_after = Some(retry_after);
+        e
     }
     pub fn not_found(what: &str) -> Self {
         Self::new(
@@ -108,6 +117,7 @@ impl ApiError {
             code: "validation_failed",
             detail: "some fields are invalid".into(),
             errors,
+            retry_after: None,
         }
     }
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
@@ -157,6 +167,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = problem(self.status, self.code, Some(self.detail), self.errors);
         let mut response = self.status.into_response();
+        if let Some(after) = self.retry_after {
+            // Whole seconds, never 0: a client told "retry in 0 s" would spin.
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
         // The problem middleware renders it, adding the request id it alone knows.
         response.extensions_mut().insert(body);
         response

@@ -19,6 +19,7 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod proxy;
+pub mod rate_limit;
 pub mod server;
 pub mod state;
 pub mod store;

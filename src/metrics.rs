@@ -9,11 +9,30 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+/// Labels of an HTTP request. Every value comes from a closed set, so the series stay bounded
+/// whatever clients send: `method` from [`method_label`], `route` from the route table (or
+/// `web` for everything the fallback serves), `status` from the responses vitrina makes.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
     pub status: u16,
+}
+
+/// The method as a label: the standard ones by name, anything else `other` (any token is a
+/// valid HTTP method, and each new label value would be a new series kept forever).
+pub fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -51,6 +70,12 @@ pub struct Metrics {
     outbox_jobs: Family<StateLabels, Gauge>,
     sync_last_success: Family<SourceLabels, Gauge>,
     sync_failures: Family<SourceLabels, Counter>,
+    bounded: Family<BoundedLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BoundedLabels {
+    what: &'static str,
 }
 
 impl Default for Metrics {
@@ -74,6 +99,13 @@ impl Metrics {
         let db_connections = Gauge::default();
         let db_idle = Gauge::default();
         let outbox_jobs = Family::<StateLabels, Gauge>::default();
+        let bounded = Family::<BoundedLabels, Gauge>::default();
+        registry.register(
+            "public_memory",
+            "What public requests keep in memory, each bounded by config: image_cache_bytes, \
+             image_cache_entries, rate_limit_clients; and image_renders since start",
+            bounded.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -132,7 +164,27 @@ impl Metrics {
             db_connections,
             db_idle,
             outbox_jobs,
+            bounded,
         }
+    }
+
+    /// The rendered-image cache (entries, bytes), renders since start, and the clients the
+    /// rate limits remember.
+    pub fn set_public_memory(&self, images: (usize, u64), renders: u64, clients: usize) {
+        let set = |what, v: i64| self.bounded.get_or_create(&BoundedLabels { what }).set(v);
+        set(
+            "image_cache_entries",
+            i64::try_from(images.0).unwrap_or(i64::MAX),
+        );
+        set(
+            "image_cache_bytes",
+            i64::try_from(images.1).unwrap_or(i64::MAX),
+        );
+        set("image_renders", i64::try_from(renders).unwrap_or(i64::MAX));
+        set(
+            "rate_limit_clients",
+            i64::try_from(clients).unwrap_or(i64::MAX),
+        );
     }
 
     pub fn http_request(&self, labels: HttpLabels, elapsed: Duration) {

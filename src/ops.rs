@@ -8,6 +8,8 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::error::{ApiError, FieldError, Problem};
+// `429 rate_limited` on the operations the rate limits cover.
+use crate::rate_limit::OpenApiResponses as RateLimits;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -28,7 +30,7 @@ use crate::state::AppState;
         crate::payments::invoice, crate::payments::seed_invoice,
     ),
     components(schemas(Problem, FieldError, Health, Readiness, crate::sync_health::SyncState)),
-    modifiers(&SecuritySchemes)
+    modifiers(&SecuritySchemes, &RateLimits)
 )]
 pub struct ApiDoc;
 
@@ -127,6 +129,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(sync) = crate::sync_health::states(&state.store).await {
         state.metrics.set_sync_health(&sync);
     }
+    state.metrics.set_public_memory(
+        state.images.held(),
+        state.images.renders(),
+        state.limits.clients().iter().sum(),
+    );
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

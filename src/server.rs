@@ -92,15 +92,30 @@ impl Application {
         let auth = Auth::new(&config, store.clone()).await?;
         let catalog = CatalogReader::load(store.clone()).await?;
         let mut handlers = crate::orders::events::fanout(outbox.clone(), subscribers(&config));
+        let limits = Arc::new(crate::rate_limit::Limits::new(
+            &config.rate_limit,
+            &config.exchange_1c,
+        ));
+        let resizes = match config.catalog.image_resizes {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let images = Arc::new(crate::catalog::images::Renderer::new(
+            config.catalog.image_cache_bytes,
+            resizes,
+        ));
         let state = AppState::new(Shared {
             auth,
             catalog,
+            limits,
+            images,
             config: Arc::new(config),
             store,
             outbox,
             metrics: Arc::new(Metrics::new()),
             instance,
         });
+        handlers = handlers.merge(crate::orders::holds::handlers(&state));
         let bot = crate::telegram::Bot::new(&state);
         if let Some(bot) = &bot {
             handlers = handlers.merge(crate::telegram::handlers(bot));
@@ -277,6 +292,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(web::serve)
         // Layers wrap outward: the last one added sees the request first.
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::by_address))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, config.server.request_timeout))
         .layer(middleware::from_fn(error::problem_middleware))
         .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
@@ -329,7 +345,7 @@ async fn track_metrics(State(state): State<AppState>, request: Request, next: Ne
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "web".to_string());
-    let method = request.method().to_string();
+    let method = crate::metrics::method_label(request.method());
     let response = next.run(request).await;
     state.metrics.http_request(
         HttpLabels {

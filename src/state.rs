@@ -33,6 +33,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub auth: Arc<Auth>,
     pub catalog: Arc<CatalogReader>,
+    /// Request rate limits and the 1C lockout (per instance).
+    pub limits: Arc<crate::rate_limit::Limits>,
+    /// Resized product images: a bounded memory cache, one render per image size at a time.
+    pub images: Arc<crate::catalog::images::Renderer>,
     /// Identifies this process in logs, leases and `/healthz`.
     pub instance: String,
 }

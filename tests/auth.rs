@@ -353,3 +353,49 @@ async fn instances_share_the_session_key() {
         .unwrap();
     assert_eq!(seen.id, customer.id);
 }
+
+/// Clients before Bot API 8.0 send initData without Telegram's `signature`: with the HMAC
+/// check (the default) it is accepted as it is, the way such a client sends it.
+#[tokio::test]
+async fn init_data_without_signature_from_older_clients() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.telegram.bot_token = Some(Secret::new(DEMO_BOT_TOKEN));
+        c.dev.enabled = true;
+    })
+    .await;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    // As a 6.x client builds it: query_id, a user with `\/` escapes, auth_date, hash.
+    let user = r#"{"id":7101,"first_name":"Пётр","language_code":"ru","photo_url":"https:\/\/t.me\/i\/userpic\/320\/p.jpg"}"#;
+    let legacy = initdata::sign(
+        DEMO_BOT_TOKEN,
+        &[
+            ("query_id", "AAHdF6IQAAAAAN0XohDhrOrc"),
+            ("user", user),
+            ("auth_date", &now),
+        ],
+    );
+    assert!(!legacy.contains("signature="));
+    let response = get_me(&app, &format!("tma {legacy}")).await;
+    assert_eq!(response.status(), 200);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["telegram_id"], 7101);
+    assert_eq!(me["photo_url"], "https://t.me/i/userpic/320/p.jpg");
+
+    // The dev sign-in mints the same for the browser tests.
+    let dev: Value = app
+        .get("/dev/init-data?id=7102&signature=false")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let init = dev["init_data"].as_str().unwrap();
+    assert!(!init.contains("signature="), "{init}");
+    assert!(init.contains("hash="));
+    let response = get_me(&app, dev["authorization"].as_str().unwrap()).await;
+    assert_eq!(response.status(), 200);
+    app.stop().await;
+}

@@ -41,7 +41,16 @@ impl FromRequestParts<AppState> for Customer {
             .headers
             .get(AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or("\u{0}"));
-        state.auth.authenticate(header).await
+        let customer = state.auth.authenticate(header).await?;
+        // Only now, with the credentials checked: nobody can spend another customer's budget.
+        let route = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| p.as_str());
+        state
+            .limits
+            .customer_request(customer.telegram_id, &parts.method, route)?;
+        Ok(customer)
     }
 }
 

@@ -35,6 +35,7 @@ pub async fn auth(
     ApiJson(body): ApiJson<AuthRequest>,
 ) -> Result<Json<AuthResponse>, ApiError> {
     let customer = state.auth.sign_in(&body.init_data).await?;
+    state.limits.sign_in(customer.telegram_id)?;
     let SessionToken { token, expires_at } = state.auth.issue_token(&customer)?;
     let profile = load_profile(&state, &customer).await?;
     Ok(Json(AuthResponse {
@@ -58,6 +59,7 @@ pub async fn seed_auth(
     ApiJson(body): ApiJson<AuthRequest>,
 ) -> Result<Json<SeedAuthResponse>, ApiError> {
     let customer = state.auth.sign_in(&body.init_data).await?;
+    state.limits.sign_in(customer.telegram_id)?;
     Ok(Json(SeedAuthResponse {
         token: state.auth.issue_token(&customer)?.token,
     }))
@@ -165,10 +167,22 @@ pub struct DevInitData {
     pub authorization: String,
 }
 
+/// How the dev sign-in's client signs: `?signature=false` leaves out the Ed25519
+/// `signature` field, as Telegram clients before Bot API 8.0 do (the HMAC still holds).
+#[derive(Debug, Deserialize)]
+pub struct DevClient {
+    #[serde(default)]
+    pub signature: Option<bool>,
+}
+
 /// Dev sign-in: initData signed with the demo bot token, so the Mini App and curl work
 /// without Telegram. Mounted only with `dev.enabled`.
-pub async fn dev_init_data(Query(user): Query<DevUser>) -> Json<DevInitData> {
-    let init_data = Auth::dev_init_data(&user, std::time::SystemTime::now());
+pub async fn dev_init_data(
+    Query(user): Query<DevUser>,
+    Query(client): Query<DevClient>,
+) -> Json<DevInitData> {
+    let now = std::time::SystemTime::now();
+    let init_data = Auth::dev_init_data_as(&user, now, client.signature.unwrap_or(true));
     Json(DevInitData {
         authorization: format!("tma {init_data}"),
         init_data,

@@ -235,6 +235,11 @@ impl Auth {
 
     /// Signs initData for a made-up user with the demo token (dev sign-in).
     pub fn dev_init_data(user: &DevUser, now: SystemTime) -> String {
+        Self::dev_init_data_as(user, now, true)
+    }
+
+    /// As [`Auth::dev_init_data`]; without `signature` as a client before Bot API 8.0 sends it.
+    pub fn dev_init_data_as(user: &DevUser, now: SystemTime, with_signature: bool) -> String {
         // Telegram leaves absent fields out rather than sending nulls; clients (the Mini Apps
         // SDK's parser) reject nulls, so the dev sign-in does the same.
         let mut user_json = serde_json::json!({
@@ -264,7 +269,9 @@ impl Auth {
         pairs.push(("query_id", query_id.as_str()));
         // Real initData always carries Telegram's Ed25519 `signature` (clients require the
         // field); the demo has no Telegram key, so it says so. Only the HMAC check passes.
-        pairs.push(("signature", "dev-sign-in-has-no-telegram-signature"));
+        if with_signature {
+            pairs.push(("signature", "dev-sign-in-has-no-telegram-signature"));
+        }
         if let Some(p) = user.start_param.as_deref() {
             pairs.push(("start_param", p));
         }

@@ -31,6 +31,8 @@ pub struct CartLine {
     pub line_total: i64,
     /// Units in stock now.
     pub stock: i64,
+    /// The most this line may hold: `checkout.max_line_quantity` or the stock, if lower.
+    pub max_quantity: i64,
     /// The price when the line was added, if it has changed since.
     pub price_was: Option<i64>,
     /// The offer is no longer sold: the line is kept so the customer sees what happened.
@@ -123,7 +125,7 @@ pub async fn live_lines(
         .map_err(StoreError::from)
 }
 
-pub fn view(lines: Vec<LiveLine>, currency: &str) -> Cart {
+pub fn view(lines: Vec<LiveLine>, currency: &str, max_line_quantity: i64) -> Cart {
     let mut total = 0;
     let mut items = 0;
     let mut has_changes = false;
@@ -158,6 +160,7 @@ pub fn view(lines: Vec<LiveLine>, currency: &str) -> Cart {
                 }),
                 line_total,
                 stock: l.stock_units,
+                max_quantity: max_line_quantity.min(l.stock_units),
                 price_was,
                 removed,
                 insufficient_stock,
@@ -178,7 +181,11 @@ pub fn view(lines: Vec<LiveLine>, currency: &str) -> Cart {
 async fn load(state: &AppState, customer: CustomerId) -> Result<Cart, ApiError> {
     let mut conn = state.store.pool().acquire().await?;
     let lines = live_lines(&mut conn, customer).await?;
-    Ok(view(lines, &state.config.checkout.currency))
+    Ok(view(
+        lines,
+        &state.config.checkout.currency,
+        state.config.checkout.max_line_quantity,
+    ))
 }
 
 /// The signed-in customer's cart.
@@ -225,7 +232,7 @@ fn check_quantity(quantity: i64) -> Result<(), ApiError> {
     responses(
         (status = 200, body = Cart),
         (status = 404, description = "offer_not_found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not_for_sale or insufficient_stock", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not_for_sale, insufficient_stock or line_quantity_limit (more of one item than a line may hold)", body = Problem, content_type = "application/problem+json"),
         AuthErrors, BodyErrors,
     ))]
 pub async fn add_item(
@@ -286,6 +293,7 @@ pub async fn add(
     if wanted > MAX_QUANTITY {
         return check_quantity(wanted);
     }
+    crate::orders::limits::check_line(&state.config, wanted)?;
     sqlx::query(
         "INSERT INTO cart_lines (customer_id, offer_id, quantity, price_seen, added_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (customer_id, offer_id) DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity",
@@ -306,6 +314,7 @@ pub async fn add(
     responses(
         (status = 200, body = Cart),
         (status = 404, description = "not_in_cart", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "line_quantity_limit: more of one item than a line may hold", body = Problem, content_type = "application/problem+json"),
         AuthErrors, BodyErrors,
     ))]
 pub async fn set_item(
@@ -315,6 +324,7 @@ pub async fn set_item(
     ApiJson(body): ApiJson<SetQuantity>,
 ) -> Result<Json<Cart>, ApiError> {
     check_quantity(body.quantity)?;
+    crate::orders::limits::check_line(&state.config, body.quantity)?;
     let updated =
         sqlx::query("UPDATE cart_lines SET quantity = $1 WHERE customer_id = $2 AND offer_id = $3")
             .bind(body.quantity)

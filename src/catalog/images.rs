@@ -1,10 +1,15 @@
 //! `GET /images/{hash}/{w}x{h}.{jpg|webp}`: product images resized on first request, cached
 //! on disk, served with immutable URLs (the hash names the content, the size is fixed).
+//!
+//! Public requests cannot make the process work or grow without bound: the answers are kept
+//! in a memory cache bounded by bytes (each entry also weighs [`ENTRY_OVERHEAD`], which bounds
+//! the entries); concurrent requests for one image size wait for a single render
+//! (single-flight), and at most `catalog.image_resizes` renders run at once.
 
 use std::io::Cursor;
 use std::path::PathBuf;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +23,92 @@ pub const SIZES: [(u32, u32); 4] = [(160, 160), (320, 320), (640, 640), (1080, 1
 const MAX_PIXELS_SIDE: u32 = 12_000;
 const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 const JPEG_QUALITY: u8 = 82;
+/// What an entry of the memory cache weighs beyond its bytes (key, bookkeeping).
+pub const ENTRY_OVERHEAD: u64 = 1024;
+
+#[derive(Clone)]
+struct ByteWeighter;
+
+impl quick_cache::Weighter<String, Bytes> for ByteWeighter {
+    fn weight(&self, _key: &String, value: &Bytes) -> u64 {
+        value.len() as u64 + ENTRY_OVERHEAD
+    }
+}
+
+/// Rendered images in memory, and the gate in front of the decoder.
+pub struct Renderer {
+    cache: quick_cache::sync::Cache<String, Bytes, ByteWeighter>,
+    resizes: tokio::sync::Semaphore,
+    renders: std::sync::atomic::AtomicU64,
+}
+
+impl Renderer {
+    /// `bytes`: the memory cache's size; `resizes`: decodes allowed at once (at least 1).
+    pub fn new(bytes: u64, resizes: usize) -> Self {
+        let bytes = bytes.max(ENTRY_OVERHEAD);
+        Self {
+            cache: quick_cache::sync::Cache::with_weighter(
+                usize::try_from(bytes / (16 * 1024))
+                    .unwrap_or(usize::MAX)
+                    .max(16),
+                bytes,
+                ByteWeighter,
+            ),
+            resizes: tokio::sync::Semaphore::new(resizes.max(1)),
+            renders: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Images decoded and resized since start (not answered from a cache).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Entries and bytes (with overhead) held in memory.
+    pub fn held(&self) -> (usize, u64) {
+        (self.cache.len(), self.cache.weight())
+    }
+
+    /// The image at `key`: from memory, else from the disk cache, else rendered, with one
+    /// caller doing the work for everyone asking for the same key at the same time.
+    async fn get(
+        &self,
+        key: &str,
+        source: PathBuf,
+        cached: PathBuf,
+        (w, h, format): (u32, u32, Format),
+    ) -> Result<Bytes, Rendering> {
+        let guard = match self.cache.get_value_or_guard_async(key).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(guard) => guard,
+        };
+        let bytes = match tokio::fs::read(&cached).await {
+            Ok(bytes) => Bytes::from(bytes),
+            Err(_) => {
+                let _permit = self
+                    .resizes
+                    .acquire()
+                    .await
+                    .map_err(|e| Rendering::Join(e.to_string()))?;
+                self.renders
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::task::spawn_blocking(move || render(&source, &cached, w, h, format))
+                    .await
+                    .map_err(|e| Rendering::Join(e.to_string()))?
+                    .map_err(Rendering::Failed)
+                    .map(Bytes::from)?
+            }
+        };
+        // A failed render drops the guard instead: the next caller tries again.
+        let _ = guard.insert(bytes.clone());
+        Ok(bytes)
+    }
+}
+
+enum Rendering {
+    Failed(RenderError),
+    Join(String),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -67,9 +158,10 @@ pub async fn image(
         .join("cache")
         .join(&hash[..2])
         .join(format!("{hash}-{w}x{h}.{ext}"));
-    let result = tokio::task::spawn_blocking(move || render(&source, &cached, w, h, format)).await;
+    let key = format!("{hash}-{w}x{h}.{ext}");
+    let result = state.images.get(&key, source, cached, (w, h, format)).await;
     match result {
-        Ok(Ok(bytes)) => {
+        Ok(bytes) => {
             let mut response = Response::new(Body::from(bytes));
             let h = response.headers_mut();
             h.insert(
@@ -86,8 +178,10 @@ pub async fn image(
             );
             response
         }
-        Ok(Err(RenderError::Missing)) => ApiError::not_found("image").into_response(),
-        Ok(Err(RenderError::Failed(message))) => {
+        Err(Rendering::Failed(RenderError::Missing)) => {
+            ApiError::not_found("image").into_response()
+        }
+        Err(Rendering::Failed(RenderError::Failed(message))) => {
             tracing::warn!(%hash, %message, "image cannot be rendered");
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -96,7 +190,7 @@ pub async fn image(
             )
             .into_response()
         }
-        Err(e) => ApiError::internal(e).into_response(),
+        Err(Rendering::Join(e)) => ApiError::internal(e).into_response(),
     }
 }
 
@@ -163,6 +257,57 @@ fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many requests for one uncached size: one decode, everyone gets its bytes; the memory
+    /// cache stays within its bytes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn one_render_per_size_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.png");
+        image::RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        })
+        .save(&src)
+        .unwrap();
+        let renderer = std::sync::Arc::new(Renderer::new(64 * 1024, 2));
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let (r, src, dir) = (renderer.clone(), src.clone(), dir.path().to_path_buf());
+                tokio::spawn(async move {
+                    r.get(
+                        "k-640",
+                        src,
+                        dir.join("c-640.jpg"),
+                        (640, 640, Format::Jpeg),
+                    )
+                    .await
+                    .ok()
+                    .unwrap()
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        assert_eq!(renderer.renders(), 1, "one decode for 24 requests");
+        assert!(answers.windows(2).all(|w| w[0] == w[1]));
+        // Other sizes fill the cache past its bytes: it keeps within them.
+        for (i, size) in [160u32, 320, 1080].into_iter().enumerate() {
+            renderer
+                .get(
+                    &format!("k-{size}"),
+                    src.clone(),
+                    dir.path().join(format!("c{i}.jpg")),
+                    (size, size, Format::Webp),
+                )
+                .await
+                .ok()
+                .unwrap();
+        }
+        let (_, bytes) = renderer.held();
+        assert!(bytes <= 64 * 1024, "{bytes} bytes held for a 64 KiB cache");
+    }
 
     #[test]
     fn only_listed_sizes() {

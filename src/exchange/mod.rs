@@ -8,12 +8,18 @@
 //! a long import never times 1C out), `complete`/`deactivate`. Answers are plain text lines in
 //! windows-1251, as 1C expects. Session, uploads and import state are rows in the database:
 //! 1C's requests may reach any instance.
+//!
+//! Who is asking is settled before a body is read: `checkauth` by Basic auth, everything else
+//! by the session cookie. Wrong passwords from one address lock it out for a growing time
+//! ([`crate::rate_limit::lockout`]); the log names the address and the login, never the
+//! password.
 
+use std::net::SocketAddr;
 use std::path::{Component, Path};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -62,9 +68,19 @@ fn failure(status: StatusCode, message: &str) -> Response {
 pub async fn exchange(
     State(state): State<AppState>,
     Query(q): Query<ExchangeQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
+        crate::proxy::client_info(c.0.ip(), headers, &state.config.server.trusted_proxies).ip
+    });
+    let lockout = &state.limits.exchange_1c;
+    if let Some(ip) = client
+        && let Err(left) = lockout.check(ip, Instant::now())
+    {
+        return locked_out(left);
+    }
     let config = &state.config.exchange_1c;
     let (Some(user), Some(password)) = (&config.user, &config.password) else {
         return failure(
@@ -90,9 +106,25 @@ pub async fn exchange(
     };
     let mode = q.mode.as_deref().unwrap_or("");
     if mode == "checkauth" {
-        if !basic_auth_matches(&headers, user, password.expose()) {
-            tracing::warn!("1C exchange: wrong user or password");
+        if !basic_auth_matches(headers, user, password.expose()) {
+            let login = basic_login(headers);
+            let outcome = client.map(|ip| lockout.failure(ip, Instant::now()));
+            let ip = client.map(|ip| ip.to_string()).unwrap_or_default();
+            match outcome {
+                Some(crate::rate_limit::lockout::Failure::LockedOut(lock)) => tracing::warn!(
+                    client = %ip, login = %login, lockout_s = lock.as_secs(),
+                    "1C exchange: wrong user or password; address locked out"
+                ),
+                Some(crate::rate_limit::lockout::Failure::Counted { left }) => tracing::warn!(
+                    client = %ip, login = %login, attempts_left = left,
+                    "1C exchange: wrong user or password"
+                ),
+                None => tracing::warn!(login = %login, "1C exchange: wrong user or password"),
+            }
             return failure(StatusCode::UNAUTHORIZED, "Неверный логин или пароль");
+        }
+        if let Some(ip) = client {
+            lockout.success(ip);
         }
         return match open_session(&state.store).await {
             Ok(id) => {
@@ -111,7 +143,7 @@ pub async fn exchange(
             Err(e) => internal(e),
         };
     }
-    let session = match session_of(&state.store, &headers).await {
+    let session = match session_of(&state.store, headers).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             return failure(
@@ -120,6 +152,20 @@ pub async fn exchange(
             );
         }
         Err(e) => return internal(e),
+    };
+    // Only now, with the caller known, is a body read (up to a file part and some slack).
+    let body = if mode == "file" {
+        match axum::body::to_bytes(body, config.file_limit + 64 * 1024).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return failure(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Часть файла больше file_limit",
+                );
+            }
+        }
+    } else {
+        Bytes::new()
     };
     let result = match mode {
         "init" => Ok(answer(
@@ -150,6 +196,46 @@ fn internal(e: StoreError) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR,
         "Внутренняя ошибка сервера, подробности в журнале vitrina",
     )
+}
+
+/// `429` for an address locked out after wrong passwords, as a protocol answer 1C shows.
+fn locked_out(left: Duration) -> Response {
+    let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    let mut response = failure(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("Слишком много неверных паролей с этого адреса; повторите через {secs} с"),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    response
+}
+
+/// The login of a Basic `Authorization` header, for the log (never the password).
+fn basic_login(headers: &HeaderMap) -> String {
+    let decoded = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.get(..6)
+                .filter(|p| p.eq_ignore_ascii_case("basic "))
+                .map(|_| &v[6..])
+        })
+        .and_then(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
+        });
+    let Some(decoded) = decoded else {
+        return "(none)".into();
+    };
+    let login = decoded.split(|b| *b == b':').next().unwrap_or_default();
+    let (text, _, _) = encoding_rs::WINDOWS_1251.decode(login);
+    let text: String = match std::str::from_utf8(login) {
+        Ok(utf8) => utf8.chars().take(64).collect(),
+        Err(_) => text.chars().take(64).collect(),
+    };
+    text.escape_debug().to_string()
 }
 
 fn basic_auth_matches(headers: &HeaderMap, user: &str, password: &str) -> bool {

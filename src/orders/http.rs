@@ -30,6 +30,11 @@ pub struct CheckoutOptions {
     pub currency: String,
     pub delivery: Vec<DeliveryOption>,
     pub payment_methods: Vec<PaymentMethod>,
+    /// Seconds an order paid online (`telegram`, `stars`) waits for its payment before it is
+    /// cancelled; 0: it waits until staff cancel it.
+    pub payment_hold_seconds: u64,
+    /// The most units of one item an order line may hold (or the stock, if lower).
+    pub max_line_quantity: i64,
 }
 
 /// Delivery and payment methods this shop offers.
@@ -60,6 +65,8 @@ pub async fn options(State(state): State<AppState>, customer: Customer) -> Json<
             })
             .collect(),
         payment_methods: c.payment_methods.clone(),
+        payment_hold_seconds: c.payment_hold.as_secs(),
+        max_line_quantity: c.max_line_quantity,
     })
 }
 
@@ -93,7 +100,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
         (status = 201, description = "placed", body = Order),
         (status = 200, description = "placed before with this key", body = Order),
         (status = 400, description = "idempotency_key_required", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "cart_empty, cart_unavailable (per-item errors), idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "cart_empty, cart_unavailable (per-item errors: insufficient_stock, not_for_sale, line_quantity_limit), idempotency_key_reused, too_many_unpaid_orders", body = Problem, content_type = "application/problem+json"),
         AuthErrors, BodyErrors,
     ))]
 pub async fn create(

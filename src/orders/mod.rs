@@ -15,7 +15,9 @@ use crate::outbox::{NewJob, Outbox};
 use crate::store::{Backend, Store, StoreError, now_ms};
 
 pub mod events;
+pub mod holds;
 pub mod http;
+pub mod limits;
 
 /// Outbox job kinds written by orders.
 pub const JOB_ORDER_CREATED: &str = "order.created";
@@ -296,6 +298,15 @@ async fn try_place(
             .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
         return Ok((order, false));
     }
+    limits::check_unpaid(
+        &mut tx,
+        store.backend(),
+        config,
+        customer,
+        req.payment_method,
+    )
+    .await
+    .map_err(|e| PlaceError::Api(e.into()))?;
     let now = now_ms();
     let status = config
         .orders
@@ -350,6 +361,10 @@ async fn try_place(
             ));
             continue;
         };
+        if let Some(e) = limits::line_field_error(config, &line.offer_id, line.quantity) {
+            errors.push(e);
+            continue;
+        }
         // Atomic check-and-decrement: the row lock (PostgreSQL) or the write lock (SQLite)
         // makes concurrent checkouts take turns, so stock never goes below zero.
         let taken = sqlx::query(
@@ -410,6 +425,7 @@ async fn try_place(
         .execute(&mut *tx)
         .await?;
     add_event(&mut tx, id, &status, None, "customer").await?;
+    holds::schedule(&mut tx, outbox, config, id, req.payment_method).await?;
     outbox
         .enqueue(
             &mut tx,

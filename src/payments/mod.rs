@@ -30,6 +30,8 @@ use crate::store::{Store, StoreError, now_ms};
 use crate::telegram::texts::Lang;
 use crate::telegram::{Bot, BotApi};
 
+pub mod late;
+
 const PAYLOAD_KEY: &str = "payment_payload";
 
 async fn payload_key(store: &Store) -> Result<Vec<u8>, StoreError> {
@@ -89,7 +91,7 @@ pub struct InvoiceLink {
         (status = 200, body = InvoiceLink),
         (status = 400, description = "the id is not a number", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not payable online: cancelled, paid, paid on receipt, or payments not configured", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not payable online: cancelled, paid, paid on receipt, or payments not configured (`not_payable`, `payments_not_configured`), or the time to pay ran out (`payment_hold_expired`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Telegram unavailable; try again", body = crate::error::Problem, content_type = "application/problem+json"),
         crate::error::AuthErrors,
     ))]
@@ -109,6 +111,7 @@ async fn create_invoice(
     let order = crate::orders::load(&state.store, customer.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
+    crate::orders::holds::check_payable(&state.config, &order)?;
     if order.status == "cancelled" || order.payment_state != "unpaid" {
         return Err(ApiError::conflict(
             "not_payable",
@@ -315,6 +318,12 @@ fn refuse_text(lang: Lang, why: &str) -> String {
         (Lang::En, "gone") => "Order not found.".into(),
         (Lang::Ru, "cancelled") => "Заказ отменён, оплатить его нельзя.".into(),
         (Lang::En, "cancelled") => "The order was cancelled and cannot be paid.".into(),
+        (Lang::Ru, "expired") => {
+            "Время на оплату истекло, заказ отменён. Оформите его заново.".into()
+        }
+        (Lang::En, "expired") => {
+            "The time to pay ran out and the order was cancelled. Please order again.".into()
+        }
         (Lang::Ru, "paid") => "Заказ уже оплачен.".into(),
         (Lang::En, "paid") => "The order is already paid.".into(),
         (Lang::Ru, _) => "Сумма заказа изменилась. Откройте заказ и оплатите снова.".into(),
@@ -387,9 +396,15 @@ pub async fn pre_checkout(bot: &Arc<Bot>, query: &Value) -> Result<(), JobError>
             tracing::warn!(payer, "pre_checkout_query with a payload that is not ours");
             Some("gone")
         }
-        Some(order) => check(&bot.store, order, payer, currency, amount)
+        Some(order) => match crate::orders::holds::refusal(&bot.config, &bot.store, order)
             .await
-            .map_err(retry)?,
+            .map_err(retry)?
+        {
+            Some(expired) => Some(expired),
+            None => check(&bot.store, order, payer, currency, amount)
+                .await
+                .map_err(retry)?,
+        },
     };
     let answer = match refusal {
         None => json!({"pre_checkout_query_id": id, "ok": true}),
@@ -490,7 +505,8 @@ pub async fn successful(bot: &Arc<Bot>, message: &Value) -> Result<(), JobError>
         tracing::info!(order, charge, currency, amount, "payment received");
     }
     // Idempotent: after a crash right after the commit, the retried job still moves the status.
-    ensure_paid_status(bot, order).await
+    ensure_paid_status(bot, order).await?;
+    late::after_payment(bot, order, charge, currency, amount).await
 }
 
 async fn ensure_paid_status(bot: &Arc<Bot>, order: i64) -> Result<(), JobError> {
@@ -579,7 +595,8 @@ pub async fn refund(config: &Config, store: &Store, order: i64) -> Result<(), Re
         .bind(&charge)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE orders SET payment_state = 'refunded', updated_at = $1 WHERE id = $2")
+    // A refund settles what a late payment flagged.
+    sqlx::query("UPDATE orders SET payment_state = 'refunded', attention = NULL, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(order)
         .execute(&mut *tx)

@@ -28,6 +28,20 @@ impl TestDb {
         }
     }
 
+    /// The same database through a pool of its own, as a second instance would have it.
+    /// Dropping it drops nothing: the database belongs to `other`.
+    pub async fn sharing(other: &TestDb) -> Self {
+        let store = Store::connect(&other.config)
+            .await
+            .expect("connect to the shared database");
+        Self {
+            store,
+            config: other.config.clone(),
+            pg_database: None,
+            _dir: None,
+        }
+    }
+
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = DatabaseConfig {

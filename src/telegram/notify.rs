@@ -26,7 +26,7 @@ pub struct Recipient {
     pub lang: Lang,
 }
 
-async fn recipient(bot: &Bot, order: i64) -> Result<Option<Recipient>, StoreError> {
+pub(crate) async fn recipient(bot: &Bot, order: i64) -> Result<Option<Recipient>, StoreError> {
     let row = sqlx::query(
         "SELECT c.id, c.telegram_id, c.language_code, c.allows_write_to_pm, c.bot_started_at, c.bot_blocked_at \
          FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",

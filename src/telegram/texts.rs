@@ -64,10 +64,58 @@ pub fn money(minor: i64, currency: &str) -> String {
 pub fn order_status_message(lang: Lang, order: &Order) -> String {
     let s = status(lang, &order.status);
     let total = money(order.total.amount, &order.total.currency);
-    match lang {
+    let mut text = match lang {
         Lang::Ru => format!("Заказ {}: {s}.\nСумма: {total}", order.number),
         Lang::En => format!("Order {}: {s}.\nTotal: {total}", order.number),
+    };
+    // Why, when vitrina itself made the change (the note is a stable code).
+    if let Some(why) = order
+        .timeline
+        .last()
+        .and_then(|e| e.note.as_deref())
+        .and_then(|note| system_note(lang, note))
+    {
+        text.push('\n');
+        text.push_str(why);
     }
+    text
+}
+
+/// A note vitrina writes in the timeline, in the customer's words.
+pub fn system_note(lang: Lang, note: &str) -> Option<&'static str> {
+    Some(match (note, lang) {
+        (crate::orders::holds::NOTE_EXPIRED, Lang::Ru) => {
+            "Заказ не оплачен вовремя, товары вернулись в каталог. Если он ещё нужен, оформите его заново."
+        }
+        (crate::orders::holds::NOTE_EXPIRED, Lang::En) => {
+            "The order was not paid in time and its goods are back in the catalog. Place it again if you still want it."
+        }
+        (crate::payments::late::NOTE, Lang::Ru) => {
+            "Оплата пришла после отмены заказа. Магазин вернёт деньги или свяжется с вами."
+        }
+        (crate::payments::late::NOTE, Lang::En) => {
+            "The payment arrived after the order was cancelled. The shop will refund it or contact you."
+        }
+        _ => return None,
+    })
+}
+
+/// The staff chat's alert about a payment for an order that is already cancelled.
+pub fn late_payment_alert(order: &Order, currency: &str, amount: i64) -> String {
+    let refund = if currency == "XTR" {
+        format!("верните Stars: vitrina payments refund {}", order.id)
+    } else {
+        "верните деньги в кабинете платёжного провайдера".to_string()
+    };
+    format!(
+        "⚠️ Оплата после отмены: заказ {} ({}) оплачен на {}, но он уже отменён, а товары вернулись в продажу.\n\
+         Решите, что делать: {refund}, или свяжитесь с покупателем: {}, {}.",
+        order.number,
+        status(Lang::Ru, &order.status),
+        money(amount, currency),
+        order.contact.name,
+        order.contact.phone
+    )
 }
 
 pub fn open_order(lang: Lang) -> &'static str {

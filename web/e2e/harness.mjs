@@ -54,8 +54,14 @@ export const THEMES = {
  * signed by the demo server's dev sign-in, theme, start_param) and a `TelegramWebviewProxy`
  * that records every method the app calls (web_app_setup_main_button, …).
  */
-export async function openInTelegram(page, { user, theme = 'light', startParam } = {}) {
-  const res = await fetch(`${BASE}/dev/init-data?id=${user}&first_name=Tg&language_code=ru`);
+export async function openInTelegram(
+  page,
+  { user, theme = 'light', startParam, version = '8.0', platform = 'ios', signature = true } = {},
+) {
+  // Clients before Bot API 8.0 send initData without `signature` (the HMAC still holds).
+  const res = await fetch(
+    `${BASE}/dev/init-data?id=${user}&first_name=Tg&language_code=ru${signature ? '' : '&signature=false'}`,
+  );
   const { init_data: initData } = await res.json();
   await page.addInitScript(() => {
     window.__tg = [];
@@ -67,8 +73,8 @@ export async function openInTelegram(page, { user, theme = 'light', startParam }
   });
   const hash = new URLSearchParams({
     tgWebAppData: initData,
-    tgWebAppVersion: '8.0',
-    tgWebAppPlatform: 'ios',
+    tgWebAppVersion: version,
+    tgWebAppPlatform: platform,
     tgWebAppThemeParams: JSON.stringify(THEMES[theme]),
     ...(startParam ? { tgWebAppStartParam: startParam } : {}),
   });

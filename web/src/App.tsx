@@ -14,7 +14,7 @@ const Cart = lazy(() => import('./screens/Cart').then((m) => ({ default: m.Cart 
 const Checkout = lazy(() => import('./screens/Checkout').then((m) => ({ default: m.Checkout })));
 const Orders = lazy(() => import('./screens/Orders').then((m) => ({ default: m.Orders })));
 const OrderView = lazy(() => import('./screens/Orders').then((m) => ({ default: m.OrderView })));
-import { isTelegram, onFallbackMainAction, setBackAction, type MainAction } from './telegram';
+import { isTelegram, onFallbackMainAction, setBackAction, telegramHas, type MainAction } from './telegram';
 
 function Screen() {
   const { path, query } = useRoute();
@@ -43,7 +43,7 @@ export function App({ demo }: { demo: boolean }) {
     <div className={`app${main && !isTelegram() ? ' with-main' : ''}`}>
       {demo ? <div className="demo-banner">{t('demoBanner')}</div> : null}
       <header className="header">
-        {!isTelegram() && !home ? (
+        {!telegramHas('backButton') && !home ? (
           <button className="icon" aria-label={t('back')} onClick={goBack} data-testid="back">
             ‹
           </button>

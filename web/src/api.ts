@@ -78,6 +78,7 @@ export interface CartLine {
   price: Money | null;
   line_total: number;
   stock: number | null;
+  max_quantity: number;
   price_was: number | null;
   removed: boolean;
   insufficient_stock: boolean;
@@ -101,6 +102,8 @@ export interface CheckoutOptions {
   currency: string;
   delivery: DeliveryOption[];
   payment_methods: PaymentMethod[];
+  payment_hold_seconds: number;
+  max_line_quantity: number;
 }
 export interface CheckoutRequest {
   contact: { name: string; phone: string };
@@ -169,6 +172,8 @@ export class ApiError extends Error {
   ) {
     super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
   }
+  /** Seconds the server asked to wait (`Retry-After` of a 429 or 503), if it did. */
+  retryAfter: number | null = null;
   /** Worth retrying: the network, a timeout, or the server briefly unavailable. */
   get transient(): boolean {
     return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
@@ -237,7 +242,12 @@ export async function request<T>(
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   const json: unknown = text ? safeParse(text) : null;
-  if (!response.ok) throw new ApiError(response.status, (json as Problem | null) ?? null);
+  if (!response.ok) {
+    const error = new ApiError(response.status, (json as Problem | null) ?? null);
+    const after = Number(response.headers.get('retry-after'));
+    error.retryAfter = Number.isFinite(after) && after > 0 ? after : null;
+    throw error;
+  }
   return json as T;
 }
 

@@ -83,6 +83,17 @@ const ru = {
   'field.invalid_phone': 'Телефон с кодом страны, например +7 999 123-45-67',
   suggestions: 'Подсказки',
   demoBanner: 'Демо-режим: вход без Telegram',
+  'problem.rate_limited': 'Слишком много запросов подряд. Подождите немного и повторите.',
+  'problem.too_many_unpaid_orders':
+    'У вас уже есть неоплаченные заказы. Оплатите один из них или дождитесь, пока время на оплату истечёт.',
+  'problem.line_quantity_limit': 'Столько одного товара в один заказ не положить.',
+  'problem.payment_hold_expired': 'Время на оплату истекло, заказ отменён. Оформите его заново.',
+  'note.payment_hold_expired': 'Не оплачен вовремя, товары вернулись в каталог',
+  'note.payment_after_cancel': 'Оплата пришла после отмены: магазин вернёт деньги или свяжется с вами',
+  maxPerLine: (n: number) => `Не больше ${n} шт. в заказе`,
+  payBefore: (time: string) => `Оплатите до ${time}, иначе заказ отменится`,
+  payWithin: (minutes: number) => `Онлайн-оплата: заказ ждёт оплаты ${minutes} мин`,
+  appFailed: 'Приложение не загрузилось до конца',
 };
 
 type Dict = typeof ru;
@@ -170,6 +181,17 @@ const en: Dict = {
   'field.invalid_phone': 'A phone number with country code, e.g. +44 20 7946 0958',
   suggestions: 'Suggestions',
   demoBanner: 'Demo mode: signed in without Telegram',
+  'problem.rate_limited': 'Too many requests in a row. Please wait a moment and try again.',
+  'problem.too_many_unpaid_orders':
+    'You already have unpaid orders. Pay for one of them or wait until its time to pay runs out.',
+  'problem.line_quantity_limit': 'That is more of one item than an order can hold.',
+  'problem.payment_hold_expired': 'The time to pay ran out and the order was cancelled. Please order again.',
+  'note.payment_hold_expired': 'Not paid in time; the goods are back in the catalog',
+  'note.payment_after_cancel': 'The payment arrived after cancellation: the shop will refund it or contact you',
+  maxPerLine: (n: number) => `At most ${n} per order`,
+  payBefore: (time: string) => `Pay by ${time}, or the order is cancelled`,
+  payWithin: (minutes: number) => `Online payment: the order waits ${minutes} min for it`,
+  appFailed: 'The app did not load completely',
 };
 
 export type Lang = 'ru' | 'en';
@@ -200,6 +222,17 @@ export function tk(key: string): string {
   return typeof v === 'string' ? v : key.split('.').pop() ?? key;
 }
 
+/** A known dynamic text (`problem.…`, `note.…`), or null. */
+export function known(key: string): string | null {
+  const v = (dict as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : null;
+}
+
+/** A timeline note in words: vitrina's own notes are codes; anything else is shown as sent. */
+export function noteText(note: string): string {
+  return known(`note.${note}`) ?? note;
+}
+
 export function plural(n: number, one: string, few: string, many: string): string {
   const m10 = n % 10;
   const m100 = n % 100;
@@ -226,6 +259,13 @@ export function formatPrice(minor: number, currency = 'RUB'): string {
     formatters.set(key, f);
   }
   return f.format(minor / 100);
+}
+
+export function formatTime(ms: number): string {
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'ru-RU', {
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(new Date(ms));
 }
 
 export function formatDate(ms: number): string {

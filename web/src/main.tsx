@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError, api, setAuthorization } from './api';
 import { App } from './App';
+import { ErrorBoundary } from './boundary';
 import { pathFor, parseStartParam } from './deeplink';
 import { pickLang, setLang } from './i18n';
 import { revealApp } from './prerender';
@@ -15,7 +16,11 @@ const queryClient = new QueryClient({
     queries: {
       // A phone on a bad network: retry what can succeed later, with backoff, and show it.
       retry: (count, error) => error instanceof ApiError && error.transient && count < 4,
-      retryDelay: (n) => Math.min(8000, 500 * 2 ** n),
+      // A 429 or 503 says when: wait that long (capped) instead of guessing.
+      retryDelay: (n, error) =>
+        error instanceof ApiError && error.retryAfter
+          ? Math.min(30_000, error.retryAfter * 1000)
+          : Math.min(8000, 500 * 2 ** n),
       staleTime: 30_000,
       refetchOnWindowFocus: false,
     },
@@ -27,7 +32,8 @@ async function start(): Promise<void> {
   const l = launch();
   setLang(pickLang(l.languageCode));
   let demo = false;
-  if (l.inTelegram) {
+  if (l.initData) {
+    // From Telegram, whether or not its SDK could run here: the server checks initData.
     setAuthorization(`tma ${l.initData}`);
   } else {
     // Outside Telegram: the server's dev sign-in (only in demo mode) signs initData for a guest.
@@ -47,9 +53,11 @@ async function start(): Promise<void> {
   if (!root) return;
   createRoot(root).render(
     <StrictMode>
-      <QueryClientProvider client={queryClient}>
-        <App demo={demo} />
-      </QueryClientProvider>
+      <ErrorBoundary>
+        <QueryClientProvider client={queryClient}>
+          <App demo={demo} />
+        </QueryClientProvider>
+      </ErrorBoundary>
     </StrictMode>,
   );
   // The pre-drawn home grid belongs to the home screen only; and whatever happens, it never
@@ -58,4 +66,20 @@ async function start(): Promise<void> {
   setTimeout(revealApp, 5000);
 }
 
-void start();
+start().catch((error: unknown) => {
+  // Nothing before the first render may leave the customer on the pre-drawn grid.
+  console.error('vitrina: start failed', error);
+  revealApp();
+  const root = document.getElementById('root');
+  if (root) {
+    createRoot(root).render(
+      <ErrorBoundary reload>
+        <Thrower error={error} />
+      </ErrorBoundary>,
+    );
+  }
+});
+
+function Thrower({ error }: { error: unknown }): null {
+  throw error instanceof Error ? error : new Error(String(error));
+}

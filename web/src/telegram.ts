@@ -10,13 +10,23 @@ import {
   isTMA,
   mainButton,
   miniApp,
+  mockTelegramEnv,
   requestContact,
   retrieveLaunchParams,
-  retrieveRawInitData,
   swipeBehavior,
   themeParams,
   viewport,
 } from '@tma.js/sdk-react';
+import {
+  type Feature,
+  findLaunchParams,
+  hasFeature,
+  readRawLaunch,
+  repairForSdk,
+  saveLaunch,
+  savedLaunch,
+  sdkAccepts,
+} from './launch';
 
 export interface Launch {
   inTelegram: boolean;
@@ -26,7 +36,10 @@ export interface Launch {
   languageCode: string | null;
 }
 
+/** The client's features are driven through the SDK. */
 let inTelegram = false;
+/** The Bot API version of the client (features are used only where it has them). */
+let clientVersion = '6.0';
 
 function attempt(f: () => unknown): void {
   try {
@@ -36,20 +49,78 @@ function attempt(f: () => unknown): void {
   }
 }
 
+function can(feature: Feature): boolean {
+  return inTelegram && hasFeature(clientVersion, feature);
+}
+
+function safely<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads what the Telegram client passed and sets the SDK up. Never throws: a client whose
+ * launch parameters the SDK cannot parse (no `signature` before Bot API 8.0, an odd theme)
+ * still signs in with its raw initData, and at worst the app runs with its in-page buttons.
+ */
 export function launch(): Launch {
   const fromUrl = new URLSearchParams(location.search).get('startapp');
-  if (!isTMA()) {
+  const navigation = safely(
+    () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.name,
+  );
+  const params = findLaunchParams([location.href, navigation, savedLaunch()]);
+  const sdkSaysTma = safely(() => isTMA()) ?? false;
+  if (!params && !sdkSaysTma) {
     return { inTelegram: false, initData: '', startParam: fromUrl, languageCode: navigator.language };
   }
-  inTelegram = true;
-  init();
-  const lp = retrieveLaunchParams();
-  const data = lp.tgWebAppData as { user?: { language_code?: string } } | undefined;
-  attempt(() => backButton.mount());
+  const raw = params ? readRawLaunch(params) : null;
+  if (raw && params) {
+    saveLaunch(raw.query);
+    clientVersion = raw.version;
+    // The SDK reads its own copy (from the URL, else from what mockTelegramEnv stores): one it
+    // cannot parse is replaced by a repaired copy; the original initData stays ours.
+    if (!sdkAccepts(raw.query)) {
+      const repaired = repairForSdk(raw, params);
+      if (repaired) safely(() => mockTelegramEnv({ launchParams: repaired }));
+    }
+  }
+  const lp = safely(() => retrieveLaunchParams());
+  const initData = raw?.initData ?? '';
+  if (!lp) {
+    // The SDK cannot run here: sign in all the same, with the in-page buttons.
+    return {
+      inTelegram: false,
+      initData,
+      startParam: raw?.startParam ?? fromUrl,
+      languageCode: raw?.languageCode ?? navigator.language,
+    };
+  }
+  if (!raw) clientVersion = String(lp.tgWebAppVersion ?? '6.0');
+  inTelegram = safely(() => {
+    init();
+    return true;
+  }) ?? false;
+  if (inTelegram) mountFeatures();
+  const data = lp.tgWebAppData as { user?: { language_code?: string }; start_param?: string } | undefined;
+  return {
+    inTelegram: true,
+    initData,
+    startParam: raw?.startParam ?? (lp.tgWebAppStartParam as string | undefined) ?? fromUrl,
+    languageCode: raw?.languageCode ?? data?.user?.language_code ?? null,
+  };
+}
+
+function mountFeatures(): void {
+  if (can('backButton')) attempt(() => backButton.mount());
   attempt(() => mainButton.mount());
-  attempt(() => closingBehavior.mount());
-  attempt(() => swipeBehavior.mount());
-  attempt(() => swipeBehavior.disableVertical());
+  if (can('closingConfirmation')) attempt(() => closingBehavior.mount());
+  if (can('verticalSwipes')) {
+    attempt(() => swipeBehavior.mount());
+    attempt(() => swipeBehavior.disableVertical());
+  }
   attempt(() => {
     themeParams.mount();
     themeParams.bindCssVars();
@@ -63,17 +134,21 @@ export function launch(): Launch {
       .mount()
       .then(() => {
         viewport.bindCssVars();
-        viewport.expand();
+        if (can('expand')) viewport.expand();
       })
       .catch(() => undefined);
   });
   attempt(() => miniApp.ready());
-  return {
-    inTelegram: true,
-    initData: retrieveRawInitData() ?? '',
-    startParam: (lp.tgWebAppStartParam as string | undefined) ?? fromUrl,
-    languageCode: data?.user?.language_code ?? null,
-  };
+}
+
+/** Whether the Telegram client runs `feature` for the app (else the app draws its own). */
+export function telegramHas(feature: Feature): boolean {
+  return can(feature);
+}
+
+/** The client's Bot API version (for tests and diagnostics). */
+export function telegramVersion(): string {
+  return clientVersion;
 }
 
 export function isTelegram(): boolean {
@@ -120,7 +195,7 @@ export function setMainAction(a: MainAction | null): void {
 
 let offBack: (() => void) | null = null;
 export function setBackAction(onBack: (() => void) | null): void {
-  if (!inTelegram) return;
+  if (!can('backButton')) return;
   offBack?.();
   offBack = null;
   attempt(() => {
@@ -134,7 +209,7 @@ export function setBackAction(onBack: (() => void) | null): void {
 }
 
 export function haptic(kind: 'add' | 'error' | 'success' | 'select'): void {
-  if (!inTelegram) return;
+  if (!can('haptics')) return;
   attempt(() => {
     if (kind === 'add') hapticFeedback.impactOccurred('light');
     else if (kind === 'select') hapticFeedback.selectionChanged();
@@ -143,13 +218,13 @@ export function haptic(kind: 'add' | 'error' | 'success' | 'select'): void {
 }
 
 export function confirmClosing(on: boolean): void {
-  if (!inTelegram) return;
+  if (!can('closingConfirmation')) return;
   attempt(() => (on ? closingBehavior.enableConfirmation() : closingBehavior.disableConfirmation()));
 }
 
 /** The phone number the user shares from Telegram, or null (declined, unsupported, outside). */
 export async function askPhone(): Promise<string | null> {
-  if (!inTelegram) return null;
+  if (!can('requestPhone')) return null;
   try {
     const result: unknown = await (requestContact as unknown as () => unknown)();
     const value = typeof result === 'function' ? await (result as () => Promise<unknown>)() : result;
@@ -164,7 +239,7 @@ export async function askPhone(): Promise<string | null> {
 /** Opens a Telegram invoice; resolves when the sheet closes (the status is only a hint: the
  * server confirms payments from Telegram's own update, so the caller refetches the order). */
 export async function openInvoice(url: string): Promise<string> {
-  if (!inTelegram) return 'unsupported';
+  if (!can('invoice')) return 'unsupported';
   try {
     return String(await invoice.openUrl(url));
   } catch {

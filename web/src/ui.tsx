@@ -1,7 +1,7 @@
 // Shared pieces: prices, images, skeletons, error and retry states, the stepper.
 import type { ReactNode } from 'react';
 import { ApiError } from './api';
-import { formatPrice, t } from './i18n';
+import { formatPrice, known, t } from './i18n';
 
 export function Price({
   amount,
@@ -63,13 +63,25 @@ export function SkeletonGrid({ n = 6 }: { n?: number }) {
   );
 }
 
+/** What went wrong, in the customer's words when vitrina knows the problem's code. */
+export function problemText(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 0) return t('offline');
+    const code = error.problem?.code;
+    const words = code ? known(`problem.${code}`) : null;
+    if (words) return words;
+    return error.problem?.detail ?? error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry: () => void }) {
   const offline = error instanceof ApiError && error.status === 0;
   return (
     <div className="empty" role="alert">
       <div className="empty-title">{offline ? t('offline') : t('error')}</div>
-      {error instanceof ApiError && !offline && error.problem?.detail ? (
-        <div className="hint">{error.problem.detail}</div>
+      {error instanceof ApiError && !offline && (error.problem?.detail || error.problem?.code) ? (
+        <div className="hint">{problemText(error)}</div>
       ) : null}
       <button className="btn" onClick={onRetry}>
         {t('retry')}

@@ -5,7 +5,7 @@ import { api, type CartLine } from '../api';
 import { formatPrice, t } from '../i18n';
 import { navigate } from '../router';
 import { haptic, setMainAction } from '../telegram';
-import { Empty, ErrorState, Price, RetryBanner, Stepper, Thumb } from '../ui';
+import { Empty, ErrorState, Price, problemText, RetryBanner, Stepper, Thumb } from '../ui';
 
 export function Cart() {
   const qc = useQueryClient();
@@ -62,13 +62,14 @@ export function Cart() {
             </div>
             <Stepper
               value={l.quantity}
-              max={l.stock}
+              max={l.max_quantity}
               label={l.name}
               onChange={(qty) => change.mutate({ line: l, qty })}
             />
           </li>
         ))}
       </ul>
+      {change.isError ? <div className="warn" role="alert">{problemText(change.error)}</div> : null}
       <div className="totals">
         <span>{t('total')}</span>
         <Price amount={data.total.amount} currency={data.total.currency} />

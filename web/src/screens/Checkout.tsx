@@ -7,8 +7,8 @@ import { api, ApiError, type CheckoutRequest, type PaymentMethod } from '../api'
 import { deliveryPrice, newIdempotencyKey, normalizePhone, orderTotal } from '../checkout-math';
 import { formatPrice, t, tk } from '../i18n';
 import { navigate } from '../router';
-import { askPhone, confirmClosing, haptic, isTelegram, setMainAction } from '../telegram';
-import { ErrorState, RetryBanner } from '../ui';
+import { askPhone, confirmClosing, haptic, isTelegram, setMainAction, telegramHas } from '../telegram';
+import { ErrorState, problemText, RetryBanner } from '../ui';
 
 type Errors = Record<string, string>;
 
@@ -151,7 +151,7 @@ export function Checkout() {
           aria-invalid={!!errors['contact.phone']}
         />
       </label>
-      {isTelegram() ? (
+      {telegramHas('requestPhone') ? (
         <button type="button" className="link" onClick={() => void askPhone().then((p) => p && setPhone(p))}>
           {t('sharePhone')}
         </button>
@@ -199,6 +199,11 @@ export function Checkout() {
           </label>
         ))}
         {!options.data.payment_methods.some((m) => m !== 'on_receipt') ? <div className="hint">{t('onlinePaymentNote')}</div> : null}
+        {payment !== 'on_receipt' && options.data.payment_hold_seconds > 0 ? (
+          <div className="hint" data-testid="payment-hold">
+            {t('payWithin')(Math.round(options.data.payment_hold_seconds / 60))}
+          </div>
+        ) : null}
       </fieldset>
       <div className="totals">
         <span>{t('items')}</span>
@@ -213,7 +218,7 @@ export function Checkout() {
         <span data-testid="checkout-total">{formatPrice(total, currency)}</span>
       </div>
       {place.isError && !(place.error instanceof ApiError && place.error.problem?.errors) ? (
-        <div className="warn" role="alert">{place.error.message}</div>
+        <div className="warn" role="alert" data-testid="checkout-error">{problemText(place.error)}</div>
       ) : null}
       {isTelegram() ? null : <button type="submit" hidden />}
     </form>

@@ -2,10 +2,10 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api } from '../api';
-import { formatDate, formatPrice, t, tk } from '../i18n';
+import { formatDate, formatPrice, formatTime, noteText, t, tk } from '../i18n';
 import { navigate } from '../router';
-import { haptic, isTelegram, openInvoice, setMainAction } from '../telegram';
-import { Empty, ErrorState, RetryBanner } from '../ui';
+import { haptic, openInvoice, setMainAction, telegramHas } from '../telegram';
+import { Empty, ErrorState, problemText, RetryBanner } from '../ui';
 
 export function Orders() {
   const orders = useQuery({ queryKey: ['orders'], queryFn: api.orders });
@@ -34,6 +34,7 @@ export function Orders() {
 
 export function OrderView({ id, placed }: { id: number; placed: boolean }) {
   const order = useQuery({ queryKey: ['order', id], queryFn: () => api.order(id), refetchInterval: 30_000 });
+  const options = useQuery({ queryKey: ['checkout-options'], queryFn: api.checkoutOptions, staleTime: 300_000 });
   const o0 = order.data;
   const payable =
     !!o0 && o0.payment_state === 'unpaid' && o0.status !== 'cancelled' && ['telegram', 'stars'].includes(o0.payment_method);
@@ -47,7 +48,7 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
     onError: () => haptic('error'),
   });
   useEffect(() => {
-    if (payable && isTelegram() && o0) {
+    if (payable && telegramHas('invoice') && o0) {
       setMainAction({ text: t('pay')(formatPrice(o0.total.amount, o0.total.currency)), onClick: () => pay.mutate(), loading: pay.isPending });
     } else if (placed) {
       setMainAction({ text: t('continueShopping'), onClick: () => navigate('/') });
@@ -59,6 +60,8 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
   if (order.isPending) return <div className="screen"><div className="line shimmer" /></div>;
   if (order.isError) return <ErrorState error={order.error} onRetry={() => void order.refetch()} />;
   const o = order.data;
+  const hold = options.data?.payment_hold_seconds ?? 0;
+  const reason = o.timeline.at(-1)?.note;
   return (
     <div className="screen">
       {placed ? (
@@ -75,15 +78,21 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
       {o.payment_method !== 'on_receipt' ? (
         <div className="hint" data-testid="payment-state">{tk(`payment_state.${o.payment_state}`)}</div>
       ) : null}
-      {payable && !isTelegram() ? <div className="hint">{t('payInTelegram')}</div> : null}
-      {pay.isError ? <div className="warn" role="alert">{pay.error.message}</div> : null}
+      {reason && noteText(reason) !== reason ? (
+        <div className="hint" data-testid="status-reason">{noteText(reason)}</div>
+      ) : null}
+      {payable && hold > 0 ? (
+        <div className="hint" data-testid="pay-before">{t('payBefore')(formatTime(o.created_at + hold * 1000))}</div>
+      ) : null}
+      {payable && !telegramHas('invoice') ? <div className="hint">{t('payInTelegram')}</div> : null}
+      {pay.isError ? <div className="warn" role="alert">{problemText(pay.error)}</div> : null}
       <ol className="timeline">
         {o.timeline.map((e) => (
           <li key={`${e.status}-${e.at}`}>
             <span className="dot" />
             <span>{tk(`status.${e.status}`)}</span>
             <span className="hint">{formatDate(e.at)}</span>
-            {e.note ? <span className="hint">{e.note}</span> : null}
+            {e.note ? <span className="hint">{noteText(e.note)}</span> : null}
           </li>
         ))}
       </ol>

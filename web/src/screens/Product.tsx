@@ -6,7 +6,7 @@ import { api, type Offer, type Product as ProductT } from '../api';
 import { formatPrice, t } from '../i18n';
 import { navigate } from '../router';
 import { haptic, setMainAction } from '../telegram';
-import { ErrorState, Price, RetryBanner, Stepper, sized } from '../ui';
+import { ErrorState, Price, problemText, RetryBanner, Stepper, sized } from '../ui';
 
 type Selection = Record<string, string>;
 
@@ -146,7 +146,7 @@ function ProductView({ p }: { p: ProductT }) {
           {max !== null && max <= 5 ? <span className="hint">{t('left')(max)}</span> : null}
         </div>
       ) : null}
-      {add.isError ? <div className="warn" role="alert">{add.error.message}</div> : null}
+      {add.isError ? <div className="warn" role="alert">{problemText(add.error)}</div> : null}
       {added ? <div className="ok" role="status">{t('added')}</div> : null}
       {p.properties.length > 0 ? (
         <section>
