@@ -429,9 +429,30 @@ fn money(minor: i64) -> String {
 
 fn print_order(o: &crate::orders::Order) {
     println!(
-        "order {} (id {})  status {}  payment {} ({})",
-        o.number, o.id, o.status, o.payment_state, o.payment_method
+        "order {} (id {})  status {}{}  payment {} ({})",
+        o.number,
+        o.id,
+        o.status,
+        o.status_name
+            .as_deref()
+            .map(|n| format!(" «{n}» (the master's, unmapped)"))
+            .unwrap_or_default(),
+        o.payment_state,
+        o.payment_method
     );
+    if o.refund_due > 0 {
+        println!(
+            "  ⚠ refund due: {} {} (the master lowered a paid order's total)",
+            money(o.refund_due),
+            o.total.currency
+        );
+    }
+    if let Some(reason) = &o.cancel_reason {
+        println!("  cancelled: {reason}");
+    }
+    if let Some(t) = &o.tracking_number {
+        println!("  tracking number: {t}");
+    }
     println!(
         "  {} {}{}",
         o.contact.name,

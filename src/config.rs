@@ -479,9 +479,10 @@ pub struct BitrixConfig {
     pub delivery_ids: std::collections::BTreeMap<String, i64>,
     /// vitrina payment method (`on_receipt`, `telegram`, `stars`) → Bitrix pay system id.
     pub pay_system_ids: std::collections::BTreeMap<String, i64>,
-    /// Order property ids (`orderPropsId`) for `name`, `phone`, `address`, `comment`,
-    /// `telegram_id`.
-    pub order_properties: std::collections::BTreeMap<String, i64>,
+    /// Order properties for `name`, `phone`, `email`, `address`, `location`, `comment`,
+    /// `coupon`, `telegram_id`: by id (`orderPropsId`, e.g. `3`) or by code (e.g. `"PHONE"`,
+    /// looked up with `sale.property.list` for the payer type).
+    pub order_properties: std::collections::BTreeMap<String, PropertyRef>,
     /// Bitrix order status (`statusId`, e.g. `N`, `P`, `F`) or deal stage → vitrina status.
     /// Cancelled and paid are read from the order's own flags.
     pub statuses: std::collections::BTreeMap<String, String>,
@@ -503,6 +504,57 @@ pub struct BitrixConfig {
     /// Sync product pictures. Bitrix lists them one product per call, so they are listed
     /// only for products whose picture files changed since they were last read.
     pub pictures: bool,
+    /// Send vitrina's prices as fixed basket prices (`customPrice = Y`). Off (the default),
+    /// Bitrix prices the basket itself with its catalog prices, discounts and cart rules, and
+    /// the order the customer sees follows Bitrix's total.
+    pub fixed_prices: bool,
+    /// The location code (Bitrix «Местоположение», e.g. `0000073738` for Moscow) put in the
+    /// order property mapped as `location`; empty: none.
+    pub location: String,
+    /// How long checkout waits for Bitrix's stock answer before going ahead on vitrina's own
+    /// stock (0: no check at checkout).
+    #[serde(with = "humantime_serde")]
+    pub checkout_stock_timeout: Duration,
+}
+
+/// A Bitrix order property by its id or its code (digits written as text are an id, as an
+/// environment variable gives them).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum PropertyRef {
+    Id(i64),
+    Code(String),
+}
+
+impl<'de> Deserialize<'de> for PropertyRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Id(i64),
+            Text(String),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Id(id) => PropertyRef::Id(id),
+            Raw::Text(t) => PropertyRef::from(t.as_str()),
+        })
+    }
+}
+
+impl From<i64> for PropertyRef {
+    fn from(id: i64) -> Self {
+        PropertyRef::Id(id)
+    }
+}
+
+impl From<&str> for PropertyRef {
+    fn from(code: &str) -> Self {
+        // A number written as text in an environment variable is still an id.
+        match code.trim().parse() {
+            Ok(id) => PropertyRef::Id(id),
+            Err(_) => PropertyRef::Code(code.trim().to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -543,6 +595,9 @@ impl Default for BitrixConfig {
             burst: 50,
             requests_per_second: 2.0,
             pictures: true,
+            fixed_prices: false,
+            location: String::new(),
+            checkout_stock_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -1369,6 +1424,24 @@ mod tests {
             err.contains("server.public_url") && err.contains("absolute"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn order_properties_by_id_or_code_from_file_and_env() {
+        let config = load_str(
+            "[bitrix]\norder_properties = { name = 1, phone = \"PHONE\", comment = \"20\" }\n",
+            &[
+                ("VITRINA_BITRIX__ORDER_PROPERTIES__EMAIL", "EMAIL"),
+                ("VITRINA_BITRIX__ORDER_PROPERTIES__ADDRESS", "7"),
+            ],
+        )
+        .unwrap();
+        let p = &config.bitrix.order_properties;
+        assert_eq!(p["name"], PropertyRef::Id(1));
+        assert_eq!(p["phone"], PropertyRef::Code("PHONE".into()));
+        assert_eq!(p["comment"], PropertyRef::Id(20));
+        assert_eq!(p["email"], PropertyRef::Code("EMAIL".into()));
+        assert_eq!(p["address"], PropertyRef::Id(7));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub mod outbox;
 pub mod payments;
 pub mod proxy;
 pub mod rate_limit;
+pub mod routes;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;

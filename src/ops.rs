@@ -21,13 +21,14 @@ use crate::state::AppState;
     ),
     paths(
         healthz, readyz, metrics,
-        crate::auth::http::auth, crate::auth::http::me, crate::auth::http::update_me, crate::auth::http::seed_auth,
+        crate::auth::http::auth, crate::auth::http::me, crate::auth::http::update_me,
         crate::catalog::http::sections, crate::catalog::http::products, crate::catalog::http::product,
-        crate::catalog::http::suggest, crate::catalog::http::seed_catalog, crate::catalog::http::seed_product,
+        crate::catalog::http::suggest,
         crate::cart::get_cart, crate::cart::add_item, crate::cart::set_item, crate::cart::remove_item, crate::cart::clear,
         crate::orders::http::options, crate::orders::http::create, crate::orders::http::list, crate::orders::http::get,
-        crate::orders::http::seed_cart_add, crate::orders::http::seed_order,
-        crate::payments::invoice, crate::payments::seed_invoice,
+        crate::payments::invoice,
+        crate::seed::auth, crate::seed::catalog, crate::seed::product, crate::seed::cart,
+        crate::seed::cart_add, crate::seed::order, crate::seed::invoice,
     ),
     components(schemas(Problem, FieldError, Health, Readiness, crate::sync_health::SyncState)),
     modifiers(&SecuritySchemes, &RateLimits)

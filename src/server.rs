@@ -10,7 +10,6 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::LatencyUnit;
@@ -24,14 +23,14 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use tracing::{info, warn};
 
-use crate::auth::{self, Auth};
+use crate::auth::Auth;
 use crate::catalog::snapshot::CatalogReader;
 use crate::config::Config;
 use crate::metrics::{HttpLabels, Metrics};
 use crate::outbox::{Handlers, Outbox, spawn_workers};
 use crate::state::{AppState, Shared};
 use crate::store::Store;
-use crate::{cart, catalog, error, ops, orders, web};
+use crate::{error, web};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -104,29 +103,29 @@ impl Application {
             config.catalog.image_cache_bytes,
             resizes,
         ));
+        let config = Arc::new(config);
+        // Config validation guarantees the webhook URL; a malformed one stops the start.
+        let bitrix = crate::bitrix::Bitrix::new(config.clone(), store.clone(), outbox.clone())
+            .map_err(|e| StartError::Bitrix(e.to_string()))?;
         let state = AppState::new(Shared {
             auth,
             catalog,
             limits,
             images,
-            config: Arc::new(config),
+            config,
             store,
             outbox,
+            bitrix: bitrix.clone(),
             metrics: Arc::new(Metrics::new()),
             instance,
         });
         handlers = handlers.merge(crate::orders::holds::handlers(&state));
+        // 1C's order states that could not be applied when they came.
+        handlers = handlers.merge(crate::exchange::sale::handlers(&state));
         let bot = crate::telegram::Bot::new(&state);
         if let Some(bot) = &bot {
             handlers = handlers.merge(crate::telegram::handlers(bot));
         }
-        // Config validation guarantees the webhook URL; a malformed one stops the start.
-        let bitrix = crate::bitrix::Bitrix::new(
-            state.config.clone(),
-            state.store.clone(),
-            state.outbox.clone(),
-        )
-        .map_err(|e| StartError::Bitrix(e.to_string()))?;
         if let Some(bx) = &bitrix {
             handlers = handlers.merge(crate::bitrix::handlers(bx));
         }
@@ -248,47 +247,14 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let x_request_id = HeaderName::from_static("x-request-id");
     let trusted = config.server.trusted_proxies.clone();
-    let exchange_route = get(crate::exchange::exchange)
-        .post(crate::exchange::exchange)
-        .layer(DefaultBodyLimit::max(
-            config.exchange_1c.file_limit + 64 * 1024,
-        ));
     let mut routes = Router::new();
     if config.dev.enabled {
         routes = routes.merge(crate::dev::routes());
     }
+    for route in crate::routes::table(&config) {
+        routes = routes.route(route.path, route.router);
+    }
     routes
-        .route("/api/v1/auth", post(auth::http::auth))
-        .route("/api/v1/me", get(auth::http::me).patch(auth::http::update_me))
-        .route("/api/telegram/auth", post(auth::http::seed_auth))
-        .route("/api/v1/sections", get(catalog::http::sections))
-        .route("/api/v1/products", get(catalog::http::products))
-        .route("/api/v1/products/{id}", get(catalog::http::product))
-        .route("/api/v1/search/suggest", get(catalog::http::suggest))
-        .route("/images/{hash}/{size}", get(catalog::images::image))
-        .route("/api/v1/cart", get(cart::get_cart).delete(cart::clear))
-        .route("/api/v1/cart/items", post(cart::add_item))
-        .route("/api/v1/cart/items/{offer_id}", axum::routing::patch(cart::set_item).delete(cart::remove_item))
-        .route("/api/v1/checkout/options", get(orders::http::options))
-        .route("/api/v1/orders", get(orders::http::list).post(orders::http::create))
-        .route("/api/v1/orders/{id}", get(orders::http::get))
-        .route("/api/v1/orders/{id}/invoice", post(crate::payments::invoice))
-        .route("/api/telegram/payment/invoice", post(crate::payments::seed_invoice))
-        .route("/api/telegram/cart", get(cart::get_cart))
-        .route("/api/telegram/cart/add", post(orders::http::seed_cart_add))
-        .route("/api/telegram/order", post(orders::http::seed_order))
-        .route("/api/telegram/catalog", get(catalog::http::seed_catalog))
-        .route("/api/telegram/catalog/{id}", get(catalog::http::seed_product))
-        .route("/1c/exchange", exchange_route.clone())
-        // Where 1C looks on a 1C-Bitrix site: a 1C set up for one works with vitrina unchanged.
-        .route("/bitrix/admin/1c_exchange.php", exchange_route)
-        .route("/telegram/webhook", post(crate::telegram::updates::webhook))
-        .route("/bitrix/events", post(crate::bitrix::events::receive))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/api/openapi.json", get(ops::openapi_json))
-        .route("/api/docs", get(ops::docs))
         .fallback(web::serve)
         // Layers wrap outward: the last one added sees the request first.
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))

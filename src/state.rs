@@ -39,6 +39,9 @@ pub struct Shared {
     pub images: Arc<crate::catalog::images::Renderer>,
     /// Identifies this process in logs, leases and `/healthz`.
     pub instance: String,
+    /// The Bitrix backend, when it is the shop's (`backend.kind = "bitrix"`): checkout asks it
+    /// for stock through the same client and request budget as everything else.
+    pub bitrix: Option<Arc<crate::bitrix::Bitrix>>,
 }
 
 impl AppState {

@@ -34,9 +34,12 @@ fn configure_bitrix(c: &mut Config, fake: &FakeBitrix) {
     c.bitrix.delivery_ids = [("pickup".to_string(), 3), ("courier".to_string(), 4)]
         .into_iter()
         .collect();
-    c.bitrix.order_properties = [("name".to_string(), 1), ("phone".to_string(), 3)]
-        .into_iter()
-        .collect();
+    c.bitrix.order_properties = [
+        ("name".to_string(), 1.into()),
+        ("phone".to_string(), 3.into()),
+    ]
+    .into_iter()
+    .collect();
     c.bitrix.statuses = [
         ("N", "new"),
         ("P", "paid"),

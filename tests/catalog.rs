@@ -226,10 +226,19 @@ async fn browse(backend: Backend) {
         400
     );
 
-    // Seed-compatible routes.
-    let seed = json(&app, "/api/telegram/catalog?page=2").await;
-    assert_eq!(seed.as_array().unwrap().len(), 20);
-    assert!(seed[0]["price"].as_f64().unwrap() > 0.0 && seed[0]["text"].is_string());
+    // Seed-compatible routes, in the article's shape: {"items": [{id, name, text, image, price}]}.
+    let page = json(&app, "/api/telegram/catalog?page=2").await;
+    let seed = page["items"].as_array().unwrap();
+    assert_eq!(seed.len(), 20);
+    assert_eq!(page.as_object().unwrap().len(), 1, "{page}");
+    for item in seed {
+        let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["id", "image", "name", "price", "text"], "{item}");
+        assert!(item["price"].as_f64().unwrap() > 0.0 && item["text"].is_string());
+        // The demo's ids are text; an image is a path on this server.
+        assert!(item["id"].is_string());
+        assert!(item["image"].is_null() || item["image"].as_str().unwrap().starts_with("/images/"));
+    }
     let seed_one = json(
         &app,
         &format!("/api/telegram/catalog/{}", seed[0]["id"].as_str().unwrap()),

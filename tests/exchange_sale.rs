@@ -173,7 +173,27 @@ async fn sale(backend: Backend) {
             .iter()
             .map(|r| r.get(0))
             .collect();
-    assert_eq!(actors, ["customer", "1c", "1c"]);
+    // One change from 1C, one timeline entry (and one message), whatever the transitions say.
+    assert_eq!(actors, ["customer", "1c"]);
+    // The unknown order is not skipped silently: it ends in the dead letters with its values.
+    let outbox = vitrina::outbox::Outbox::new(app.db.store.clone(), Default::default());
+    let started = std::time::Instant::now();
+    loop {
+        let dead = outbox
+            .list(Some(vitrina::outbox::JobState::Dead), 10)
+            .await
+            .unwrap();
+        if let Some(job) = dead.iter().find(|j| j.kind == "1c.order_state") {
+            let error = job.last_error.clone().unwrap_or_default();
+            assert!(error.contains("НЕТ-ТАКОГО"), "{error}");
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no dead letter for the unknown order"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // The changed order goes to 1C again.
     assert!(
         get("mode=query")

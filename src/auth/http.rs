@@ -45,26 +45,6 @@ pub async fn auth(
     }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeedAuthResponse {
-    pub token: String,
-}
-
-/// Seed-compatible sign-in (`/api/telegram/auth` from the 1C-Bitrix article): `{token}`.
-#[utoipa::path(post, path = "/api/telegram/auth", tag = "seed", request_body = AuthRequest, responses(
-    (status = 200, body = SeedAuthResponse), AuthErrors, BodyErrors,
-))]
-pub async fn seed_auth(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<AuthRequest>,
-) -> Result<Json<SeedAuthResponse>, ApiError> {
-    let customer = state.auth.sign_in(&body.init_data).await?;
-    state.limits.sign_in(customer.telegram_id)?;
-    Ok(Json(SeedAuthResponse {
-        token: state.auth.issue_token(&customer)?.token,
-    }))
-}
-
 async fn load_profile(state: &AppState, customer: &Customer) -> Result<CustomerProfile, ApiError> {
     customer::profile(&state.store, customer.id)
         .await?

@@ -28,11 +28,17 @@ pub async fn run(config: Config, command: BitrixCommand) -> anyhow::Result<()> {
     let client = super::client(&config)?;
     match command {
         BitrixCommand::Check { json } => {
-            let report = super::setup::check(&client, &config).await;
-            // The syncs' health, from the shop's database (when it can be reached).
+            let mut report = super::setup::check(&client, &config).await;
+            // What the orders say and the syncs' health, when the database is reachable from here.
             let health = match Store::connect(&config.database).await {
-                Ok(store) => crate::sync_health::states(&store).await.ok(),
-                Err(_) => None,
+                Ok(store) => {
+                    super::setup::check_orders(&store, &mut report).await;
+                    crate::sync_health::states(&store).await.ok()
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "bitrix check: database not reachable; orders and sync health not checked");
+                    None
+                }
             };
             if json {
                 println!(

@@ -17,12 +17,14 @@ pub struct Customer {
     pub first_name: String,
     pub last_name: Option<String>,
     pub phone: Option<String>,
+    /// The phone Telegram vouched for (a contact shared with the bot).
+    pub phone_verified: Option<String>,
     pub bitrix_user_id: Option<i64>,
 }
 
 pub async fn of_order(bx: &Bitrix, order: i64) -> Result<Customer, BitrixError> {
     let r = sqlx::query(
-        "SELECT c.id, c.telegram_id, c.first_name, c.last_name, c.phone, c.bitrix_user_id \
+        "SELECT c.id, c.telegram_id, c.first_name, c.last_name, c.phone, c.phone_verified, c.bitrix_user_id \
          FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",
     )
     .bind(order)
@@ -35,6 +37,7 @@ pub async fn of_order(bx: &Bitrix, order: i64) -> Result<Customer, BitrixError> 
         first_name: r.try_get("first_name")?,
         last_name: r.try_get("last_name")?,
         phone: r.try_get("phone")?,
+        phone_verified: r.try_get("phone_verified")?,
         bitrix_user_id: r.try_get("bitrix_user_id")?,
     })
 }
@@ -44,6 +47,7 @@ pub async fn bitrix_user(
     bx: &Bitrix,
     customer: &Customer,
     phone: &str,
+    email: Option<&str>,
 ) -> Result<i64, BitrixError> {
     if let Some(id) = customer.bitrix_user_id {
         return Ok(id);
@@ -57,18 +61,36 @@ pub async fn bitrix_user(
             Safety::Safe,
         )
         .await?;
-    let id = match bitrix::items(&found.result)
+    let by_telegram = bitrix::items(&found.result)
         .first()
         .and_then(|u| u.get("ID"))
-        .and_then(bitrix::as_i64)
-    {
+        .and_then(bitrix::as_i64);
+    let existing = match by_telegram {
+        Some(id) => Some(id),
+        None => match existing_buyer(bx, customer, email).await? {
+            Some(id) => {
+                // A buyer of the site: linked by the Telegram field from now on.
+                let mut fields = json!({"ID": id});
+                fields[field] = json!(customer.telegram_id.to_string());
+                bx.client.call("user.update", &fields, Safety::Safe).await?;
+                tracing::info!(
+                    customer = customer.id,
+                    bitrix_user = id,
+                    "customer matched to an existing Bitrix user"
+                );
+                Some(id)
+            }
+            None => None,
+        },
+    };
+    let id = match existing {
         Some(id) => id,
         None => {
             let login = format!("tg_{}", customer.telegram_id);
             let mut fields = json!({
                 "LOGIN": login,
                 // Bitrix requires an e-mail; Telegram gives none. A reserved domain (RFC 2606).
-                "EMAIL": format!("{login}@telegram.invalid"),
+                "EMAIL": email.map(String::from).unwrap_or_else(|| format!("{login}@telegram.invalid")),
                 "NAME": customer.first_name,
                 "LAST_NAME": customer.last_name.clone().unwrap_or_default(),
                 "PERSONAL_PHONE": customer.phone.clone().unwrap_or_else(|| phone.to_string()),
@@ -92,7 +114,44 @@ pub async fn bitrix_user(
     Ok(id)
 }
 
-/// The CRM contact of a customer (Bitrix24 without the store): found by phone, or created.
+/// An existing site buyer for a customer not linked yet: by the phone Telegram vouched for
+/// (`PERSONAL_PHONE`, then `PERSONAL_MOBILE`), then by the e-mail given at checkout. Only a
+/// single match counts: two users with one phone are left for a human to merge.
+async fn existing_buyer(
+    bx: &Bitrix,
+    customer: &Customer,
+    email: Option<&str>,
+) -> Result<Option<i64>, BitrixError> {
+    let mut filters = Vec::new();
+    if let Some(phone) = &customer.phone_verified {
+        filters.push(json!({"PERSONAL_PHONE": phone}));
+        filters.push(json!({"PERSONAL_MOBILE": phone}));
+    }
+    if let Some(email) = email {
+        filters.push(json!({"EMAIL": email}));
+    }
+    for filter in filters {
+        let found = bx
+            .client
+            .call(
+                "user.get",
+                &json!({"FILTER": filter, "ADMIN_MODE": true}),
+                Safety::Safe,
+            )
+            .await?;
+        let ids: Vec<i64> = bitrix::items(&found.result)
+            .iter()
+            .filter_map(|u| u.get("ID").and_then(bitrix::as_i64))
+            .collect();
+        if let [id] = ids.as_slice() {
+            return Ok(Some(*id));
+        }
+    }
+    Ok(None)
+}
+
+/// The CRM contact of a customer (Bitrix24 without the store): found by phone (the verified
+/// one first), or created.
 pub async fn crm_contact(
     bx: &Bitrix,
     customer: &Customer,
@@ -103,7 +162,7 @@ pub async fn crm_contact(
         .client
         .call(
             "crm.contact.list",
-            &json!({"filter": {"PHONE": phone}, "select": ["ID"]}),
+            &json!({"filter": {"PHONE": customer.phone_verified.as_deref().unwrap_or(phone)}, "select": ["ID"]}),
             Safety::Safe,
         )
         .await?;

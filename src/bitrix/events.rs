@@ -4,8 +4,10 @@
 //! `POST /bitrix/events`. Bitrix posts the event form-encoded (`event`, `data[FIELDS][ID]`,
 //! `ts`, `auth[application_token]`); the handler checks the token in constant time, refuses
 //! events older than `bitrix.event_max_age` and any it has seen already (event, id, ts), and
-//! queues a `bitrix.order_changed` job, which reads the order and applies its status through
-//! the order flow (`actor = "bitrix"`), so the customer hears of it from the bot.
+//! queues a `bitrix.order_changed` job, which reads the whole order (`sale.order.get`: status,
+//! flags, basket, shipments) and applies it as the master's word
+//! ([`crate::orders::master::apply_master_state`], actor `bitrix`), so the customer hears of
+//! every change from the bot in one message.
 //!
 //! Events can be lost (the portal's queue gives up on a slow or unreachable handler), so
 //! `serve` also polls orders changed since its last poll (`sale.order.list` by `dateUpdate`).
@@ -134,30 +136,135 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     reply(StatusCode::OK, "accepted")
 }
 
-/// The vitrina order linked to a Bitrix order or deal.
-async fn order_of(
-    bx: &Bitrix,
-    bitrix_id: i64,
-) -> Result<Option<(i64, Option<String>)>, BitrixError> {
-    let row = sqlx::query(
-        "SELECT order_id, bitrix_status FROM bitrix_orders WHERE bitrix_id = $1 AND complete = 1",
-    )
-    .bind(bitrix_id)
-    .fetch_optional(bx.store.pool())
-    .await?;
+/// Why a Bitrix order could not be read and applied here. The database and outages retry;
+/// an answer of a shape vitrina does not expect, or an order that claims to be vitrina's but
+/// is unknown here, is a dead letter (`vitrina outbox list --state dead`) logged with the
+/// order and the raw value; an order that is simply not vitrina's is logged and left alone.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error(transparent)]
+    Rest(#[from] bitrix::Error),
+    #[error("Bitrix order {bitrix_id}: unexpected answer ({what}): {raw}")]
+    Shape {
+        bitrix_id: i64,
+        what: String,
+        raw: String,
+    },
+    #[error("Bitrix order {bitrix_id} carries vitrina's key {key}, but vitrina has no such order")]
+    UnknownOrder { bitrix_id: i64, key: String },
+    #[error("Bitrix order {bitrix_id} is still being created from vitrina's order {order}")]
+    NotLinkedYet { bitrix_id: i64, order: i64 },
+    #[error("Bitrix order {bitrix_id} is being read by another worker; read again after it")]
+    Busy { bitrix_id: i64 },
+    #[error(transparent)]
+    Master(#[from] crate::orders::master::MasterError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<sqlx::Error> for PullError {
+    fn from(e: sqlx::Error) -> Self {
+        PullError::Store(crate::store::StoreError::Query(e))
+    }
+}
+
+impl From<PullError> for crate::outbox::JobError {
+    fn from(e: PullError) -> Self {
+        use crate::outbox::JobError;
+        match e {
+            PullError::Rest(e) => super::rest_job_error(e),
+            PullError::Store(e) => JobError::retry(e.to_string()),
+            PullError::Master(e) => e.into(),
+            e @ PullError::NotLinkedYet { .. } => JobError::Retry {
+                after: Some(std::time::Duration::from_secs(5)),
+                message: e.to_string(),
+            },
+            e @ PullError::Busy { .. } => JobError::Retry {
+                after: Some(std::time::Duration::from_secs(1)),
+                message: e.to_string(),
+            },
+            e @ (PullError::Shape { .. } | PullError::UnknownOrder { .. }) => {
+                tracing::warn!(error = %e, "Bitrix order not applied");
+                JobError::Permanent(e.to_string())
+            }
+        }
+    }
+}
+
+/// The vitrina order linked to a Bitrix order or deal, and whether its creation finished.
+async fn order_of(bx: &Bitrix, bitrix_id: i64) -> Result<Option<(i64, bool)>, PullError> {
+    let row = sqlx::query("SELECT order_id, complete FROM bitrix_orders WHERE bitrix_id = $1")
+        .bind(bitrix_id)
+        .fetch_optional(bx.store.pool())
+        .await?;
     Ok(match row {
-        Some(r) => Some((r.try_get("order_id")?, r.try_get("bitrix_status")?)),
+        Some(r) => Some((
+            r.try_get("order_id")?,
+            r.try_get::<i64, _>("complete")? != 0,
+        )),
         None => None,
     })
 }
 
-/// Reads one Bitrix order (or deal) and applies its status here.
-pub async fn pull_order(bx: &Bitrix, bitrix_id: i64) -> Result<(), BitrixError> {
-    if order_of(bx, bitrix_id).await?.is_none() {
-        return Ok(()); // not one of vitrina's
+/// vitrina's order id in an external key `vitrina-<id>`.
+fn own_key(key: &str) -> Option<i64> {
+    key.strip_prefix("vitrina-")?.parse().ok()
+}
+
+/// How long one read of an order may hold it (a worker that dies frees it after this).
+const PULL_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Reads one Bitrix order (or deal) and applies what it says here: the master wins.
+///
+/// Reads of one order take turns (a lease in `bitrix_orders`, across instances): two reads
+/// running at once could apply their answers in the other order, and a stale answer (the
+/// read-back after creation, say) would step the order back behind a manager's newer change.
+/// Taking turns, a read that starts later also sees Bitrix later.
+pub async fn pull_order(bx: &Bitrix, bitrix_id: i64) -> Result<(), PullError> {
+    let owner = uuid::Uuid::new_v4().simple().to_string();
+    let now = now_ms();
+    let claimed = sqlx::query(
+        "UPDATE bitrix_orders SET pull_owner = $1, pull_until = $2 \
+         WHERE bitrix_id = $3 AND (pull_until IS NULL OR pull_until < $4)",
+    )
+    .bind(&owner)
+    .bind(now + crate::store::duration_ms(PULL_LEASE))
+    .bind(bitrix_id)
+    .bind(now)
+    .execute(bx.store.pool())
+    .await?
+    .rows_affected();
+    // No row: not linked (yet), or not vitrina's; `pull_unleased` sorts that out.
+    let linked_row = sqlx::query("SELECT 1 FROM bitrix_orders WHERE bitrix_id = $1")
+        .bind(bitrix_id)
+        .fetch_optional(bx.store.pool())
+        .await?
+        .is_some();
+    if linked_row && claimed == 0 {
+        return Err(PullError::Busy { bitrix_id });
     }
+    let result = pull_unleased(bx, bitrix_id).await;
+    if claimed > 0 {
+        sqlx::query(
+            "UPDATE bitrix_orders SET pull_owner = NULL, pull_until = NULL \
+             WHERE bitrix_id = $1 AND pull_owner = $2",
+        )
+        .bind(bitrix_id)
+        .bind(&owner)
+        .execute(bx.store.pool())
+        .await?;
+    }
+    result
+}
+
+async fn pull_unleased(bx: &Bitrix, bitrix_id: i64) -> Result<(), PullError> {
+    let linked = order_of(bx, bitrix_id).await?;
     let row = match bx.config.bitrix.order_target {
         OrderTarget::SaleOrder => {
+            if linked.is_none() {
+                // Most orders on a site are the site's own; only vitrina's key makes it ours.
+                return unknown_sale_order(bx, bitrix_id).await;
+            }
             let answer = bx
                 .client
                 .call("sale.order.get", &json!({"id": bitrix_id}), Safety::Safe)
@@ -165,106 +272,88 @@ pub async fn pull_order(bx: &Bitrix, bitrix_id: i64) -> Result<(), BitrixError> 
             answer.result.get("order").cloned().unwrap_or(Value::Null)
         }
         OrderTarget::CrmDeal => {
+            if linked.is_none() {
+                tracing::info!(
+                    bitrix_id,
+                    "Bitrix deal is not one of vitrina's orders; ignored"
+                );
+                return Ok(());
+            }
             bx.client
                 .call("crm.deal.get", &json!({"id": bitrix_id}), Safety::Safe)
                 .await?
                 .result
         }
     };
-    apply(bx, bitrix_id, &row).await
+    let Some((order, complete)) = linked else {
+        return Ok(());
+    };
+    if !complete {
+        return Err(PullError::NotLinkedYet { bitrix_id, order });
+    }
+    apply(bx, bitrix_id, order, &row).await
 }
 
-/// The state of a Bitrix order as one comparable string, and the vitrina statuses it means,
-/// in the order they happened.
-fn read_state(bx: &Bitrix, row: &Value) -> (String, Vec<String>) {
-    let text = |k: &str| {
-        row.get(k)
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            })
-            .unwrap_or_default()
+async fn unknown_sale_order(bx: &Bitrix, bitrix_id: i64) -> Result<(), PullError> {
+    let answer = bx
+        .client
+        .call("sale.order.get", &json!({"id": bitrix_id}), Safety::Safe)
+        .await?;
+    let key = answer
+        .result
+        .pointer("/order/xmlId")
+        .and_then(bitrix::as_text)
+        .unwrap_or_default();
+    let Some(order) = own_key(&key) else {
+        tracing::info!(bitrix_id, xml_id = %key, "Bitrix order is not one of vitrina's; ignored");
+        return Ok(());
     };
-    let map = &bx.config.bitrix.statuses;
-    match bx.config.bitrix.order_target {
-        OrderTarget::SaleOrder => {
-            let (status, canceled, payed) = (text("statusId"), text("canceled"), text("payed"));
-            let mut targets = Vec::new();
-            if canceled == "Y" {
-                targets.push("cancelled".to_string());
-            } else {
-                if payed == "Y" {
-                    targets.push("paid".to_string());
-                }
-                if let Some(s) = map.get(&status) {
-                    targets.push(s.clone());
-                }
-            }
-            (format!("{status}|{canceled}|{payed}"), targets)
-        }
-        OrderTarget::CrmDeal => {
-            let stage = text("STAGE_ID");
-            let mut targets = Vec::new();
-            if stage == "LOSE" {
-                targets.push("cancelled".to_string());
-            } else if let Some(s) = map.get(&stage) {
-                targets.push(s.clone());
-            }
-            (stage, targets)
-        }
+    let exists = sqlx::query("SELECT id FROM orders WHERE id = $1")
+        .bind(order)
+        .fetch_optional(bx.store.pool())
+        .await?
+        .is_some();
+    if exists {
+        // Created, but its id not stored yet (a lost answer): the order job links it.
+        Err(PullError::NotLinkedYet { bitrix_id, order })
+    } else {
+        Err(PullError::UnknownOrder { bitrix_id, key })
     }
 }
 
-async fn apply(bx: &Bitrix, bitrix_id: i64, row: &Value) -> Result<(), BitrixError> {
-    let Some((order, seen)) = order_of(bx, bitrix_id).await? else {
-        return Ok(());
+async fn apply(bx: &Bitrix, bitrix_id: i64, order: i64, row: &Value) -> Result<(), PullError> {
+    let update = match bx.config.bitrix.order_target {
+        OrderTarget::SaleOrder => super::master::sale_order(bx, bitrix_id, order, row).await?,
+        OrderTarget::CrmDeal => super::master::deal(bx, bitrix_id, row).await?,
     };
-    let (state, targets) = read_state(bx, row);
-    if seen.as_deref() == Some(state.as_str()) {
-        return Ok(());
-    }
-    for target in targets {
-        let current: String = sqlx::query("SELECT status FROM orders WHERE id = $1")
-            .bind(order)
-            .fetch_one(bx.store.pool())
-            .await?
-            .try_get(0)?;
-        if current == target {
-            continue;
-        }
-        let allowed = bx
-            .config
-            .orders
-            .transitions
-            .get(&current)
-            .is_some_and(|to| to.contains(&target));
-        if !allowed {
-            tracing::info!(order, from = %current, to = %target, "Bitrix status not applicable here; skipped");
-            continue;
-        }
-        crate::orders::set_status(
-            &bx.config,
-            &bx.store,
-            &bx.outbox,
-            order,
-            &target,
-            Some("Bitrix"),
-            "bitrix",
-        )
-        .await
-        .map_err(|e| BitrixError::Other(e.detail))?;
-    }
+    let changes = crate::orders::master::apply_master_state(
+        &bx.config,
+        &bx.store,
+        &bx.outbox,
+        crate::orders::master::Master::Bitrix,
+        order,
+        &update,
+    )
+    .await?;
+    let code = update.status.as_ref().map(|s| s.code.clone());
     sqlx::query("UPDATE bitrix_orders SET bitrix_status = $1, updated_at = $2 WHERE order_id = $3")
-        .bind(&state)
+        .bind(code)
         .bind(now_ms())
         .bind(order)
         .execute(bx.store.pool())
         .await?;
+    if let Some(s) = update.status.as_ref().filter(|s| s.mapped.is_none()) {
+        tracing::info!(order, bitrix_id, status = %s.code, name = %s.name,
+            "Bitrix status has no mapping in bitrix.statuses: the customer sees Bitrix's name");
+    }
+    if !changes.is_empty() {
+        tracing::debug!(order, bitrix_id, "Bitrix order applied");
+    }
     Ok(())
 }
 
-/// Applies every order changed in Bitrix since the last poll. Returns how many were read.
+/// Queues every vitrina order changed in Bitrix since the last poll for reading (the same
+/// job as an event). Returns how many were listed.
 pub async fn reconcile(bx: &Bitrix) -> Result<u64, BitrixError> {
     let since = match state_get(&bx.store, RECONCILE_CURSOR).await? {
         Some(s) => s,
@@ -305,9 +394,34 @@ pub async fn reconcile(bx: &Bitrix) -> Result<u64, BitrixError> {
         {
             latest = latest.max(t);
         }
-        if let Some(id) = row.get(id_field).and_then(bitrix::as_i64) {
-            apply(bx, id, row).await?;
+        let Some(id) = row.get(id_field).and_then(bitrix::as_i64) else {
+            tracing::warn!(row = %row, "Bitrix reconciliation: a row without an id; skipped");
+            continue;
+        };
+        // Only vitrina's orders: linked here, or carrying vitrina's key (its link was lost).
+        let ours = order_of(bx, id)
+            .await
+            .map_err(|e| BitrixError::Other(e.to_string()))?
+            .is_some()
+            || row
+                .get("xmlId")
+                .and_then(bitrix::as_text)
+                .is_some_and(|k| own_key(&k).is_some());
+        if !ours {
+            continue;
         }
+        // Read and applied by the same job an event queues, so a bad answer ends in the
+        // dead letters with the order and its raw value, and one order never stops the rest.
+        let changed = row
+            .get(date_field)
+            .and_then(bitrix::as_text)
+            .unwrap_or_default();
+        bx.outbox
+            .enqueue_now(
+                NewJob::new(JOB_ORDER_CHANGED, json!({ "bitrix_id": id }))
+                    .dedupe(format!("bitrix:reconcile:{id}:{changed}")),
+            )
+            .await?;
     }
     // `>=`: the boundary second is read again next time (applying is idempotent), so a
     // change in the same second as the last one seen is not missed.

@@ -5,9 +5,11 @@
 //! back by events and by a reconciliation poll ([`events`]). `vitrina bitrix check|setup|sync`
 //! live in [`setup`] and [`sync`].
 
+pub mod checkout_stock;
 pub mod cli;
 pub mod customers;
 pub mod events;
+pub mod master;
 mod offers;
 pub mod orders;
 mod pictures;
@@ -36,6 +38,8 @@ pub struct Bitrix {
     pub config: Arc<Config>,
     pub store: Store,
     pub outbox: Outbox,
+    /// Order property ids by code (`sale.property.list`), read once when a code is mapped.
+    pub property_ids: tokio::sync::OnceCell<std::collections::HashMap<String, i64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +109,7 @@ impl Bitrix {
             config,
             store,
             outbox,
+            property_ids: tokio::sync::OnceCell::new(),
         })))
     }
 }
@@ -130,6 +135,10 @@ pub fn handlers(bx: &Arc<Bitrix>) -> Handlers {
     let changed = move |job: Job| {
         let b = b.clone();
         async move {
+            // What Bitrix itself decided is not sent back to it.
+            if job.payload.get("actor").and_then(serde_json::Value::as_str) == Some("bitrix") {
+                return Ok(());
+            }
             let to = job
                 .payload
                 .get("to")

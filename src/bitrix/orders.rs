@@ -82,7 +82,7 @@ fn major(minor: i64) -> f64 {
 
 /// The Bitrix product id of a vitrina offer: synced offers carry it as their id; others (a
 /// demo catalog) go in as 0 with their name and price, as the docs allow.
-fn bitrix_product(offer_id: &str) -> i64 {
+pub(crate) fn bitrix_product(offer_id: &str) -> i64 {
     // Variations are `<product>#<variation>`: the variation is what is sold. Ids from another
     // source (1C's GUIDs, the demo) are not Bitrix elements.
     let mut parts = offer_id.split('#');
@@ -115,6 +115,17 @@ pub async fn push_order(bx: &Bitrix, order_id: i64) -> Result<(), JobError> {
     link.complete = true;
     save_link(bx, order_id, &link).await?;
     tracing::info!(order = %order.number, bitrix_id = ?link.bitrix_id, "order created in Bitrix");
+    // Read it back as Bitrix has it (its prices, discounts, delivery): the master wins, and
+    // the customer is told when the total differs from vitrina's.
+    if let Some(id) = link.bitrix_id {
+        bx.outbox
+            .enqueue_now(
+                crate::outbox::NewJob::new(super::JOB_ORDER_CHANGED, json!({ "bitrix_id": id }))
+                    .dedupe(format!("bitrix:created:{id}")),
+            )
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+    }
     Ok(())
 }
 
@@ -136,7 +147,13 @@ async fn sale_order(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), B
                 Some(id) => (id, false),
                 None => {
                     let customer = customers::of_order(bx, order.id).await?;
-                    let user = customers::bitrix_user(bx, &customer, &order.contact.phone).await?;
+                    let user = customers::bitrix_user(
+                        bx,
+                        &customer,
+                        &order.contact.phone,
+                        order.contact.email.as_deref(),
+                    )
+                    .await?;
                     let added = bx
                         .client
                         .call(
@@ -148,7 +165,11 @@ async fn sale_order(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), B
                                 "userId": user,
                                 "xmlId": key,
                                 "userDescription": order.comment.clone().unwrap_or_default(),
-                                "comments": format!("Telegram: {}", order.number),
+                                "comments": match &order.coupon {
+                                    // REST has no coupon method for orders: a manager applies it.
+                                    Some(c) => format!("Telegram: {}. Купон: {c}", order.number),
+                                    None => format!("Telegram: {}", order.number),
+                                },
                             }}),
                             Safety::Unsafe,
                         )
@@ -209,12 +230,12 @@ async fn sale_order(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), B
         if have_items.contains(&xml_id) {
             continue;
         }
-        commands.push(Command::new(
-            format!("item{i}"),
-            "sale.basketitem.add",
-            json!({"fields": {
+        let product = bitrix_product(&item.offer_id);
+        let fields = if cfg.fixed_prices || product == 0 {
+            // vitrina's price, fixed (and a product Bitrix does not know is priced so anyway).
+            json!({
                 "orderId": bitrix_id,
-                "productId": bitrix_product(&item.offer_id),
+                "productId": product,
                 "name": match &item.variant { Some(v) => format!("{} ({v})", item.name), None => item.name.clone() },
                 "quantity": item.quantity,
                 "currency": currency,
@@ -224,7 +245,23 @@ async fn sale_order(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), B
                 "discountPrice": 0,
                 "xmlId": xml_id,
                 "sort": (i + 1) * 100,
-            }}),
+            })
+        } else {
+            // Bitrix prices the line from its catalog with its discounts and cart rules
+            // (`customPrice` not Y: price, basePrice, discountPrice and the name are filled).
+            json!({
+                "orderId": bitrix_id,
+                "productId": product,
+                "quantity": item.quantity,
+                "currency": currency,
+                "xmlId": xml_id,
+                "sort": (i + 1) * 100,
+            })
+        };
+        commands.push(Command::new(
+            format!("item{i}"),
+            "sale.basketitem.add",
+            json!({ "fields": fields }),
         ));
     }
     if !shipment && let Some(delivery) = cfg.delivery_ids.get(&order.delivery.method) {
@@ -258,7 +295,7 @@ async fn sale_order(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), B
             }}),
         ));
     }
-    let props = property_values(bx, order);
+    let props = property_values(bx, order).await?;
     if !props.is_empty() {
         commands.push(Command::new(
             "props",
@@ -281,22 +318,82 @@ async fn sale_order(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), B
     Ok(())
 }
 
-fn property_values(bx: &Bitrix, order: &Order) -> Vec<Value> {
+/// The id of a mapped order property: as configured, or looked up by its code.
+async fn property_id(
+    bx: &Bitrix,
+    prop: &crate::config::PropertyRef,
+) -> Result<Option<i64>, BitrixError> {
+    use crate::config::PropertyRef;
+    match prop {
+        PropertyRef::Id(id) => Ok(Some(*id)),
+        PropertyRef::Code(code) => {
+            let ids = bx
+                .property_ids
+                .get_or_try_init(|| async {
+                    let mut rows = Vec::new();
+                    bx.client
+                        .list_by_id(
+                            "sale.property.list",
+                            &json!({"select": ["id", "code"], "filter": {"personTypeId": bx.config.bitrix.person_type_id}}),
+                            "id",
+                            |page| rows.extend(page),
+                        )
+                        .await?;
+                    Ok::<_, BitrixError>(
+                        rows.iter()
+                            .filter_map(|r| {
+                                Some((
+                                    r.get("code").and_then(bitrix::as_text)?.to_uppercase(),
+                                    r.get("id").and_then(bitrix::as_i64)?,
+                                ))
+                            })
+                            .collect(),
+                    )
+                })
+                .await?;
+            let id = ids.get(&code.to_uppercase()).copied();
+            if id.is_none() {
+                tracing::warn!(
+                    code,
+                    "bitrix.order_properties names a code the payer type has no property for"
+                );
+            }
+            Ok(id)
+        }
+    }
+}
+
+async fn property_values(bx: &Bitrix, order: &Order) -> Result<Vec<Value>, BitrixError> {
     let props = &bx.config.bitrix.order_properties;
     let address = order
         .delivery
         .address
         .clone()
         .or_else(|| order.delivery.pickup_point.clone());
-    [
+    let telegram = customers::of_order(bx, order.id)
+        .await
+        .ok()
+        .map(|c| c.telegram_id.to_string());
+    let location = Some(bx.config.bitrix.location.clone()).filter(|l| !l.is_empty());
+    let mut out = Vec::new();
+    for (name, value) in [
         ("name", Some(order.contact.name.clone())),
         ("phone", Some(order.contact.phone.clone())),
+        ("email", order.contact.email.clone()),
         ("address", address),
+        ("location", location),
         ("comment", order.comment.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some(json!({"orderPropsId": props.get(name)?, "value": value?})))
-    .collect()
+        ("coupon", order.coupon.clone()),
+        ("telegram_id", telegram),
+    ] {
+        let (Some(prop), Some(value)) = (props.get(name), value) else {
+            continue;
+        };
+        if let Some(id) = property_id(bx, prop).await? {
+            out.push(json!({"orderPropsId": id, "value": value}));
+        }
+    }
+    Ok(out)
 }
 
 async fn crm_deal(bx: &Bitrix, order: &Order, link: &mut Link) -> Result<(), BitrixError> {

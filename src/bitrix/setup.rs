@@ -35,13 +35,27 @@ impl Report {
             fix: Some(fix.into()),
         });
     }
+    /// Works, but worth knowing (customers see a Bitrix status name, an order update is a dead
+    /// letter): shown with `!`, does not fail the check.
+    fn warn(&mut self, what: impl Into<String>, fix: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: true,
+            what: what.into(),
+            fix: Some(fix.into()),
+        });
+    }
     pub fn passed(&self) -> bool {
         self.findings.iter().all(|f| f.ok)
     }
     pub fn render(&self) -> String {
         let mut out = String::new();
         for f in &self.findings {
-            out.push_str(&format!("{} {}\n", if f.ok { "✓" } else { "✗" }, f.what));
+            let mark = match (f.ok, &f.fix) {
+                (true, None) => "✓",
+                (true, Some(_)) => "!",
+                (false, _) => "✗",
+            };
+            out.push_str(&format!("{mark} {}\n", f.what));
             if let Some(fix) = &f.fix {
                 out.push_str(&format!("    → {fix}\n"));
             }
@@ -94,6 +108,10 @@ pub fn required_methods(config: &Config) -> Vec<&'static str> {
             "sale.payment.list",
             "sale.payment.update",
             "sale.propertyvalue.modify",
+            "sale.status.list",
+            "sale.statusLang.list",
+            "sale.property.list",
+            "user.update",
         ]),
         OrderTarget::CrmDeal => m.extend([
             "crm.deal.add",
@@ -103,6 +121,7 @@ pub fn required_methods(config: &Config) -> Vec<&'static str> {
             "crm.deal.productrows.set",
             "crm.contact.add",
             "crm.contact.list",
+            "crm.status.list",
         ]),
     }
     m
@@ -257,6 +276,13 @@ pub async fn check(client: &bitrix::Client, config: &Config) -> Report {
         super::offers::check(client, config, &mut report).await;
     }
     if config.bitrix.order_target == OrderTarget::SaleOrder {
+        for (ok, what, fix) in super::master::check_statuses(client, config).await {
+            match fix {
+                None if ok => report.ok(what),
+                Some(fix) => report.warn(what, fix),
+                None => report.bad(what.clone(), what),
+            }
+        }
         for m in &config.checkout.payment_methods {
             let name = serde_json::to_value(m)
                 .ok()
@@ -279,6 +305,75 @@ pub async fn check(client: &bitrix::Client, config: &Config) -> Report {
         }
     }
     report
+}
+
+/// What the orders say about the master, from vitrina's own database: statuses customers see
+/// by their Bitrix name, and order updates from Bitrix that ended in the dead letters.
+pub async fn check_orders(store: &crate::store::Store, report: &mut Report) {
+    use sqlx::Row;
+    let unmapped = sqlx::query(
+        "SELECT master_status, master_status_name, CAST(COUNT(*) AS BIGINT) AS n FROM orders \
+         WHERE master_status_name IS NOT NULL GROUP BY master_status, master_status_name ORDER BY n DESC",
+    )
+    .fetch_all(store.pool())
+    .await;
+    match unmapped {
+        Ok(rows) if rows.is_empty() => report.ok("no order shows an unmapped master status"),
+        Ok(rows) => {
+            let list: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    let code: Option<String> = r.try_get(0).unwrap_or_default();
+                    let name: String = r.try_get(1).unwrap_or_default();
+                    let n: i64 = r.try_get(2).unwrap_or_default();
+                    format!(
+                        "{} «{name}» ({n} orders; suggested: \"{}\")",
+                        code.unwrap_or_default(),
+                        super::master::suggest(&name)
+                    )
+                })
+                .collect();
+            report.warn(
+                format!(
+                    "orders show a master status without a mapping: {}",
+                    list.join(", ")
+                ),
+                "map them in bitrix.statuses (or exchange_1c.sale_statuses for 1C)",
+            );
+        }
+        Err(e) => report.warn(
+            format!("cannot read the orders: {e}"),
+            "run `vitrina migrate`, check database.url",
+        ),
+    }
+    let dead = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT), MAX(last_error) FROM outbox WHERE state = 'dead' AND kind IN ($1, $2)",
+    )
+    .bind(super::JOB_ORDER_CHANGED)
+    .bind(crate::exchange::sale::JOB_ORDER_STATE)
+    .fetch_one(store.pool())
+    .await;
+    match dead {
+        Ok(r) => {
+            let n: i64 = r.try_get(0).unwrap_or(0);
+            let last: Option<String> = r.try_get(1).unwrap_or(None);
+            if n == 0 {
+                report.ok("every order update from the master was applied");
+            } else {
+                report.bad(
+                    format!(
+                        "{n} order updates from the master could not be applied (e.g. {})",
+                        last.unwrap_or_default()
+                    ),
+                    "see `vitrina outbox list --state dead`; fix the cause, then `vitrina outbox retry <id>`",
+                );
+            }
+        }
+        Err(e) => report.warn(
+            format!("cannot read the outbox: {e}"),
+            "run `vitrina migrate`, check database.url",
+        ),
+    }
 }
 
 /// Fetches one product picture as the sync would: a site that serves `/upload/` only to

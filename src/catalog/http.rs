@@ -199,7 +199,7 @@ fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
 
 /// A cacheable JSON answer: 304 when the client has this version's answer, else the answer
 /// rendered once per catalog version and kept with the snapshot.
-fn cached<T: Serialize>(
+pub(crate) fn cached<T: Serialize>(
     snapshot: &Snapshot,
     headers: &HeaderMap,
     key: &str,
@@ -362,7 +362,7 @@ struct Cursor {
     o: usize,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     let mut e = ApiError::bad_request(
         "invalid_parameter",
         format!("query parameter `{field}` is invalid"),
@@ -919,84 +919,5 @@ pub async fn suggest(
                 image: p.images.first().map(|h| image_url(h, THUMB)),
             })
             .collect())
-    })
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeedItem {
-    pub id: String,
-    pub name: String,
-    pub text: String,
-    pub image: Option<String>,
-    /// In rubles, as the article's API has it.
-    pub price: f64,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // describes the query for the OpenAPI spec; parsed by hand
-pub struct SeedPage {
-    /// 1-based page of 20 products.
-    #[param(minimum = 1)]
-    page: Option<usize>,
-}
-
-/// Seed-compatible catalog page (20 per page), as in the 1C-Bitrix article.
-#[utoipa::path(get, path = "/api/telegram/catalog", tag = "seed", params(SeedPage), responses(
-    (status = 200, body = Vec<SeedItem>),
-    (status = 400, description = "invalid_parameter", body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn seed_catalog(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.catalog.snapshot();
-    let page = match form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
-        .find(|(k, _)| k == "page")
-    {
-        None => 1,
-        Some((_, v)) => match v.parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => return invalid("page", "expected a page number from 1").into_response(),
-        },
-    };
-    cached(&snapshot, &headers, &format!("seed/catalog/{page}"), || {
-        Ok(snapshot
-            .order(SortKey::Popular)
-            .iter()
-            .skip((page - 1).saturating_mul(20))
-            .take(20)
-            .map(|&i| seed_item(&snapshot.products[i as usize]))
-            .collect::<Vec<_>>())
-    })
-}
-
-fn seed_item(p: &Product) -> SeedItem {
-    SeedItem {
-        id: p.id.clone(),
-        name: p.name.clone(),
-        text: p.description.clone().unwrap_or_default(),
-        image: p.images.first().map(|h| image_url(h, LARGE)),
-        price: p.min_price as f64 / 100.0,
-    }
-}
-
-/// Seed-compatible product (`/api/telegram/catalog/{id}`).
-#[utoipa::path(get, path = "/api/telegram/catalog/{id}", tag = "seed", params(("id" = String, Path)), responses(
-    (status = 200, body = SeedItem),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-))]
-pub async fn seed_product(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.catalog.snapshot();
-    cached(&snapshot, &headers, &format!("seed/product/{id}"), || {
-        snapshot
-            .product(&id)
-            .map(seed_item)
-            .ok_or_else(|| ApiError::not_found("product"))
     })
 }

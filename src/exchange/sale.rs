@@ -5,7 +5,9 @@
 //! last confirmed it, and remembers which versions it sent; `success` marks exactly those as
 //! exported (an order changed in between is sent again next time); `file` takes 1C's own
 //! document back and applies what it says about each order (cancelled, posted, paid,
-//! shipped, or a mapped "Статус заказа") through the ordinary status transitions.
+//! shipped, "Статус заказа" mapped or shown by 1C's own name, lines, delivery and sum) as
+//! the master's word ([`crate::orders::master`], actor `1c`), whatever `orders.transitions`
+//! says.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +19,7 @@ use sqlx::Row;
 
 use super::{answer, failure};
 use crate::orders::{self, Order};
+use crate::outbox::NewJob;
 use crate::state::AppState;
 use crate::store::{StoreError, now_ms};
 
@@ -100,7 +103,10 @@ pub async fn success(state: &AppState, session: &str) -> Result<Response, StoreE
     Ok(answer(StatusCode::OK, &["success"]))
 }
 
-/// `mode=file` for `type=sale`: 1C's document with the orders' state on its side.
+/// `mode=file` for `type=sale`: 1C's document with the orders' state on its side. Each
+/// order's state is applied as 1C has it (the master wins); a document that cannot be applied
+/// now (an unknown order, the database) becomes an outbox job, so it is retried or ends in
+/// the dead letters with its raw values (`vitrina outbox list --state dead`).
 pub async fn file(state: &AppState, body: &Bytes) -> Result<Response, StoreError> {
     let documents = match parse(body) {
         Ok(d) => d,
@@ -112,92 +118,248 @@ pub async fn file(state: &AppState, body: &Bytes) -> Result<Response, StoreError
             ));
         }
     };
-    let mut changed = 0;
+    let (mut changed, mut deferred) = (0, 0);
     for doc in &documents {
-        let Some(id) = find_order(state, doc).await? else {
-            tracing::warn!(id = %doc.id, number = %doc.number, "1C exchange: unknown order in 1C's document");
-            continue;
-        };
-        for status in statuses_from_1c(doc, &state.config.exchange_1c.sale_statuses) {
-            match orders::set_status(
-                &state.config,
-                &state.store,
-                &state.outbox,
-                id,
-                &status,
-                Some("1С"),
-                "1c",
-            )
-            .await
-            {
-                Ok(_) => changed += 1,
-                // Already there, or past it: 1C repeats the whole state every time.
-                Err(e) => {
-                    tracing::debug!(order = id, %status, error = %e.detail, "1C status not applied")
-                }
+        match apply_document(&state.config, &state.store, &state.outbox, doc).await {
+            Ok(true) => changed += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(id = %doc.id, number = %doc.number, error = %e,
+                    requisites = ?doc.requisites, "1C exchange: order state not applied now");
+                deferred += 1;
+                state
+                    .outbox
+                    .enqueue_now(
+                        NewJob::new(JOB_ORDER_STATE, serde_json::json!({ "document": doc }))
+                            .dedupe(format!("1c:document:{}:{}", doc.id, now_ms())),
+                    )
+                    .await?;
             }
         }
     }
     tracing::info!(
         documents = documents.len(),
         changed,
+        deferred,
         "1C exchange: orders document from 1C applied"
     );
     Ok(answer(StatusCode::OK, &["success"]))
 }
 
-async fn find_order(state: &AppState, doc: &Document) -> Result<Option<i64>, StoreError> {
+/// An order's state from 1C that could not be applied when it came (outbox job).
+pub const JOB_ORDER_STATE: &str = "1c.order_state";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("1C document {id} / {number}: no such order in vitrina (requisites {requisites:?})")]
+    UnknownOrder {
+        id: String,
+        number: String,
+        requisites: BTreeMap<String, String>,
+    },
+    #[error("1C document {id} / {number}: {what}: {raw:?}")]
+    Value {
+        id: String,
+        number: String,
+        what: &'static str,
+        raw: String,
+    },
+    #[error(transparent)]
+    Master(#[from] orders::master::MasterError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DocumentError> for crate::outbox::JobError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Store(e) => crate::outbox::JobError::retry(e.to_string()),
+            DocumentError::Master(e) => e.into(),
+            other => crate::outbox::JobError::Permanent(other.to_string()),
+        }
+    }
+}
+
+/// The outbox handler of [`JOB_ORDER_STATE`].
+pub fn handlers(state: &AppState) -> crate::outbox::Handlers {
+    let state = state.clone();
+    crate::outbox::Handlers::new().on(JOB_ORDER_STATE, move |job: crate::outbox::Job| {
+        let state = state.clone();
+        async move {
+            let doc: Document =
+                serde_json::from_value(job.payload.get("document").cloned().unwrap_or_default())
+                    .map_err(|e| {
+                        crate::outbox::JobError::Permanent(format!("unreadable document: {e}"))
+                    })?;
+            apply_document(&state.config, &state.store, &state.outbox, &doc)
+                .await
+                .map(|_| ())
+                .map_err(Into::into)
+        }
+    })
+}
+
+/// Applies one 1C document's state to its order. `Ok(true)` when something changed.
+pub async fn apply_document(
+    config: &crate::config::Config,
+    store: &crate::store::Store,
+    outbox: &crate::outbox::Outbox,
+    doc: &Document,
+) -> Result<bool, DocumentError> {
+    let Some(id) = find_order(store, doc).await? else {
+        return Err(DocumentError::UnknownOrder {
+            id: doc.id.clone(),
+            number: doc.number.clone(),
+            requisites: doc.requisites.clone(),
+        });
+    };
+    let update = update_from_1c(doc, config)?;
+    let changes = orders::master::apply_master_state(
+        config,
+        store,
+        outbox,
+        orders::master::Master::OneC,
+        id,
+        &update,
+    )
+    .await?;
+    Ok(!changes.is_empty())
+}
+
+async fn find_order(
+    store: &crate::store::Store,
+    doc: &Document,
+) -> Result<Option<i64>, StoreError> {
     let row = sqlx::query("SELECT id FROM orders WHERE CAST(id AS TEXT) = $1 OR number = $2")
         .bind(&doc.id)
         .bind(&doc.number)
-        .fetch_optional(state.store.pool())
+        .fetch_optional(store.pool())
         .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
+/// One line of 1C's document.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DocumentItem {
+    pub id: String,
+    pub name: String,
+    pub price: String,
+    pub quantity: String,
+}
+
 /// What 1C says of one order.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub id: String,
     pub number: String,
     /// ЗначенияРеквизитов: Наименование → Значение.
     pub requisites: BTreeMap<String, String>,
+    /// Товары, as 1C has them now (the delivery as `ORDER_DELIVERY`).
+    #[serde(default)]
+    pub items: Vec<DocumentItem>,
+    /// Сумма.
+    #[serde(default)]
+    pub sum: Option<String>,
 }
 
-/// The vitrina statuses an order should pass through, in order, by 1C's requisites.
-pub fn statuses_from_1c(doc: &Document, mapped: &BTreeMap<String, String>) -> Vec<String> {
-    let yes = |name: &str| {
-        doc.requisites
-            .get(name)
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+/// 1C's decimal (`1234.50`, `1 234,5`) as minor units.
+fn minor(s: &str) -> Option<i64> {
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    let f: f64 = clean.parse().ok()?;
+    f.is_finite().then(|| (f * 100.0).round() as i64)
+}
+
+/// What 1C's document says, as the master's word: «Отменен», «Проведен», the payment and
+/// shipment documents, «Статус заказа» (mapped by `exchange_1c.sale_statuses`, or shown by its
+/// own name), and the lines, delivery and sum as 1C has them.
+pub fn update_from_1c(
+    doc: &Document,
+    config: &crate::config::Config,
+) -> Result<orders::master::MasterUpdate, DocumentError> {
+    let value = |what: &'static str, raw: &str| DocumentError::Value {
+        id: doc.id.clone(),
+        number: doc.number.clone(),
+        what,
+        raw: raw.to_string(),
+    };
+    let flag = |name: &str| -> Result<Option<bool>, DocumentError> {
+        match doc.requisites.get(name).map(|v| v.trim().to_lowercase()) {
+            None => Ok(None),
+            Some(v) if v == "true" || v == "да" => Ok(Some(true)),
+            Some(v) if v == "false" || v == "нет" || v.is_empty() => Ok(Some(false)),
+            Some(v) => Err(value("not true or false", &v)),
+        }
     };
     let filled = |name: &str| {
         doc.requisites
             .get(name)
-            .is_some_and(|v| !v.trim().is_empty() && !v.starts_with("0001-01-01"))
+            .map(|v| !v.trim().is_empty() && !v.starts_with("0001-01-01"))
     };
-    if yes("Отменен") {
-        return vec!["cancelled".into()];
-    }
-    let mut out = Vec::new();
-    if yes("Проведен") {
-        out.push("confirmed".to_string());
-    }
-    if filled("Дата оплаты по 1С") || filled("Номер оплаты по 1С") {
-        out.push("paid".into());
-    }
-    if filled("Дата отгрузки по 1С") || filled("Номер отгрузки по 1С")
-    {
-        out.push("shipped".into());
-    }
-    if let Some(s) = doc
+    let either = |a: Option<bool>, b: Option<bool>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(false) || b.unwrap_or(false)),
+    };
+    let mapped = &config.exchange_1c.sale_statuses;
+    // vitrina sends its own status in «Статус заказа»; 1C echoing it back says nothing new.
+    let status = doc
         .requisites
         .get("Статус заказа")
-        .and_then(|v| mapped.get(v.trim()))
-    {
-        out.push(s.clone());
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .filter(|v| mapped.contains_key(*v) || !config.orders.statuses.iter().any(|s| s == v))
+        .map(|v| orders::master::MasterStatus {
+            code: v.to_string(),
+            name: v.to_string(),
+            mapped: mapped.get(v).cloned(),
+        });
+    let mut update = orders::master::MasterUpdate {
+        status,
+        cancelled: flag("Отменен")?,
+        cancel_reason: doc
+            .requisites
+            .get("Причина отмены")
+            .map(|r| r.trim().to_string()),
+        confirmed: flag("Проведен")?,
+        paid: either(filled("Дата оплаты по 1С"), filled("Номер оплаты по 1С")),
+        shipped: either(
+            filled("Дата отгрузки по 1С"),
+            filled("Номер отгрузки по 1С"),
+        ),
+        ..Default::default()
+    };
+    if update.paid != Some(true) {
+        update.paid = None; // 1C not saying "paid" is not 1C saying "unpaid"
     }
-    out
+    if !doc.items.is_empty() {
+        let mut lines = Vec::new();
+        let mut delivery = 0;
+        for item in &doc.items {
+            let price = minor(&item.price).ok_or_else(|| value("ЦенаЗаЕдиницу", &item.price))?;
+            if item.id == "ORDER_DELIVERY" {
+                delivery += price;
+                continue;
+            }
+            let q = minor(&item.quantity)
+                .filter(|q| q % 100 == 0 && *q >= 0)
+                .ok_or_else(|| value("Количество is not a whole number", &item.quantity))?;
+            lines.push(orders::master::MasterLine {
+                offer_id: item.id.clone(),
+                name: item.name.clone(),
+                price,
+                quantity: q / 100,
+            });
+        }
+        update.lines = Some(lines);
+        update.delivery_price = Some(delivery);
+    }
+    if let Some(sum) = &doc.sum {
+        update.total = Some(minor(sum).ok_or_else(|| value("Сумма", sum))?);
+    }
+    Ok(update)
 }
 
 /// Reads the Документ elements of a CommerceML orders document (any encoding 1C declares).
@@ -208,6 +370,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Document>, String> {
     let mut path: Vec<String> = Vec::new();
     let mut docs = Vec::new();
     let mut current: Option<Document> = None;
+    let mut item: Option<DocumentItem> = None;
     let mut value = String::new();
     let (mut req_name, mut req_value) = (String::new(), String::new());
     loop {
@@ -242,6 +405,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Document>, String> {
         if let Some(name) = opened {
             match name.as_str() {
                 "Документ" => current = Some(Document::default()),
+                "Товар" => item = Some(DocumentItem::default()),
                 "ЗначениеРеквизита" => {
                     req_name.clear();
                     req_value.clear();
@@ -264,6 +428,19 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Document>, String> {
         match (parent, name.as_str()) {
             (Some("Документ"), "Ид") => doc.id = text,
             (Some("Документ"), "Номер") => doc.number = text,
+            (Some("Документ"), "Сумма") => doc.sum = Some(text),
+            (Some("Товар"), field) => {
+                if let Some(i) = item.as_mut() {
+                    match field {
+                        "Ид" => i.id = text,
+                        "Наименование" => i.name = text,
+                        "ЦенаЗаЕдиницу" => i.price = text,
+                        "Количество" => i.quantity = text,
+                        _ => {}
+                    }
+                }
+            }
+            (Some("Товары"), "Товар") => doc.items.extend(item.take()),
             (Some("ЗначениеРеквизита"), "Наименование") => {
                 req_name = text
             }
@@ -476,7 +653,7 @@ mod tests {
     fn reads_1c_document_in_windows_1251() {
         let xml = "<?xml version=\"1.0\" encoding=\"windows-1251\"?>\
             <КоммерческаяИнформация ВерсияСхемы=\"2.05\"><Документ><Ид>42</Ид><Номер>V-000042</Номер>\
-            <Товары><Товар><Ид>x</Ид><ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>ВидНоменклатуры</Наименование>\
+            <Товары><Товар><Ид>x</Ид><ЦенаЗаЕдиницу>10.50</ЦенаЗаЕдиницу><Количество>3</Количество><ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>ВидНоменклатуры</Наименование>\
             <Значение>Товар</Значение></ЗначениеРеквизита></ЗначенияРеквизитов></Товар></Товары>\
             <ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>Проведен</Наименование><Значение>true</Значение></ЗначениеРеквизита>\
             <ЗначениеРеквизита><Наименование>Дата оплаты по 1С</Наименование><Значение>2026-11-25T10:00:00</Значение></ЗначениеРеквизита>\
@@ -488,25 +665,70 @@ mod tests {
         assert_eq!(docs[0].number, "V-000042");
         // The item's requisites are not the order's.
         assert!(!docs[0].requisites.contains_key("ВидНоменклатуры"));
+        assert_eq!(docs[0].items.len(), 1);
+        assert_eq!(docs[0].items[0].id, "x");
+        let u = update_from_1c(&docs[0], &crate::config::Config::default()).unwrap();
         assert_eq!(
-            statuses_from_1c(&docs[0], &BTreeMap::new()),
-            vec!["confirmed", "paid"]
+            (u.confirmed, u.paid, u.shipped),
+            (Some(true), Some(true), None)
         );
+        assert_eq!(u.status, None);
     }
 
     #[test]
-    fn cancelled_wins_and_mapped_status_applies() {
+    fn statuses_mapped_unmapped_and_echoed() {
+        let mut config = crate::config::Config::default();
+        config.exchange_1c.sale_statuses =
+            BTreeMap::from([("[F] Выполнен".to_string(), "delivered".to_string())]);
         let mut doc = Document::default();
         doc.requisites
             .insert("Статус заказа".into(), "[F] Выполнен".into());
-        let map = BTreeMap::from([("[F] Выполнен".to_string(), "delivered".to_string())]);
-        assert_eq!(statuses_from_1c(&doc, &map), vec!["delivered"]);
+        let u = update_from_1c(&doc, &config).unwrap();
+        assert_eq!(u.status.unwrap().mapped.as_deref(), Some("delivered"));
+        doc.requisites
+            .insert("Статус заказа".into(), "[S] Собирается".into());
+        let u = update_from_1c(&doc, &config).unwrap();
+        let s = u.status.unwrap();
+        assert_eq!((s.name.as_str(), s.mapped), ("[S] Собирается", None));
+        // Our own status sent back unchanged says nothing.
+        doc.requisites.insert("Статус заказа".into(), "new".into());
+        assert_eq!(update_from_1c(&doc, &config).unwrap().status, None);
+        doc.requisites.insert("Отменен".into(), "maybe".into());
+        assert!(matches!(
+            update_from_1c(&doc, &config),
+            Err(DocumentError::Value { .. })
+        ));
         doc.requisites.insert("Отменен".into(), "true".into());
-        assert_eq!(statuses_from_1c(&doc, &map), vec!["cancelled"]);
-        doc.requisites.insert("Отменен".into(), "false".into());
         doc.requisites
             .insert("Дата отгрузки по 1С".into(), "0001-01-01T00:00:00".into());
-        assert_eq!(statuses_from_1c(&doc, &map), vec!["delivered"]);
+        let u = update_from_1c(&doc, &config).unwrap();
+        assert_eq!((u.cancelled, u.shipped), (Some(true), Some(false)));
+    }
+
+    #[test]
+    fn lines_delivery_and_sum() {
+        let doc = Document {
+            items: vec![
+                DocumentItem {
+                    id: "a".into(),
+                    name: "Чайник".into(),
+                    price: "1 200,50".into(),
+                    quantity: "2.000".into(),
+                },
+                DocumentItem {
+                    id: "ORDER_DELIVERY".into(),
+                    name: "Доставка заказа".into(),
+                    price: "300".into(),
+                    quantity: "1".into(),
+                },
+            ],
+            sum: Some("2701.00".into()),
+            ..Default::default()
+        };
+        let u = update_from_1c(&doc, &crate::config::Config::default()).unwrap();
+        let lines = u.lines.unwrap();
+        assert_eq!((lines[0].price, lines[0].quantity), (120_050, 2));
+        assert_eq!((u.delivery_price, u.total), (Some(30_000), Some(270_100)));
     }
 
     #[test]

@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{CheckoutRequest, Contact, DeliveryChoice, Order};
+use super::{CheckoutRequest, Order};
 use crate::auth::Customer;
 use crate::config::PaymentMethod;
 use crate::error::{ApiError, AuthErrors, BodyErrors, Problem};
@@ -35,6 +35,8 @@ pub struct CheckoutOptions {
     pub payment_hold_seconds: u64,
     /// The most units of one item an order line may hold (or the stock, if lower).
     pub max_line_quantity: i64,
+    /// Whether checkout takes a coupon (shops on Bitrix).
+    pub coupons: bool,
 }
 
 /// Delivery and payment methods this shop offers.
@@ -67,10 +69,11 @@ pub async fn options(State(state): State<AppState>, customer: Customer) -> Json<
         payment_methods: c.payment_methods.clone(),
         payment_hold_seconds: c.payment_hold.as_secs(),
         max_line_quantity: c.max_line_quantity,
+        coupons: state.config.backend.kind == crate::config::BackendKind::Bitrix,
     })
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -99,8 +102,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     responses(
         (status = 201, description = "placed", body = Order),
         (status = 200, description = "placed before with this key", body = Order),
-        (status = 400, description = "idempotency_key_required", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "cart_empty, cart_unavailable (per-item errors: insufficient_stock, not_for_sale, line_quantity_limit), idempotency_key_reused, too_many_unpaid_orders", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "idempotency_key_required, coupons_unsupported", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "cart_empty, cart_unavailable (per-item errors: insufficient_stock, not_for_sale, line_quantity_limit; also when the shop's own stock is gone), idempotency_key_reused, too_many_unpaid_orders", body = Problem, content_type = "application/problem+json"),
         AuthErrors, BodyErrors,
     ))]
 pub async fn create(
@@ -110,6 +113,7 @@ pub async fn create(
     ApiJson(req): ApiJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
+    recheck_stock(&state, customer.id).await?;
     let (order, created) = super::place(
         &state.config,
         &state.store,
@@ -163,142 +167,60 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found("order"))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct SeedAdd {
-    /// An offer id, or a product id (its first offer in stock).
-    #[serde(alias = "product_id")]
-    pub offer_id: String,
-    #[serde(default = "one")]
-    pub quantity: i64,
-}
-
-fn one() -> i64 {
-    1
-}
-
-/// Seed-compatible add to cart (`/api/telegram/cart/add`).
-#[utoipa::path(post, path = "/api/telegram/cart/add", tag = "seed", security(("tma" = []), ("bearer" = [])), request_body = SeedAdd,
-    responses((status = 200, body = crate::cart::Cart), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), AuthErrors, BodyErrors))]
-pub async fn seed_cart_add(
-    State(state): State<AppState>,
-    customer: Customer,
-    ApiJson(body): ApiJson<SeedAdd>,
-) -> Result<Response, ApiError> {
-    // A product id stands for its first offer that can be bought.
-    let offer: Option<String> = sqlx::query(
-        "SELECT id FROM offers WHERE product_id = $1 AND price IS NOT NULL \
-         ORDER BY CASE WHEN COALESCE(stock_milli, 0) >= 1000 THEN 0 ELSE 1 END, id LIMIT 1",
-    )
-    .bind(&body.offer_id)
-    .fetch_optional(state.store.pool())
-    .await?
-    .map(|r| sqlx::Row::try_get(&r, 0))
-    .transpose()?;
-    let offer = offer.unwrap_or(body.offer_id);
-    crate::cart::add_item(
-        State(state),
-        customer,
-        ApiJson(crate::cart::AddItem {
-            offer_id: offer,
-            quantity: body.quantity,
-        }),
-    )
-    .await
-    .map(IntoResponse::into_response)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct SeedOrder {
-    pub name: String,
-    pub phone: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub comment: Option<String>,
-    /// A delivery method id; the first configured one when absent.
-    #[serde(default)]
-    pub delivery: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeedOrderResponse {
-    pub order_id: i64,
-    pub number: String,
-    pub total: f64,
-}
-
-/// Seed-compatible checkout (`/api/telegram/order`). Without an `Idempotency-Key` the key is
-/// derived from the form and the minute, so a double tap places one order.
-#[utoipa::path(post, path = "/api/telegram/order", tag = "seed", security(("tma" = []), ("bearer" = [])), request_body = SeedOrder,
-    responses((status = 200, body = SeedOrderResponse), (status = 409, body = Problem, content_type = "application/problem+json"), AuthErrors, BodyErrors))]
-pub async fn seed_order(
-    State(state): State<AppState>,
-    customer: Customer,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<SeedOrder>,
-) -> Result<Json<SeedOrderResponse>, ApiError> {
-    let method = body
-        .delivery
-        .clone()
-        .or_else(|| state.config.checkout.delivery.first().map(|d| d.id.clone()))
-        .unwrap_or_default();
-    let req = CheckoutRequest {
-        contact: Contact {
-            name: body.name.clone(),
-            phone: body.phone.clone(),
-        },
-        delivery: DeliveryChoice {
-            pickup_point: state
-                .config
-                .checkout
-                .delivery
+/// In Bitrix mode, the cart's lines against Bitrix's own stock before anything is taken or
+/// charged: per-line `insufficient_stock` / `not_for_sale`, as the cart's own check answers.
+pub(crate) async fn recheck_stock(
+    state: &AppState,
+    customer: crate::auth::CustomerId,
+) -> Result<(), ApiError> {
+    let Some(bx) = state
+        .bitrix
+        .as_ref()
+        .filter(|b| !b.config.bitrix.checkout_stock_timeout.is_zero())
+    else {
+        return Ok(());
+    };
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let lines: Vec<(String, i64)> = crate::cart::live_lines(&mut conn, customer)
+        .await?
+        .into_iter()
+        .map(|l| (l.offer_id, l.quantity))
+        .collect();
+    drop(conn);
+    match crate::bitrix::checkout_stock::check(bx, &lines).await {
+        Ok(short) if short.is_empty() => Ok(()),
+        Ok(short) => {
+            let mut e = ApiError::conflict(
+                "cart_unavailable",
+                "some items cannot be ordered as they are",
+            );
+            e.errors = short
                 .iter()
-                .find(|d| d.id == method)
-                .and_then(|d| d.pickup_points.first().cloned()),
-            method,
-            address: body.address.clone(),
-        },
-        payment_method: state
-            .config
-            .checkout
-            .payment_methods
-            .first()
-            .copied()
-            .unwrap_or(PaymentMethod::OnReceipt),
-        comment: body.comment.clone(),
-    };
-    let key = match idempotency_key(&headers) {
-        Ok(k) => k,
-        Err(_) => {
-            // The same form within the same minute is the same order: a double tap (or a
-            // retry after a lost answer) gets that order back instead of a second one.
-            use sha2::Digest;
-            let minute = crate::store::now_ms() / 60_000;
-            let digest =
-                sha2::Sha256::digest(serde_json::to_vec(&(minute, &req)).unwrap_or_default());
-            format!(
-                "seed-{}",
-                digest
-                    .iter()
-                    .take(16)
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-            )
+                .map(|s| crate::error::FieldError {
+                    field: format!("cart.{}", s.offer_id),
+                    code: if s.sold {
+                        "insufficient_stock"
+                    } else {
+                        "not_for_sale"
+                    }
+                    .into(),
+                    message: if s.sold {
+                        format!("only {} left in stock", s.available)
+                    } else {
+                        "no longer sold; remove it from the cart".into()
+                    },
+                })
+                .collect();
+            Err(e)
         }
-    };
-    let (order, _) = super::place(
-        &state.config,
-        &state.store,
-        &state.outbox,
-        customer.id,
-        &key,
-        &req,
-    )
-    .await?;
-    Ok(Json(SeedOrderResponse {
-        order_id: order.id,
-        number: order.number,
-        total: order.total.amount as f64 / 100.0,
-    }))
+        Err(e) => {
+            tracing::warn!(error = %e, "checkout: Bitrix stock not checked; vitrina's own stock decides");
+            Ok(())
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod events;
 pub mod holds;
 pub mod http;
 pub mod limits;
+pub mod master;
 
 /// Outbox job kinds written by orders.
 pub const JOB_ORDER_CREATED: &str = "order.created";
@@ -29,6 +30,9 @@ pub struct Contact {
     pub name: String,
     /// With country code; `8…` is read as `+7…`.
     pub phone: String,
+    /// Optional; passed to the shop (Bitrix's e-mail order property) when given.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -51,6 +55,10 @@ pub struct CheckoutRequest {
     pub payment_method: PaymentMethod,
     #[serde(default)]
     pub comment: Option<String>,
+    /// A discount coupon, for shops on Bitrix (`GET /api/v1/checkout/options` → `coupons`);
+    /// other shops refuse it with `coupons_unsupported`.
+    #[serde(default)]
+    pub coupon: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -100,6 +108,17 @@ pub struct Order {
     pub comment: Option<String>,
     pub created_at: i64,
     pub timeline: Vec<TimelineEntry>,
+    /// The shop's own name for the current status when it has no mapping in vitrina (the
+    /// Bitrix status name, 1C's value), shown instead of `status`; null otherwise.
+    pub status_name: Option<String>,
+    /// Why the shop cancelled the order, as the shop wrote it.
+    pub cancel_reason: Option<String>,
+    /// The shipment's tracking number, once the shop has one.
+    pub tracking_number: Option<String>,
+    /// Minor units owed back to the customer after the shop lowered a paid order's total.
+    pub refund_due: i64,
+    /// The coupon given at checkout, if any.
+    pub coupon: Option<String>,
 }
 
 fn field(field: &str, code: &str, message: &str) -> FieldError {
@@ -182,6 +201,57 @@ pub fn validate(
             "unavailable",
             "this shop does not offer this payment method",
         ));
+    }
+    clean.contact.email = req
+        .contact
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string);
+    if let Some(e) = &clean.contact.email {
+        let valid = e.len() <= 254
+            && !e.chars().any(char::is_whitespace)
+            && e.split_once('@')
+                .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
+        if !valid {
+            errors.push(field(
+                "contact.email",
+                "invalid_email",
+                "expected an e-mail address",
+            ));
+        }
+    }
+    clean.coupon = req
+        .coupon
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    if let Some(c) = &clean.coupon {
+        if config.backend.kind != crate::config::BackendKind::Bitrix {
+            let mut e = ApiError::bad_request(
+                "coupons_unsupported",
+                "this shop takes no coupons; remove the coupon and order again",
+            );
+            e.errors = vec![field(
+                "coupon",
+                "coupons_unsupported",
+                "this shop takes no coupons",
+            )];
+            return Err(e);
+        }
+        if c.chars().count() > 50
+            || !c
+                .chars()
+                .all(|ch| ch.is_alphanumeric() || "-_".contains(ch))
+        {
+            errors.push(field(
+                "coupon",
+                "invalid_coupon",
+                "letters, digits, - and _, up to 50",
+            ));
+        }
     }
     clean.comment = req
         .comment
@@ -319,8 +389,8 @@ async fn try_place(
     let inserted = sqlx::query(
         "INSERT INTO orders (number, customer_id, status, payment_method, delivery_method, delivery_price, pickup_point, \
              address, contact_name, contact_phone, comment, items_total, total, currency, idempotency_key, request_hash, \
-             created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, 0, 0, $11, $12, $13, $14, $14) RETURNING id",
+             created_at, updated_at, contact_email, coupon) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, 0, 0, $11, $12, $13, $14, $14, $15, $16) RETURNING id",
     )
     .bind(format!("pending-{}", uuid::Uuid::new_v4().simple()))
     .bind(customer.0)
@@ -336,6 +406,8 @@ async fn try_place(
     .bind(key)
     .bind(hash)
     .bind(now)
+    .bind(req.contact.email.as_deref())
+    .bind(req.coupon.as_deref())
     .fetch_one(&mut *tx)
     .await;
     let id: i64 = match inserted {
@@ -487,7 +559,8 @@ async fn load_where(
 ) -> Result<Option<Order>, StoreError> {
     let Some(r) = sqlx::query(
         "SELECT id, number, status, payment_state, payment_method, delivery_method, delivery_price, pickup_point, address, \
-             contact_name, contact_phone, comment, items_total, total, currency, created_at FROM orders \
+             contact_name, contact_phone, comment, items_total, total, currency, created_at, master_status_name, \
+             cancel_reason, tracking_number, refund_due, coupon, contact_email FROM orders \
          WHERE id = $1 AND ($2 IS NULL OR customer_id = $2)",
     )
     .bind(id)
@@ -553,10 +626,16 @@ async fn load_where(
         contact: Contact {
             name: r.try_get("contact_name")?,
             phone: r.try_get("contact_phone")?,
+            email: r.try_get("contact_email")?,
         },
         comment: r.try_get("comment")?,
         created_at: r.try_get("created_at")?,
         timeline,
+        status_name: r.try_get("master_status_name")?,
+        cancel_reason: r.try_get("cancel_reason")?,
+        tracking_number: r.try_get("tracking_number")?,
+        refund_due: r.try_get("refund_due")?,
+        coupon: r.try_get("coupon")?,
     }))
 }
 
@@ -581,7 +660,41 @@ pub async fn list_ids(
         .collect::<Result<_, _>>()?)
 }
 
-/// Moves an order to `to` if the configured flow allows it: timeline entry, restock when the
+/// The one rule for vitrina's own tools (bot buttons, the CLI, payments, a staff screen):
+/// may an order in `from` become `to`? `orders.transitions` says. The shop's master system
+/// (Bitrix, 1C) is not asked: what it decided is applied by [`master::apply_master_state`].
+pub fn can_move(config: &Config, from: &str, to: &str) -> bool {
+    config
+        .orders
+        .transitions
+        .get(from)
+        .is_some_and(|to_list| to_list.iter().any(|s| s == to))
+}
+
+/// The statuses vitrina's own tools may move an order in `from` to, in the configured order.
+pub fn next_statuses(config: &Config, from: &str) -> Vec<String> {
+    config
+        .orders
+        .transitions
+        .get(from)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Returns an order's goods to stock (a cancellation).
+pub(crate) async fn restock(conn: &mut AnyConnection, order: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE offers SET stock_milli = COALESCE(stock_milli, 0) + \
+             (SELECT CAST(SUM(quantity) AS BIGINT) * 1000 FROM order_items i WHERE i.order_id = $1 AND i.offer_id = offers.id) \
+         WHERE id IN (SELECT offer_id FROM order_items WHERE order_id = $1)",
+    )
+    .bind(order)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves an order to `to` if the configured flow allows it ([`can_move`]): timeline entry, restock when the
 /// status returns goods, and an outbox job, all in one transaction.
 pub async fn set_status(
     config: &Config,
@@ -608,12 +721,7 @@ pub async fn set_status(
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?
         .try_get(0)?;
-    let allowed = config
-        .orders
-        .transitions
-        .get(&from)
-        .is_some_and(|to_list| to_list.iter().any(|s| s == to));
-    if !allowed {
+    if !can_move(config, &from, to) {
         return Err(ApiError::conflict(
             "transition_not_allowed",
             format!("an order in status {from:?} cannot become {to:?}"),
@@ -635,14 +743,7 @@ pub async fn set_status(
     }
     if config.orders.restock_on.iter().any(|s| s == to) && !config.orders.restock_on.contains(&from)
     {
-        sqlx::query(
-            "UPDATE offers SET stock_milli = COALESCE(stock_milli, 0) + \
-                 (SELECT CAST(SUM(quantity) AS BIGINT) * 1000 FROM order_items i WHERE i.order_id = $1 AND i.offer_id = offers.id) \
-             WHERE id IN (SELECT offer_id FROM order_items WHERE order_id = $1)",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        restock(&mut tx, id).await?;
     }
     let event = add_event(&mut tx, id, to, note, actor).await?;
     outbox

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use sqlx::Row;
@@ -103,7 +103,7 @@ pub async fn invoice(
     Ok(Json(create_invoice(&state, customer, id).await?))
 }
 
-async fn create_invoice(
+pub(crate) async fn create_invoice(
     state: &AppState,
     customer: Customer,
     id: i64,
@@ -279,37 +279,6 @@ fn truncate(s: &str, max: usize) -> String {
     let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
     t.push('…');
     t
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct SeedInvoice {
-    pub order_id: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeedInvoiceUrl {
-    pub invoice_url: String,
-}
-
-/// Seed-compatible invoice (`/api/telegram/payment/invoice`).
-#[utoipa::path(post, path = "/api/telegram/payment/invoice", tag = "seed", security(("tma" = []), ("bearer" = [])), request_body = SeedInvoice,
-    responses(
-        (status = 200, body = SeedInvoiceUrl),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
-        crate::error::BodyErrors,
-        crate::error::AuthErrors,
-    ))]
-pub async fn seed_invoice(
-    State(state): State<AppState>,
-    customer: Customer,
-    crate::extract::ApiJson(body): crate::extract::ApiJson<SeedInvoice>,
-) -> Result<Json<SeedInvoiceUrl>, ApiError> {
-    let link = create_invoice(&state, customer, body.order_id).await?;
-    Ok(Json(SeedInvoiceUrl {
-        invoice_url: link.invoice_link,
-    }))
 }
 
 fn refuse_text(lang: Lang, why: &str) -> String {
@@ -519,13 +488,7 @@ async fn ensure_paid_status(bot: &Arc<Bot>, order: i64) -> Result<(), JobError> 
         .transpose()
         .map_err(|e| JobError::retry(e.to_string()))?;
     let Some(status) = status else { return Ok(()) };
-    let can = bot
-        .config
-        .orders
-        .transitions
-        .get(&status)
-        .is_some_and(|to| to.iter().any(|s| s == "paid"));
-    if can {
+    if crate::orders::can_move(&bot.config, &status, "paid") {
         crate::orders::set_status(
             &bot.config,
             &bot.store,

@@ -57,13 +57,7 @@ fn web_app_button(text: &str, url: String) -> Value {
 
 /// Staff buttons: the next statuses an order can take, as callback data `st:<order>:<status>`.
 fn staff_buttons(bot: &Bot, order: i64, status: &str) -> Value {
-    let next = bot
-        .config
-        .orders
-        .transitions
-        .get(status)
-        .cloned()
-        .unwrap_or_default();
+    let next = crate::orders::next_statuses(&bot.config, status);
     let row: Vec<Value> = next
         .iter()
         .map(|to| {
@@ -77,8 +71,14 @@ fn staff_buttons(bot: &Bot, order: i64, status: &str) -> Value {
     }
 }
 
-/// A message to a customer about their order's current status.
-async fn customer_message(bot: &Bot, order_id: i64, dedupe: String) -> Result<(), JobError> {
+/// A message to a customer about their order's current status, or about everything the
+/// shop's master system changed at once (`changes`).
+async fn customer_message(
+    bot: &Bot,
+    order_id: i64,
+    changes: Option<&crate::orders::master::Changes>,
+    dedupe: String,
+) -> Result<(), JobError> {
     let Some(to) = recipient(bot, order_id).await.map_err(store_err)? else {
         return Ok(());
     };
@@ -90,7 +90,10 @@ async fn customer_message(bot: &Bot, order_id: i64, dedupe: String) -> Result<()
     };
     let params = json!({
         "chat_id": to.chat_id,
-        "text": texts::order_status_message(to.lang, &order),
+        "text": match changes {
+            Some(c) => texts::master_change_message(to.lang, &order, c),
+            None => texts::order_status_message(to.lang, &order),
+        },
         "reply_markup": web_app_button(texts::open_order(to.lang), bot.url(&format!("/orders/{order_id}"))),
     });
     bot.enqueue_send("sendMessage", params, Some(to.customer_id), None, dedupe)
@@ -120,12 +123,42 @@ pub async fn order_created(bot: Arc<Bot>, payload: Value) -> Result<(), JobError
         )
         .await?;
     }
-    customer_message(&bot, id, format!("tg:customer:{id}:created")).await
+    customer_message(&bot, id, None, format!("tg:customer:{id}:created")).await
 }
 
 pub async fn status_changed(bot: Arc<Bot>, payload: Value, job_id: i64) -> Result<(), JobError> {
     let id = payload_i64(&payload, "order_id")?;
-    customer_message(&bot, id, format!("tg:customer:{id}:job:{job_id}")).await?;
+    // A change from the master says what it changed; one that cannot be read is a bug to
+    // see in the dead letters, not a message to guess.
+    let changes: Option<crate::orders::master::Changes> = match payload.get("changes") {
+        None => None,
+        Some(c) => Some(
+            serde_json::from_value(c.clone())
+                .map_err(|e| JobError::Permanent(format!("unreadable changes {c}: {e}")))?,
+        ),
+    };
+    customer_message(
+        &bot,
+        id,
+        changes.as_ref(),
+        format!("tg:customer:{id}:job:{job_id}"),
+    )
+    .await?;
+    if let (Some(c), Some(staff)) = (&changes, bot.config.telegram.staff_chat_id)
+        && c.refund_due.is_some()
+        && let Some(order) = crate::orders::load_any(&bot.store, id)
+            .await
+            .map_err(store_err)?
+    {
+        bot.enqueue_send(
+            "sendMessage",
+            json!({"chat_id": staff, "text": texts::staff_refund_alert(&order, c)}),
+            None,
+            None,
+            format!("tg:staff:{id}:refund:{job_id}"),
+        )
+        .await?;
+    }
     // The staff chat's message shows the new status and the buttons that still apply.
     let row =
         sqlx::query("SELECT chat_id, message_id FROM telegram_staff_messages WHERE order_id = $1")

@@ -61,13 +61,23 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
+/// The order's status as the customer should read it: the shop's own wording for a status
+/// vitrina has no mapping for (as the shop wrote it, in its one language), else ours.
+pub fn status_of(lang: Lang, order: &Order) -> String {
+    match &order.status_name {
+        Some(name) => name.clone(),
+        None => status(lang, &order.status),
+    }
+}
+
 pub fn order_status_message(lang: Lang, order: &Order) -> String {
-    let s = status(lang, &order.status);
+    let s = status_of(lang, order);
     let total = money(order.total.amount, &order.total.currency);
     let mut text = match lang {
         Lang::Ru => format!("Заказ {}: {s}.\nСумма: {total}", order.number),
         Lang::En => format!("Order {}: {s}.\nTotal: {total}", order.number),
     };
+    text.push_str(&order_details(lang, order));
     // Why, when vitrina itself made the change (the note is a stable code).
     if let Some(why) = order
         .timeline
@@ -115,6 +125,143 @@ pub fn late_payment_alert(order: &Order, currency: &str, amount: i64) -> String 
         money(amount, currency),
         order.contact.name,
         order.contact.phone
+    )
+}
+
+/// The reason of a cancellation and the tracking number, when the shop gave them.
+fn order_details(lang: Lang, order: &Order) -> String {
+    let mut out = String::new();
+    if order.status == "cancelled"
+        && let Some(reason) = &order.cancel_reason
+    {
+        out.push_str(&match lang {
+            Lang::Ru => format!("\nПричина: {reason}"),
+            Lang::En => format!("\nReason: {reason}"),
+        });
+    }
+    if let Some(t) = &order.tracking_number {
+        out.push_str(&match lang {
+            Lang::Ru => format!("\nТрек-номер: {t}"),
+            Lang::En => format!("\nTracking number: {t}"),
+        });
+    }
+    out
+}
+
+/// One message about everything the shop changed in an order at once:
+/// «Заказ V-000042: принят. «Чайник» убран из заказа, сумма 4 500 ₽ вместо 5 200 ₽.»
+pub fn master_change_message(
+    lang: Lang,
+    order: &Order,
+    changes: &crate::orders::master::Changes,
+) -> String {
+    let cur = &order.total.currency;
+    let m = |minor: i64| money(minor, cur);
+    let ru = lang == Lang::Ru;
+    let mut parts: Vec<String> = Vec::new();
+    for name in &changes.removed {
+        parts.push(if ru {
+            format!("«{name}» убран из заказа")
+        } else {
+            format!("«{name}» was removed from the order")
+        });
+    }
+    for c in &changes.lines {
+        if c.quantity.0 != c.quantity.1 {
+            parts.push(if ru {
+                format!("«{}»: {} шт. вместо {}", c.name, c.quantity.1, c.quantity.0)
+            } else {
+                format!("«{}»: {} instead of {}", c.name, c.quantity.1, c.quantity.0)
+            });
+        }
+        if c.price.0 != c.price.1 {
+            parts.push(if ru {
+                format!("«{}»: {} вместо {}", c.name, m(c.price.1), m(c.price.0))
+            } else {
+                format!("«{}»: {} instead of {}", c.name, m(c.price.1), m(c.price.0))
+            });
+        }
+    }
+    for name in &changes.added {
+        parts.push(if ru {
+            format!("добавлен «{name}»")
+        } else {
+            format!("«{name}» was added")
+        });
+    }
+    if let Some((from, to)) = changes.delivery_price {
+        parts.push(if ru {
+            format!("доставка {} вместо {}", m(to), m(from))
+        } else {
+            format!("delivery {} instead of {}", m(to), m(from))
+        });
+    }
+    if let Some((from, to)) = changes.total {
+        parts.push(if ru {
+            format!("сумма {} вместо {}", m(to), m(from))
+        } else {
+            format!("total {} instead of {}", m(to), m(from))
+        });
+    }
+    if changes.paid {
+        parts.push(
+            if ru {
+                "оплата получена"
+            } else {
+                "payment received"
+            }
+            .to_string(),
+        );
+    }
+    if let Some(r) = changes.refund_due {
+        parts.push(if ru {
+            format!("{} вернём вам", m(r))
+        } else {
+            format!("we will refund {}", m(r))
+        });
+    }
+    let status = status_of(lang, order);
+    let mut text = match lang {
+        Lang::Ru => format!("Заказ {}: {status}", order.number),
+        Lang::En => format!("Order {}: {status}", order.number),
+    };
+    if parts.is_empty() {
+        text.push('.');
+    } else {
+        text.push_str(". ");
+        let joined = parts.join(", ");
+        let mut chars = joined.chars();
+        if let Some(first) = chars.next() {
+            text.extend(first.to_uppercase());
+            text.push_str(chars.as_str());
+        }
+        text.push('.');
+    }
+    let total = m(order.total.amount);
+    text.push_str(&match lang {
+        Lang::Ru => format!("\nСумма: {total}"),
+        Lang::En => format!("\nTotal: {total}"),
+    });
+    text.push_str(&order_details(lang, order));
+    text
+}
+
+/// The staff chat's alert for a paid order the shop made cheaper.
+pub fn staff_refund_alert(order: &Order, changes: &crate::orders::master::Changes) -> String {
+    let cur = &order.total.currency;
+    let (from, to) = changes
+        .total
+        .unwrap_or((order.total.amount, order.total.amount));
+    format!(
+        "⚠️ Возврат: заказ {} оплачен, а сумма в {} снижена: {} вместо {}. Вернуть покупателю {}.",
+        order.number,
+        match changes.master {
+            Some(crate::orders::master::Master::OneC) => "1С",
+            _ => "Bitrix",
+        },
+        money(to, cur),
+        money(from, cur),
+        money(order.refund_due, cur)
     )
 }
 
@@ -176,11 +323,19 @@ pub fn not_staff(lang: Lang) -> &'static str {
 /// The staff chat's message about an order (always Russian: the shop's working language).
 pub fn staff_alert(order: &Order) -> String {
     let mut text = format!(
-        "🛒 Новый заказ {} — {}\nСтатус: {}\n\n",
+        "🛒 Новый заказ {} — {}\nСтатус: {}\n",
         order.number,
         money(order.total.amount, &order.total.currency),
-        status(Lang::Ru, &order.status)
+        status_of(Lang::Ru, order)
     );
+    if order.refund_due > 0 {
+        text.push_str(&format!(
+            "⚠️ К возврату: {}\n\n",
+            money(order.refund_due, &order.total.currency)
+        ));
+    } else {
+        text.push('\n');
+    }
     for item in &order.items {
         let variant = item
             .variant

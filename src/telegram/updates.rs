@@ -139,6 +139,38 @@ fn text_of(message: &Value) -> &str {
 }
 
 /// `telegram.update`: one update from Telegram.
+/// A contact shared with the bot (the Mini App's requestContact sends the user's own): when
+/// it is the sender's own (`user_id` = `from.id`), Telegram vouches for the phone, and the
+/// Bitrix backend may match the customer to an existing buyer by it.
+async fn verified_phone(bot: &Bot, from: &Value, contact: &Value) -> Result<(), StoreError> {
+    let user = from.get("id").and_then(Value::as_i64);
+    let own = user.is_some() && contact.get("user_id").and_then(Value::as_i64) == user;
+    let phone = contact
+        .get("phone_number")
+        .and_then(Value::as_str)
+        .map(|p| {
+            if p.starts_with('+') {
+                p.to_string()
+            } else {
+                format!("+{p}")
+            }
+        })
+        .and_then(|p| crate::auth::http::normalize_phone(&p));
+    let (Some(user), true, Some(phone)) = (user, own, phone) else {
+        tracing::info!("a contact that is not the sender's own: not taken as verified");
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE customers SET phone_verified = $1, phone = COALESCE(phone, $1), updated_at = $2 WHERE telegram_id = $3",
+    )
+    .bind(&phone)
+    .bind(crate::store::now_ms())
+    .bind(user)
+    .execute(bot.store.pool())
+    .await?;
+    Ok(())
+}
+
 pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
     if let Some(message) = update.get("message") {
@@ -149,6 +181,9 @@ pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
         let Some(from) = message.get("from") else {
             return Ok(());
         };
+        if let Some(contact) = message.get("contact") {
+            return verified_phone(&bot, from, contact).await.map_err(db);
+        }
         let chat = message
             .pointer("/chat/id")
             .and_then(Value::as_i64)
@@ -174,7 +209,7 @@ pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
             "/orders" => {
                 let user = from.get("id").and_then(Value::as_i64).unwrap_or(0);
                 let rows = sqlx::query(
-                    "SELECT o.id, o.number, o.status, o.total, o.currency FROM orders o JOIN customers c ON c.id = o.customer_id \
+                    "SELECT o.id, o.number, o.status, o.master_status_name, o.total, o.currency FROM orders o JOIN customers c ON c.id = o.customer_id \
                      WHERE c.telegram_id = $1 ORDER BY o.id DESC LIMIT 5",
                 )
                 .bind(user)
@@ -191,9 +226,11 @@ pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
                         r.try_get("total").unwrap_or_default(),
                         r.try_get("currency").unwrap_or_default(),
                     );
+                    let master_name: Option<String> =
+                        r.try_get("master_status_name").unwrap_or_default();
                     text.push_str(&format!(
                         "\n{number} — {} — {}",
-                        texts::status(lang, &status),
+                        master_name.unwrap_or_else(|| texts::status(lang, &status)),
                         texts::money(total, &currency)
                     ));
                     keyboard.push(json!([{"text": number, "web_app": {"url": bot.url(&format!("/orders/{oid}"))}}]));

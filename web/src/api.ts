@@ -104,12 +104,14 @@ export interface CheckoutOptions {
   payment_methods: PaymentMethod[];
   payment_hold_seconds: number;
   max_line_quantity: number;
+  coupons: boolean;
 }
 export interface CheckoutRequest {
-  contact: { name: string; phone: string };
+  contact: { name: string; phone: string; email?: string };
   delivery: { method: string; address?: string; pickup_point?: string };
   payment_method: PaymentMethod;
   comment?: string;
+  coupon?: string;
 }
 export interface OrderItem {
   offer_id: string;
@@ -136,10 +138,15 @@ export interface Order {
   items_total: number;
   delivery: { method: string; price: number; address: string | null; pickup_point: string | null };
   total: Money;
-  contact: { name: string; phone: string };
+  contact: { name: string; phone: string; email: string | null };
   comment: string | null;
   created_at: number;
   timeline: TimelineEntry[];
+  status_name: string | null;
+  cancel_reason: string | null;
+  tracking_number: string | null;
+  refund_due: number;
+  coupon: string | null;
 }
 export interface InvoiceLink {
   invoice_link: string;

@@ -103,6 +103,13 @@ struct Inner {
     downloads: u64,
     /// The next file GETs that answer with this status instead.
     file_failures: VecDeque<u16>,
+    /// The shop's cart rule: a discount every catalog-priced basket line gets (percent).
+    discount_percent: f64,
+    /// `sale.status.list` and `sale.statusLang.list` (string ids: kept apart from `tables`).
+    status_rows: Vec<Value>,
+    status_langs: Vec<Value>,
+    /// `crm.status.list`: the deal stages of the default pipeline.
+    crm_statuses: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -169,8 +176,13 @@ impl FakeBitrix {
                 files: HashMap::new(),
                 downloads: 0,
                 file_failures: VecDeque::new(),
+                discount_percent: 0.0,
+                status_rows: Vec::new(),
+                status_langs: Vec::new(),
+                crm_statuses: Vec::new(),
             })),
         };
+        fake.lock().seed_store_defaults();
         let app = Router::new()
             .route("/rest/{user}/{code}/{method}", post(handle).get(handle))
             .route("/upload/{*path}", get(file))
@@ -725,10 +737,145 @@ impl FakeBitrix {
                     o["canceled"] = json!("Y");
                 }
             }
+            inner.recompute(id);
         }
         if notify {
             self.fire("ONSALEORDERSAVED", id).await;
         }
+    }
+
+    /// The shop's cart rules give every catalog-priced basket line `percent` off.
+    pub fn set_discount_percent(&self, percent: f64) {
+        self.lock().discount_percent = percent;
+    }
+
+    /// A status a manager created (Магазин → Настройки → Статусы), named in Russian only.
+    pub fn add_status(&self, id: &str, name: &str) {
+        let mut inner = self.lock();
+        let sort = inner.status_rows.len() as i64 * 10 + 10;
+        inner.add_status(id, "O", name, None, sort);
+    }
+
+    async fn managed(&self, order: i64, notify: bool, edit: impl FnOnce(&mut Inner)) {
+        {
+            let mut inner = self.lock();
+            edit(&mut inner);
+            inner.touch_order(order);
+        }
+        if notify {
+            self.fire("ONSALEORDERSAVED", order).await;
+        }
+    }
+
+    /// A manager cancels the order with a reason.
+    pub async fn manager_cancel(&self, order: i64, reason: &str, notify: bool) {
+        let reason = reason.to_string();
+        self.managed(order, notify, |inner| {
+            if let Some(o) = inner
+                .tables
+                .get_mut("orders")
+                .and_then(|t| t.get_mut(&order))
+            {
+                o["canceled"] = json!("Y");
+                o["reasonCanceled"] = json!(reason);
+            }
+        })
+        .await;
+    }
+
+    /// A manager marks the order's payments paid.
+    pub async fn manager_set_paid(&self, order: i64, notify: bool) {
+        self.managed(order, notify, |inner| {
+            if let Some(t) = inner.tables.get_mut("payments") {
+                for p in t.values_mut() {
+                    if bitrix::as_i64(field(p, "orderId")) == Some(order) {
+                        p["paid"] = json!("Y");
+                    }
+                }
+            }
+            if let Some(o) = inner
+                .tables
+                .get_mut("orders")
+                .and_then(|t| t.get_mut(&order))
+            {
+                o["payed"] = json!("Y");
+            }
+        })
+        .await;
+    }
+
+    /// A manager ships the order: its shipments deducted, with a tracking number.
+    pub async fn manager_ship(&self, order: i64, tracking: &str, notify: bool) {
+        let tracking = tracking.to_string();
+        self.managed(order, notify, |inner| {
+            if let Some(t) = inner.tables.get_mut("shipments") {
+                for s in t.values_mut() {
+                    if bitrix::as_i64(field(s, "orderId")) == Some(order) {
+                        s["deducted"] = json!("Y");
+                        s["allowDelivery"] = json!("Y");
+                        s["statusId"] = json!("DF");
+                        s["trackingNumber"] = json!(tracking);
+                    }
+                }
+            }
+        })
+        .await;
+    }
+
+    /// A manager removes a basket line (out of stock).
+    pub async fn manager_remove_item(&self, order: i64, basket_id: i64, notify: bool) {
+        self.managed(order, notify, |inner| {
+            if let Some(t) = inner.tables.get_mut("basket") {
+                t.remove(&basket_id);
+            }
+        })
+        .await;
+    }
+
+    /// A manager changes a basket line's quantity and/or price (a price typed by hand makes
+    /// it a custom price).
+    pub async fn manager_set_item(
+        &self,
+        order: i64,
+        basket_id: i64,
+        quantity: Option<f64>,
+        price: Option<f64>,
+        notify: bool,
+    ) {
+        self.managed(order, notify, |inner| {
+            if let Some(b) = inner
+                .tables
+                .get_mut("basket")
+                .and_then(|t| t.get_mut(&basket_id))
+            {
+                if let Some(q) = quantity {
+                    b["quantity"] = json!(q);
+                }
+                if let Some(p) = price {
+                    b["price"] = json!(p);
+                    b["basePrice"] = json!(p);
+                    b["discountPrice"] = json!(0);
+                    b["customPrice"] = json!("Y");
+                }
+            }
+        })
+        .await;
+    }
+
+    /// A manager changes the delivery price of the order's shipments.
+    pub async fn manager_set_delivery_price(&self, order: i64, price: f64, notify: bool) {
+        self.managed(order, notify, |inner| {
+            if let Some(t) = inner.tables.get_mut("shipments") {
+                for s in t.values_mut() {
+                    if bitrix::as_i64(field(s, "orderId")) == Some(order) {
+                        s["priceDelivery"] = json!(price);
+                        s["basePriceDelivery"] = json!(price);
+                        s["customPriceDelivery"] = json!("Y");
+                    }
+                }
+            }
+        })
+        .await;
     }
 
     /// Posts an event to every handler bound for it, as the portal's event queue does:
@@ -779,7 +926,157 @@ pub fn event_body(event: &str, handler_id: i64, id: i64, ts: i64, token: &str) -
         .finish()
 }
 
+/// The statuses a fresh online store has (the REST docs' default status table), with their
+/// Russian and English names: order statuses (type `O`) and shipment statuses (type `D`).
+pub const DEFAULT_STATUSES: &[(&str, &str, &str, &str)] = &[
+    (
+        "N",
+        "O",
+        "Принят, ожидается оплата",
+        "Accepted, awaiting payment",
+    ),
+    (
+        "P",
+        "O",
+        "Оплачен, формируется к отправке",
+        "Paid, preparing for shipment",
+    ),
+    ("S", "O", "Отправлен", "Shipped"),
+    ("F", "O", "Выполнен", "Completed"),
+    ("D", "O", "Отменён", "Canceled"),
+    ("DN", "D", "Ожидает обработки", "Awaiting processing"),
+    ("DD", "D", "Отменена", "Canceled"),
+    ("DF", "D", "Отгружена", "Dispatched"),
+];
+
+/// The deal stages of a fresh Bitrix24's default pipeline (`crm.status.list`, `DEAL_STAGE`).
+pub const DEFAULT_DEAL_STAGES: &[(&str, &str)] = &[
+    ("NEW", "Новая"),
+    ("PREPARATION", "Подготовка документов"),
+    ("PREPAYMENT_INVOICE", "Счёт на предоплату"),
+    ("EXECUTING", "В работе"),
+    ("FINAL_INVOICE", "Финальный счёт"),
+    ("WON", "Сделка успешна"),
+    ("LOSE", "Сделка провалена"),
+    ("APOLOGY", "Анализ причины провала"),
+];
+
+/// Order properties of the payer type «Физическое лицо» (1) on a fresh store.
+pub const DEFAULT_ORDER_PROPERTIES: &[(i64, &str, &str, &str)] = &[
+    (1, "FIO", "Ф.И.О.", "STRING"),
+    (2, "EMAIL", "E-Mail", "STRING"),
+    (3, "PHONE", "Телефон", "STRING"),
+    (4, "ZIP", "Индекс", "STRING"),
+    (5, "CITY", "Город", "STRING"),
+    (6, "LOCATION", "Местоположение", "LOCATION"),
+    (7, "ADDRESS", "Адрес доставки", "STRING"),
+];
+
 impl Inner {
+    fn seed_store_defaults(&mut self) {
+        for (i, (id, name)) in DEFAULT_DEAL_STAGES.iter().enumerate() {
+            self.crm_statuses
+                .push(json!({"ID": (i + 1).to_string(), "ENTITY_ID": "DEAL_STAGE",
+                "STATUS_ID": id, "NAME": name, "SORT": ((i + 1) * 10).to_string()}));
+        }
+        for (i, (id, kind, ru, en)) in DEFAULT_STATUSES.iter().enumerate() {
+            self.add_status(id, kind, ru, Some(en), (i as i64 + 1) * 10);
+        }
+        for (id, code, name, kind) in DEFAULT_ORDER_PROPERTIES {
+            self.insert(
+                "orderprops",
+                json!({"id": id, "personTypeId": 1, "code": code, "name": name, "type": kind,
+                    "active": "Y", "isEmail": if *code == "EMAIL" { "Y" } else { "N" },
+                    "isPhone": if *code == "PHONE" { "Y" } else { "N" }}),
+            );
+        }
+    }
+
+    fn add_status(&mut self, id: &str, kind: &str, ru: &str, en: Option<&str>, sort: i64) {
+        self.status_rows.retain(|r| r["id"] != json!(id));
+        self.status_langs.retain(|r| r["statusId"] != json!(id));
+        self.status_rows.push(
+            json!({"id": id, "type": kind, "sort": sort, "notify": "Y", "color": null, "xmlId": null}),
+        );
+        self.status_langs
+            .push(json!({"statusId": id, "lid": "ru", "name": ru, "description": ""}));
+        if let Some(en) = en {
+            self.status_langs
+                .push(json!({"statusId": id, "lid": "en", "name": en, "description": ""}));
+        }
+    }
+
+    /// The base price of a product or variation, in major units.
+    fn base_price(&self, product: i64) -> Option<f64> {
+        self.tables.get("prices")?.values().find_map(|p| {
+            (bitrix::as_i64(field(p, "productId")) == Some(product)
+                && bitrix::as_i64(field(p, "catalogGroupId")) == Some(BASE_PRICE))
+            .then(|| num(field(p, "price")))
+            .flatten()
+        })
+    }
+
+    fn rows_where(&self, table: &'static str, key: &str, id: i64) -> Vec<Value> {
+        self.tables
+            .get(table)
+            .map(|t| {
+                t.values()
+                    .filter(|r| bitrix::as_i64(field(r, key)) == Some(id))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The order's price as the store computes it: its lines and the delivery of its
+    /// shipments that are not cancelled.
+    fn recompute(&mut self, order: i64) {
+        let lines: f64 = self
+            .rows_where("basket", "orderId", order)
+            .iter()
+            .map(|b| {
+                num(field(b, "price")).unwrap_or(0.0) * num(field(b, "quantity")).unwrap_or(0.0)
+            })
+            .sum();
+        let delivery: f64 = self
+            .rows_where("shipments", "orderId", order)
+            .iter()
+            .filter(|s| text(field(s, "canceled")) != "Y")
+            .map(|s| num(field(s, "priceDelivery")).unwrap_or(0.0))
+            .sum();
+        if let Some(o) = self
+            .tables
+            .get_mut("orders")
+            .and_then(|t| t.get_mut(&order))
+        {
+            o["price"] = json!(((lines + delivery) * 100.0).round() / 100.0);
+        }
+    }
+
+    /// `sale.order.get`'s order: the row with its basket, payments and shipments.
+    fn order_view(&self, id: i64) -> Option<Value> {
+        let mut order = self.tables.get("orders")?.get(&id)?.clone();
+        order["basketItems"] = json!(self.rows_where("basket", "orderId", id));
+        order["payments"] = json!(self.rows_where("payments", "orderId", id));
+        order["shipments"] = json!(self.rows_where("shipments", "orderId", id));
+        Some(order)
+    }
+
+    /// A change a manager saved: the price is recomputed and `dateUpdate` moves on.
+    fn touch_order(&mut self, order: i64) {
+        self.lists.clear();
+        self.recompute(order);
+        self.clock += 1;
+        let ts = format_time(self.clock);
+        if let Some(o) = self
+            .tables
+            .get_mut("orders")
+            .and_then(|t| t.get_mut(&order))
+        {
+            o["dateUpdate"] = json!(ts);
+        }
+    }
+
     fn id(&mut self, table: &'static str) -> i64 {
         let next = self.next_id.entry(table).or_insert(1);
         let id = *next;
@@ -1402,6 +1699,11 @@ const METHODS: &[(&str, &str)] = &[
     ("sale.payment.list", "sale"),
     ("sale.payment.update", "sale"),
     ("sale.propertyvalue.modify", "sale"),
+    ("sale.status.list", "sale"),
+    ("sale.statuslang.list", "sale"),
+    ("sale.property.list", "sale"),
+    ("user.update", "user"),
+    ("crm.status.list", "crm"),
     ("crm.deal.add", "crm"),
     ("crm.deal.list", "crm"),
     ("crm.deal.get", "crm"),
@@ -1556,12 +1858,39 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
         "sale.order.get" => {
             let id = required_id(params)?;
             let order = inner
-                .tables
-                .get("orders")
-                .and_then(|t| t.get(&id))
-                .cloned()
-                .ok_or_else(|| err(400, "ERROR_CORE", "order does not exist"))?;
+                .order_view(id)
+                .ok_or_else(|| err(400, "201240400001", "order does not exist"))?;
             Ok(Reply::of(json!({ "order": order })))
+        }
+        // Statuses have string ids: listed as they are, not through the id-keyed cache.
+        "sale.status.list" => {
+            let rows = inner.status_rows.clone();
+            Ok(list(rows.iter(), params, Some("statuses")))
+        }
+        "sale.statuslang.list" => {
+            let rows = inner.status_langs.clone();
+            Ok(list(rows.iter(), params, Some("statusLangs")))
+        }
+        "sale.property.list" => Ok(list_cached(inner, "orderprops", params, Some("properties"))),
+        "crm.status.list" => {
+            let rows = inner.crm_statuses.clone();
+            Ok(list(rows.iter(), params, None))
+        }
+        "user.update" => {
+            let id = required_id(params)?;
+            let user = inner
+                .tables
+                .get_mut("users")
+                .and_then(|t| t.get_mut(&id))
+                .ok_or_else(|| err(400, "ERROR_CORE", "User not found"))?;
+            if let (Value::Object(u), Value::Object(p)) = (user, params) {
+                for (k, v) in p {
+                    if !k.eq_ignore_ascii_case("id") {
+                        u.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Ok(Reply::of(json!(true)))
         }
         "sale.order.add" => {
             let f = fields(params);
@@ -1620,7 +1949,33 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             {
                 return Err(err(400, "ERROR_CORE", "order does not exist"));
             }
+            let mut f = f;
+            if text(field(&f, "customPrice")) != "Y" {
+                // The catalog prices the line, and the shop's rules discount it.
+                let product = bitrix::as_i64(field(&f, "productId")).unwrap_or(0);
+                let Some(base) = inner.base_price(product) else {
+                    return Err(err(
+                        400,
+                        "200140400007",
+                        "basket item is not saved - bad data",
+                    ));
+                };
+                let discount = (base * inner.discount_percent).round() / 100.0;
+                f["basePrice"] = json!(base);
+                f["discountPrice"] = json!(discount);
+                f["price"] = json!(base - discount);
+                f["customPrice"] = json!("N");
+                if text(field(&f, "name")).is_empty() {
+                    let name = ["products", "offers"]
+                        .iter()
+                        .find_map(|t| inner.tables.get(t).and_then(|t| t.get(&product)))
+                        .map(|p| text(field(p, "name")))
+                        .unwrap_or_default();
+                    f["name"] = json!(name);
+                }
+            }
             let id = inner.new_row("basket", f);
+            inner.recompute(order_id);
             Ok(Reply::of(
                 json!({ "basketItem": inner.tables.get("basket").and_then(|t| t.get(&id)).cloned() }),
             ))
@@ -1644,7 +1999,11 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
             f["priceDelivery"] = field(&f, "basePriceDelivery").clone();
             f["customPriceDelivery"] = json!("N");
             f["system"] = json!("N");
+            f["canceled"] = json!("N");
+            f["trackingNumber"] = json!("");
+            let order_id = bitrix::as_i64(field(&f, "orderId")).unwrap_or(0);
             let id = inner.new_row("shipments", f);
+            inner.recompute(order_id);
             Ok(Reply::of(
                 json!({ "shipment": inner.tables.get("shipments").and_then(|t| t.get(&id)).cloned() }),
             ))
@@ -1652,7 +2011,15 @@ fn dispatch(inner: &mut Inner, method: &str, params: &Value) -> Result<Reply, Fa
         "sale.shipment.list" => Ok(list_cached(inner, "shipments", params, Some("shipments"))),
         "sale.payment.add" => {
             let f = fields(params);
+            let paid = text(field(&f, "paid")) == "Y";
+            let order = bitrix::as_i64(field(&f, "orderId"));
             let id = inner.new_row("payments", f);
+            if paid
+                && let Some(o) =
+                    order.and_then(|o| inner.tables.get_mut("orders").and_then(|t| t.get_mut(&o)))
+            {
+                o["payed"] = json!("Y");
+            }
             Ok(Reply::of(
                 json!({ "payment": inner.tables.get("payments").and_then(|t| t.get(&id)).cloned() }),
             ))

@@ -23,6 +23,8 @@ export function Checkout() {
   const [address, setAddress] = useState('');
   const [pickup, setPickup] = useState('');
   const [comment, setComment] = useState('');
+  const [email, setEmail] = useState('');
+  const [coupon, setCoupon] = useState('');
   const [payment, setPayment] = useState<PaymentMethod>('on_receipt');
   const [errors, setErrors] = useState<Errors>({});
 
@@ -51,7 +53,11 @@ export function Checkout() {
   const total = orderTotal(delivery, itemsTotal);
 
   const body: CheckoutRequest = {
-    contact: { name: name.trim(), phone: normalizePhone(phone) ?? phone.trim() },
+    contact: {
+      name: name.trim(),
+      phone: normalizePhone(phone) ?? phone.trim(),
+      ...(email.trim() ? { email: email.trim() } : {}),
+    },
     delivery: delivery?.needs_address
       ? { method, address: address.trim() }
       : delivery?.pickup_points.length
@@ -59,6 +65,7 @@ export function Checkout() {
         : { method },
     payment_method: payment,
     ...(comment.trim() ? { comment: comment.trim() } : {}),
+    ...(options.data?.coupons && coupon.trim() ? { coupon: coupon.trim() } : {}),
   };
   const bodyKey = JSON.stringify(body);
   const key = useMemo(() => newIdempotencyKey(), [bodyKey]);
@@ -187,9 +194,37 @@ export function Checkout() {
       ) : null}
       {err('delivery.pickup_point')}
       <label>
+        {t('email')}
+        <input
+          name="email"
+          type="email"
+          inputMode="email"
+          autoComplete="email"
+          value={email}
+          onChange={(e) => { setEmail(e.target.value); clear('contact.email'); }}
+          aria-invalid={!!errors['contact.email']}
+        />
+      </label>
+      {err('contact.email')}
+      <label>
         {t('comment')}
         <textarea name="comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
       </label>
+      {options.data.coupons ? (
+        <>
+          <label>
+            {t('coupon')}
+            <input
+              name="coupon"
+              autoCapitalize="characters"
+              value={coupon}
+              onChange={(e) => { setCoupon(e.target.value); clear('coupon'); }}
+              aria-invalid={!!errors['coupon']}
+            />
+          </label>
+          {err('coupon')}
+        </>
+      ) : null}
       <fieldset>
         <legend>{t('payment')}</legend>
         {options.data.payment_methods.map((m) => (

@@ -21,7 +21,7 @@ export function Orders() {
           <li key={o.id}>
             <button className="order-row" data-testid="order-row" onClick={() => navigate(`/orders/${o.id}`)}>
               <span className="card-name">{o.number}</span>
-              <span className={`status status-${o.status}`}>{tk(`status.${o.status}`)}</span>
+              <span className={`status status-${o.status}`}>{o.status_name ?? tk(`status.${o.status}`)}</span>
               <span className="hint">{formatDate(o.created_at)}</span>
               <span className="price">{formatPrice(o.total.amount, o.total.currency)}</span>
             </button>
@@ -74,7 +74,17 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
       <h2>
         {t('order')} {o.number}
       </h2>
-      <div className={`status status-${o.status}`} data-testid="order-status">{tk(`status.${o.status}`)}</div>
+      {/* A status the shop has no mapping for is shown as the shop wrote it. */}
+      <div className={`status status-${o.status}`} data-testid="order-status">{o.status_name ?? tk(`status.${o.status}`)}</div>
+      {o.status === 'cancelled' && o.cancel_reason ? (
+        <div className="hint" data-testid="cancel-reason">{t('cancelReason')}: {o.cancel_reason}</div>
+      ) : null}
+      {o.tracking_number ? (
+        <div className="hint" data-testid="tracking-number">{t('trackingNumber')}: {o.tracking_number}</div>
+      ) : null}
+      {o.refund_due > 0 ? (
+        <div className="warn" data-testid="refund-due">{t('refundDue')(formatPrice(o.refund_due, o.total.currency))}</div>
+      ) : null}
       {o.payment_method !== 'on_receipt' ? (
         <div className="hint" data-testid="payment-state">{tk(`payment_state.${o.payment_state}`)}</div>
       ) : null}
@@ -88,7 +98,7 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
       {pay.isError ? <div className="warn" role="alert">{problemText(pay.error)}</div> : null}
       <ol className="timeline">
         {o.timeline.map((e) => (
-          <li key={`${e.status}-${e.at}`}>
+          <li key={`${e.status}-${e.at}-${e.note ?? ''}`}>
             <span className="dot" />
             <span>{tk(`status.${e.status}`)}</span>
             <span className="hint">{formatDate(e.at)}</span>
