@@ -409,14 +409,23 @@ async fn blocked_customer(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    // The 403 ended the job (done, one attempt): no retries against a blocked user.
-    let (state, attempts): (String, i64) = {
-        let r = sqlx::query("SELECT state, attempts FROM outbox WHERE kind = 'telegram.send'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        (r.get(0), r.get(1))
+    // The 403 ended the job (done, one attempt): no retries against a blocked user. The
+    // customer is marked before the worker records the job's end, so wait for the job to settle.
+    let job = || {
+        let pool = pool.clone();
+        async move {
+            let r = sqlx::query("SELECT state, attempts FROM outbox WHERE kind = 'telegram.send'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (r.get::<String, _>(0), r.get::<i64, _>(1))
+        }
     };
+    let (mut state, mut attempts) = job().await;
+    while state == "pending" && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        (state, attempts) = job().await;
+    }
     assert_eq!((state.as_str(), attempts), ("done", 1));
     // Later changes are not even attempted.
     let config = {
