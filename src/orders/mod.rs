@@ -10,15 +10,18 @@ use utoipa::ToSchema;
 use crate::auth::CustomerId;
 use crate::catalog::http::Money;
 use crate::config::{CheckoutPause, Config, DeliveryMethod, PaymentMethod};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::outbox::{NewJob, Outbox};
 use crate::store::{Backend, Store, StoreError, now_ms};
 
+pub mod error;
 pub mod events;
 pub mod holds;
 pub mod http;
 pub mod limits;
 pub mod master;
+
+pub use error::{PlaceOrderError, SetStatusError, ValidateError};
 
 /// Outbox job kinds written by orders.
 pub const JOB_ORDER_CREATED: &str = "order.created";
@@ -133,7 +136,7 @@ fn field(field: &str, code: &str, message: &str) -> FieldError {
 pub fn validate(
     config: &Config,
     req: &CheckoutRequest,
-) -> Result<(CheckoutRequest, DeliveryMethod), ApiError> {
+) -> Result<(CheckoutRequest, DeliveryMethod), ValidateError> {
     let mut errors = Vec::new();
     let mut clean = req.clone();
     clean.contact.name = req.contact.name.trim().to_string();
@@ -230,16 +233,7 @@ pub fn validate(
         .map(str::to_string);
     if let Some(c) = &clean.coupon {
         if config.backend.kind != crate::config::BackendKind::Bitrix {
-            let mut e = ApiError::bad_request(
-                "coupons_unsupported",
-                "this shop takes no coupons; remove the coupon and order again",
-            );
-            e.errors = vec![field(
-                "coupon",
-                "coupons_unsupported",
-                "this shop takes no coupons",
-            )];
-            return Err(e);
+            return Err(ValidateError::CouponsUnsupported);
         }
         if c.chars().count() > 50
             || !c
@@ -268,7 +262,7 @@ pub fn validate(
     }
     match (errors.is_empty(), method) {
         (true, Some(m)) => Ok((clean, m)),
-        _ => Err(ApiError::validation(errors)),
+        _ => Err(ValidateError::Fields(errors)),
     }
 }
 
@@ -303,7 +297,7 @@ pub async fn place(
     customer: CustomerId,
     key: &str,
     req: &CheckoutRequest,
-) -> Result<(Order, bool), ApiError> {
+) -> Result<(Order, bool), PlaceOrderError> {
     let (req, delivery) = validate(config, req)?;
     let hash: String = Sha256::digest(serde_json::to_vec(&req).unwrap_or_default())
         .iter()
@@ -312,28 +306,27 @@ pub async fn place(
     loop {
         match try_place(config, store, outbox, customer, key, &hash, &req, &delivery).await {
             Err(PlaceError::SameKeyRace) => continue, // the other request committed: replay it
-            Err(PlaceError::Api(e)) => return Err(e),
+            Err(PlaceError::Failed(e)) => return Err(e),
             Ok(done) => return Ok(done),
         }
     }
 }
 
 enum PlaceError {
-    Api(ApiError),
+    Failed(PlaceOrderError),
     SameKeyRace,
 }
 
-impl From<sqlx::Error> for PlaceError {
-    fn from(e: sqlx::Error) -> Self {
-        PlaceError::Api(e.into())
-    }
+macro_rules! place_error_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for PlaceError {
+            fn from(e: $t) -> Self {
+                PlaceError::Failed(e.into())
+            }
+        }
+    )*};
 }
-
-impl From<StoreError> for PlaceError {
-    fn from(e: StoreError) -> Self {
-        PlaceError::Api(e.into())
-    }
-}
+place_error_from!(PlaceOrderError, sqlx::Error, StoreError, limits::LimitError);
 
 #[allow(clippy::too_many_arguments)]
 async fn try_place(
@@ -358,14 +351,11 @@ async fn try_place(
         let (id, stored): (i64, String) = (row.try_get("id")?, row.try_get("request_hash")?);
         tx.rollback().await?;
         if stored != hash {
-            return Err(PlaceError::Api(ApiError::conflict(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for a different checkout; use a new key",
-            )));
+            return Err(PlaceOrderError::IdempotencyKeyReused.into());
         }
         let order = load(store, customer, id)
             .await?
-            .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
+            .ok_or(PlaceOrderError::Vanished(id))?;
         return Ok((order, false));
     }
     limits::check_unpaid(
@@ -375,8 +365,7 @@ async fn try_place(
         customer,
         req.payment_method,
     )
-    .await
-    .map_err(|e| PlaceError::Api(e.into()))?;
+    .await?;
     let now = now_ms();
     let status = config
         .orders
@@ -417,10 +406,7 @@ async fn try_place(
     };
     let lines = crate::cart::live_lines(&mut tx, customer).await?;
     if lines.is_empty() {
-        return Err(PlaceError::Api(ApiError::conflict(
-            "cart_empty",
-            "the cart is empty",
-        )));
+        return Err(PlaceOrderError::CartEmpty.into());
     }
     let mut errors = Vec::new();
     let mut items_total = 0i64;
@@ -475,12 +461,7 @@ async fn try_place(
     }
     if !errors.is_empty() {
         tx.rollback().await?;
-        let mut e = ApiError::conflict(
-            "cart_unavailable",
-            "some items cannot be ordered as they are",
-        );
-        e.errors = errors;
-        return Err(PlaceError::Api(e));
+        return Err(PlaceOrderError::CartUnavailable(errors).into());
     }
     let delivery_price = if delivery.free_from.is_some_and(|f| items_total >= f) {
         0
@@ -516,7 +497,7 @@ async fn try_place(
     tracing::info!(order = %number, total = items_total + delivery_price, "order placed");
     let order = load(store, customer, id)
         .await?
-        .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
+        .ok_or(PlaceOrderError::Vanished(id))?;
     Ok((order, true))
 }
 
@@ -704,28 +685,25 @@ pub async fn set_status(
     to: &str,
     note: Option<&str>,
     actor: &str,
-) -> Result<Order, ApiError> {
+) -> Result<Order, SetStatusError> {
     if !config.orders.statuses.iter().any(|s| s == to) {
-        return Err(ApiError::bad_request(
-            "unknown_status",
-            format!(
-                "unknown status {to:?}; statuses are {}",
-                config.orders.statuses.join(", ")
-            ),
-        ));
+        return Err(SetStatusError::UnknownStatus {
+            to: to.to_string(),
+            known: config.orders.statuses.join(", "),
+        });
     }
     let mut tx = write_tx(store).await?;
     let from: String = sqlx::query("SELECT status FROM orders WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| ApiError::not_found("order"))?
+        .ok_or(SetStatusError::NotFound(id))?
         .try_get(0)?;
     if !can_move(config, &from, to) {
-        return Err(ApiError::conflict(
-            "transition_not_allowed",
-            format!("an order in status {from:?} cannot become {to:?}"),
-        ));
+        return Err(SetStatusError::TransitionNotAllowed {
+            from,
+            to: to.to_string(),
+        });
     }
     let changed =
         sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
@@ -736,10 +714,7 @@ pub async fn set_status(
             .execute(&mut *tx)
             .await?;
     if changed.rows_affected() != 1 {
-        return Err(ApiError::conflict(
-            "status_changed",
-            "the order changed meanwhile; reload it",
-        ));
+        return Err(SetStatusError::StatusChanged);
     }
     if config.orders.restock_on.iter().any(|s| s == to) && !config.orders.restock_on.contains(&from)
     {
@@ -761,5 +736,5 @@ pub async fn set_status(
     tracing::info!(order = id, from = %from, to = %to, actor, "order status changed");
     load_any(store, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("order"))
+        .ok_or(SetStatusError::NotFound(id))
 }

@@ -479,29 +479,31 @@ pub async fn successful(bot: &Arc<Bot>, message: &Value) -> Result<(), JobError>
 }
 
 async fn ensure_paid_status(bot: &Arc<Bot>, order: i64) -> Result<(), JobError> {
-    let status: Option<String> = sqlx::query("SELECT status FROM orders WHERE id = $1")
-        .bind(order)
-        .fetch_optional(bot.store.pool())
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?
-        .map(|r| r.try_get(0))
-        .transpose()
-        .map_err(|e| JobError::retry(e.to_string()))?;
-    let Some(status) = status else { return Ok(()) };
-    if crate::orders::can_move(&bot.config, &status, "paid") {
-        crate::orders::set_status(
-            &bot.config,
-            &bot.store,
-            &bot.outbox,
-            order,
-            "paid",
-            Some("Telegram"),
-            "telegram",
-        )
-        .await
-        .map_err(|e| JobError::retry(e.detail))?;
+    use crate::orders::SetStatusError;
+    match crate::orders::set_status(
+        &bot.config,
+        &bot.store,
+        &bot.outbox,
+        order,
+        "paid",
+        Some("Telegram"),
+        "telegram",
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        // The payment is recorded; the flow does not lead to «paid» from where the order is
+        // (staff moved it on, or the shop has no such status): nothing to move, nothing to retry.
+        Err(
+            e @ (SetStatusError::TransitionNotAllowed { .. }
+            | SetStatusError::UnknownStatus { .. }
+            | SetStatusError::NotFound(_)),
+        ) => {
+            tracing::debug!(order, reason = %e, "paid order keeps its status");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]

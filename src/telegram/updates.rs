@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use super::texts::{self, Lang};
 use super::{Bot, JOB_UPDATE};
 use crate::error::ApiError;
+use crate::orders::SetStatusError;
 use crate::outbox::{JobError, NewJob, Outbox};
 use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
@@ -334,7 +335,9 @@ async fn staff_button(bot: &Bot, query: &Value) -> Result<(), JobError> {
                 format!("{}: {}", o.number, texts::status(Lang::Ru, &o.status)),
                 false,
             ),
-            Err(e) => answer(e.detail, true),
+            // The database failed: the button is pressed again when the job is retried.
+            Err(e @ SetStatusError::Store(_)) => return Err(e.into()),
+            Err(e) => answer(e.to_string(), true),
         }
     };
     // Answering a callback is not a chat message: no chat limit applies.
