@@ -512,10 +512,7 @@ async fn orders(config: &Config, store: &Store, command: OrdersCommand) -> anyho
             limit,
             json,
         } => {
-            for id in orders::list_ids(store, None, status.as_deref(), limit).await? {
-                let Some(o) = orders::load_any(store, id).await? else {
-                    continue;
-                };
+            for o in orders::list(store, None, status.as_deref(), limit).await? {
                 if json {
                     println!("{}", serde_json::to_string(&o)?);
                 } else {

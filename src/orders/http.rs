@@ -138,13 +138,9 @@ pub async fn list(
     State(state): State<AppState>,
     customer: Customer,
 ) -> Result<Json<Vec<Order>>, ApiError> {
-    let mut orders = Vec::new();
-    for id in super::list_ids(&state.store, Some(customer.id), None, 50).await? {
-        if let Some(order) = super::load(&state.store, customer.id, id).await? {
-            orders.push(order);
-        }
-    }
-    Ok(Json(orders))
+    Ok(Json(
+        super::list(&state.store, Some(customer.id), None, 50).await?,
+    ))
 }
 
 /// One of the customer's orders with its status timeline; another customer's is a 404.

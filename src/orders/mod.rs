@@ -20,6 +20,7 @@ pub mod holds;
 pub mod http;
 pub mod limits;
 pub mod master;
+mod store;
 
 pub use error::{PlaceOrderError, SetStatusError, ValidateError};
 
@@ -525,120 +526,23 @@ pub async fn load(
     customer: CustomerId,
     id: i64,
 ) -> Result<Option<Order>, StoreError> {
-    load_where(store, Some(customer), id).await
+    store::load(store, Some(customer), id).await
 }
 
 /// An order for staff tools (CLI, bot buttons): no customer check.
 pub async fn load_any(store: &Store, id: i64) -> Result<Option<Order>, StoreError> {
-    load_where(store, None, id).await
+    store::load(store, None, id).await
 }
 
-async fn load_where(
-    store: &Store,
-    customer: Option<CustomerId>,
-    id: i64,
-) -> Result<Option<Order>, StoreError> {
-    let Some(r) = sqlx::query(
-        "SELECT id, number, status, payment_state, payment_method, delivery_method, delivery_price, pickup_point, address, \
-             contact_name, contact_phone, comment, items_total, total, currency, created_at, master_status_name, \
-             cancel_reason, tracking_number, refund_due, coupon, contact_email FROM orders \
-         WHERE id = $1 AND ($2 IS NULL OR customer_id = $2)",
-    )
-    .bind(id)
-    .bind(customer.map(|c| c.0))
-    .fetch_optional(store.pool())
-    .await?
-    else {
-        return Ok(None);
-    };
-    let items = sqlx::query(
-        "SELECT offer_id, product_id, name, variant, price, quantity, total FROM order_items WHERE order_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(store.pool())
-    .await?
-    .into_iter()
-    .map(|i| {
-        Ok(OrderItem {
-            offer_id: i.try_get("offer_id")?,
-            product_id: i.try_get("product_id")?,
-            name: i.try_get("name")?,
-            variant: i.try_get("variant")?,
-            price: i.try_get("price")?,
-            quantity: i.try_get("quantity")?,
-            total: i.try_get("total")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let timeline = sqlx::query(
-        "SELECT status, note, actor, created_at FROM order_events WHERE order_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(store.pool())
-    .await?
-    .into_iter()
-    .map(|e| {
-        Ok(TimelineEntry {
-            status: e.try_get("status")?,
-            note: e.try_get("note")?,
-            actor: e.try_get("actor")?,
-            at: e.try_get("created_at")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Some(Order {
-        id: r.try_get("id")?,
-        number: r.try_get("number")?,
-        status: r.try_get("status")?,
-        payment_state: r.try_get("payment_state")?,
-        payment_method: r.try_get("payment_method")?,
-        items,
-        items_total: r.try_get("items_total")?,
-        delivery: DeliveryView {
-            method: r.try_get("delivery_method")?,
-            price: r.try_get("delivery_price")?,
-            address: r.try_get("address")?,
-            pickup_point: r.try_get("pickup_point")?,
-        },
-        total: Money {
-            amount: r.try_get("total")?,
-            currency: r.try_get("currency")?,
-        },
-        contact: Contact {
-            name: r.try_get("contact_name")?,
-            phone: r.try_get("contact_phone")?,
-            email: r.try_get("contact_email")?,
-        },
-        comment: r.try_get("comment")?,
-        created_at: r.try_get("created_at")?,
-        timeline,
-        status_name: r.try_get("master_status_name")?,
-        cancel_reason: r.try_get("cancel_reason")?,
-        tracking_number: r.try_get("tracking_number")?,
-        refund_due: r.try_get("refund_due")?,
-        coupon: r.try_get("coupon")?,
-    }))
-}
-
-/// Order ids of a customer (or of everyone), newest first.
-pub async fn list_ids(
+/// Orders of a customer (or of everyone), optionally in one status, newest first, in a
+/// constant number of queries.
+pub async fn list(
     store: &Store,
     customer: Option<CustomerId>,
     status: Option<&str>,
     limit: i64,
-) -> Result<Vec<i64>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id FROM orders WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3",
-    )
-    .bind(customer.map(|c| c.0))
-    .bind(status)
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?)
+) -> Result<Vec<Order>, StoreError> {
+    store::list(store, customer, status, limit).await
 }
 
 /// The one rule for vitrina's own tools (bot buttons, the CLI, payments, a staff screen):
