@@ -28,6 +28,10 @@ pub use error::{PlaceOrderError, SetStatusError, ValidateError};
 pub const JOB_ORDER_CREATED: &str = "order.created";
 pub const JOB_STATUS_CHANGED: &str = "order.status_changed";
 
+/// The timeline note of a payment that arrived after the order was cancelled (written by
+/// payments, shown by the bot and the Mini App).
+pub const NOTE_PAYMENT_AFTER_CANCEL: &str = "payment_after_cancel";
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {

@@ -28,7 +28,8 @@ use crate::outbox::JobError;
 use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
 use crate::telegram::texts::Lang;
-use crate::telegram::{Bot, BotApi};
+use crate::telegram::update::{PreCheckoutQuery, SuccessfulPayment, User};
+use crate::telegram::{Bot, BotApi, Dispatcher};
 
 pub mod late;
 
@@ -338,27 +339,24 @@ async fn check(
     Ok(None)
 }
 
+/// Registers the payment handlers with the bot's dispatcher.
+pub fn register(dispatcher: Dispatcher) -> Dispatcher {
+    dispatcher
+        .on_pre_checkout(|bot, query| async move { pre_checkout(&bot, &query).await })
+        .on_successful_payment(|bot, from, payment| async move {
+            successful(&bot, &from, &payment).await
+        })
+}
+
 /// `pre_checkout_query`: Telegram waits up to 10 s for the answer; this is a few reads.
-pub async fn pre_checkout(bot: &Arc<Bot>, query: &Value) -> Result<(), JobError> {
+pub async fn pre_checkout(bot: &Arc<Bot>, query: &PreCheckoutQuery) -> Result<(), JobError> {
     let retry = |e: StoreError| JobError::retry(e.to_string());
-    let id = query.get("id").and_then(Value::as_str).unwrap_or_default();
-    let payer = query
-        .pointer("/from/id")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let lang = Lang::of(query.pointer("/from/language_code").and_then(Value::as_str));
-    let currency = query
-        .get("currency")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let amount = query
-        .get("total_amount")
-        .and_then(Value::as_i64)
-        .unwrap_or(-1);
-    let payload = query
-        .get("invoice_payload")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let id = &query.id;
+    let payer = query.from.id;
+    let lang = Lang::of(query.from.language_code.as_deref());
+    let currency = query.currency.as_str();
+    let amount = query.total_amount;
+    let payload = query.invoice_payload.as_str();
     let key = payload_key(&bot.store).await.map_err(retry)?;
     let refusal = match verify_payload(&key, payload) {
         None => {
@@ -393,31 +391,18 @@ pub async fn pre_checkout(bot: &Arc<Bot>, query: &Value) -> Result<(), JobError>
 }
 
 /// `successful_payment`: recorded once per charge id; the order becomes paid.
-pub async fn successful(bot: &Arc<Bot>, message: &Value) -> Result<(), JobError> {
+pub async fn successful(
+    bot: &Arc<Bot>,
+    from: &User,
+    p: &SuccessfulPayment,
+) -> Result<(), JobError> {
     let retry = |e: StoreError| JobError::retry(e.to_string());
-    let Some(p) = message.get("successful_payment") else {
-        return Ok(());
-    };
-    let payer = message
-        .pointer("/from/id")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let charge = p
-        .get("telegram_payment_charge_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let currency = p
-        .get("currency")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let amount = p.get("total_amount").and_then(Value::as_i64).unwrap_or(0);
+    let payer = from.id;
+    let charge = p.telegram_payment_charge_id.as_str();
+    let currency = p.currency.as_str();
+    let amount = p.total_amount;
     let key = payload_key(&bot.store).await.map_err(retry)?;
-    let Some(order) = verify_payload(
-        &key,
-        p.get("invoice_payload")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    ) else {
+    let Some(order) = verify_payload(&key, &p.invoice_payload) else {
         tracing::error!(
             charge,
             payer,
@@ -441,7 +426,7 @@ pub async fn successful(bot: &Arc<Bot>, message: &Value) -> Result<(), JobError>
          VALUES ($1, $2, $3, $4, $5, $6, 'paid', $7) ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
     )
     .bind(charge)
-    .bind(p.get("provider_payment_charge_id").and_then(Value::as_str))
+    .bind(p.provider_payment_charge_id.as_deref())
     .bind(order)
     .bind(payer)
     .bind(currency)
