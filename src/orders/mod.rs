@@ -32,6 +32,34 @@ pub const JOB_STATUS_CHANGED: &str = "order.status_changed";
 /// payments, shown by the bot and the Mini App).
 pub const NOTE_PAYMENT_AFTER_CANCEL: &str = "payment_after_cancel";
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_states_read_back_what_they_write() {
+        for p in [
+            PaymentState::Unpaid,
+            PaymentState::Paid,
+            PaymentState::Refunded,
+        ] {
+            assert_eq!(PaymentState::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(PaymentState::parse("PAID"), None);
+        assert_eq!(PaymentState::parse(""), None);
+    }
+
+    #[test]
+    fn cancelled_is_whatever_returns_the_goods() {
+        let mut config = Config::default();
+        assert!(is_cancelled(&config, "cancelled"));
+        assert!(!is_cancelled(&config, "new"));
+        config.orders.restock_on = vec!["annulled".into()];
+        assert!(is_cancelled(&config, "annulled"));
+        assert!(!is_cancelled(&config, "cancelled"));
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
@@ -547,6 +575,40 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Order>, StoreError> {
     store::list(store, customer, status, limit).await
+}
+
+/// Where an order's money is (`orders.payment_state`; the API shows it as this string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentState {
+    Unpaid,
+    Paid,
+    Refunded,
+}
+
+impl PaymentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Unpaid => "unpaid",
+            PaymentState::Paid => "paid",
+            PaymentState::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            PaymentState::Unpaid,
+            PaymentState::Paid,
+            PaymentState::Refunded,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// Whether an order in `status` is cancelled: its status is one that gave the goods back
+/// (`orders.restock_on`), whatever the shop calls it.
+pub fn is_cancelled(config: &Config, status: &str) -> bool {
+    config.orders.restock_on.iter().any(|s| s == status)
 }
 
 /// The one rule for vitrina's own tools (bot buttons, the CLI, payments, a staff screen):

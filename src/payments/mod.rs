@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 use crate::auth::Customer;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::orders::PaymentState;
 use crate::outbox::JobError;
 use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
@@ -113,7 +114,9 @@ pub(crate) async fn create_invoice(
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
     crate::orders::holds::check_payable(&state.config, &order)?;
-    if order.status == "cancelled" || order.payment_state != "unpaid" {
+    if crate::orders::is_cancelled(&state.config, &order.status)
+        || PaymentState::parse(&order.payment_state) != Some(PaymentState::Unpaid)
+    {
         return Err(ApiError::conflict(
             "not_payable",
             format!(
@@ -303,6 +306,7 @@ fn refuse_text(lang: Lang, why: &str) -> String {
 
 /// Why a payment for `order` by `payer` of `amount` `currency` must be refused, if it must.
 async fn check(
+    config: &Config,
     store: &Store,
     order: i64,
     payer: i64,
@@ -324,11 +328,11 @@ async fn check(
         return Ok(Some("gone"));
     }
     let status: String = r.try_get("status")?;
-    if status == "cancelled" {
+    if crate::orders::is_cancelled(config, &status) {
         return Ok(Some("cancelled"));
     }
     let state: String = r.try_get("payment_state")?;
-    if state != "unpaid" {
+    if PaymentState::parse(&state) != Some(PaymentState::Unpaid) {
         return Ok(Some("paid"));
     }
     let inv_currency: Option<String> = r.try_get("invoice_currency")?;
@@ -368,7 +372,7 @@ pub async fn pre_checkout(bot: &Arc<Bot>, query: &PreCheckoutQuery) -> Result<()
             .map_err(retry)?
         {
             Some(expired) => Some(expired),
-            None => check(&bot.store, order, payer, currency, amount)
+            None => check(&bot.config, &bot.store, order, payer, currency, amount)
                 .await
                 .map_err(retry)?,
         },
@@ -423,7 +427,7 @@ pub async fn successful(
         .map_err(|e| JobError::retry(e.to_string()))?;
     let inserted = sqlx::query(
         "INSERT INTO payments (telegram_payment_charge_id, provider_payment_charge_id, order_id, payer_telegram_id, currency, amount, state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'paid', $7) ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
     )
     .bind(charge)
     .bind(p.provider_payment_charge_id.as_deref())
@@ -431,6 +435,7 @@ pub async fn successful(
     .bind(payer)
     .bind(currency)
     .bind(amount)
+    .bind(PaymentState::Paid.as_str())
     .bind(now_ms())
     .execute(&mut *tx)
     .await
@@ -438,7 +443,8 @@ pub async fn successful(
     .rows_affected()
         == 1;
     if inserted {
-        sqlx::query("UPDATE orders SET payment_state = 'paid', updated_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE orders SET payment_state = $1, updated_at = $2 WHERE id = $3")
+            .bind(PaymentState::Paid.as_str())
             .bind(now_ms())
             .bind(order)
             .execute(&mut *tx)
@@ -526,7 +532,7 @@ pub async fn refund(config: &Config, store: &Store, order: i64) -> Result<(), Re
     let payer: i64 = row.try_get("payer_telegram_id")?;
     let currency: String = row.try_get("currency")?;
     let state: String = row.try_get("state")?;
-    if state == "refunded" {
+    if PaymentState::parse(&state) == Some(PaymentState::Refunded) {
         return Err(RefundError::AlreadyRefunded(order));
     }
     if currency != "XTR" {
@@ -540,17 +546,23 @@ pub async fn refund(config: &Config, store: &Store, order: i64) -> Result<(), Re
     .await?;
     let mut tx = store.pool().begin().await?;
     let now = now_ms();
-    sqlx::query("UPDATE payments SET state = 'refunded', refunded_at = $1 WHERE telegram_payment_charge_id = $2")
-        .bind(now)
-        .bind(&charge)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE payments SET state = $1, refunded_at = $2 WHERE telegram_payment_charge_id = $3",
+    )
+    .bind(PaymentState::Refunded.as_str())
+    .bind(now)
+    .bind(&charge)
+    .execute(&mut *tx)
+    .await?;
     // A refund settles what a late payment flagged.
-    sqlx::query("UPDATE orders SET payment_state = 'refunded', attention = NULL, updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(order)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE orders SET payment_state = $1, attention = NULL, updated_at = $2 WHERE id = $3",
+    )
+    .bind(PaymentState::Refunded.as_str())
+    .bind(now)
+    .bind(order)
+    .execute(&mut *tx)
+    .await?;
     let status: String = sqlx::query("SELECT status FROM orders WHERE id = $1")
         .bind(order)
         .fetch_one(&mut *tx)
