@@ -506,17 +506,13 @@ fn print_order(o: &crate::orders::Order) {
 async fn orders(config: &Config, store: &Store, command: OrdersCommand) -> anyhow::Result<()> {
     use crate::orders;
     let outbox = Outbox::new(store.clone(), config.outbox.clone());
-    let show_err = |e: crate::error::ApiError| anyhow::anyhow!("{}", e.detail);
     match command {
         OrdersCommand::List {
             status,
             limit,
             json,
         } => {
-            for id in orders::list_ids(store, None, status.as_deref(), limit).await? {
-                let Some(o) = orders::load_any(store, id).await? else {
-                    continue;
-                };
+            for o in orders::list(store, None, status.as_deref(), limit).await? {
                 if json {
                     println!("{}", serde_json::to_string(&o)?);
                 } else {
@@ -542,23 +538,16 @@ async fn orders(config: &Config, store: &Store, command: OrdersCommand) -> anyho
         }
         OrdersCommand::SetStatus { id, status, note } => {
             let o = orders::set_status(config, store, &outbox, id, &status, note.as_deref(), "cli")
-                .await
-                .map_err(show_err)?;
+                .await?;
             println!("order {} is now {}", o.number, o.status);
             Ok(())
         }
         OrdersCommand::Cancel { id, note } => {
-            let o = orders::set_status(
-                config,
-                store,
-                &outbox,
-                id,
-                "cancelled",
-                note.as_deref(),
-                "cli",
-            )
-            .await
-            .map_err(show_err)?;
+            let to = orders::holds::cancel_status(config).ok_or_else(|| {
+                anyhow::anyhow!("no status returns goods to stock (orders.restock_on is empty)")
+            })?;
+            let o =
+                orders::set_status(config, store, &outbox, id, to, note.as_deref(), "cli").await?;
             println!("order {} cancelled; its goods are back in stock", o.number);
             Ok(())
         }

@@ -124,7 +124,10 @@ impl Application {
         handlers = handlers.merge(crate::exchange::sale::handlers(&state));
         let bot = crate::telegram::Bot::new(&state);
         if let Some(bot) = &bot {
-            handlers = handlers.merge(crate::telegram::handlers(bot));
+            handlers = handlers.merge(crate::telegram::handlers(
+                bot,
+                crate::payments::register(crate::telegram::Dispatcher::new()),
+            ));
         }
         if let Some(bx) = &bitrix {
             handlers = handlers.merge(crate::bitrix::handlers(bx));

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::customer::{self, CustomerProfile};
-use super::{Auth, Customer, DevUser, SessionToken};
+use super::{Auth, Customer, DevUser, SessionToken, SignInError};
 use crate::error::{ApiError, AuthErrors, BodyErrors, FieldError};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -189,5 +189,60 @@ mod tests {
         );
         assert_eq!(normalize_phone("12345"), None);
         assert_eq!(normalize_phone("+7 999 abc"), None);
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::NotConfigured => {
+                ApiError::unavailable("auth_not_configured", e.to_string())
+            }
+            SignInError::Refused(f) => f.into(),
+            SignInError::NoUser => ApiError::unauthorized("auth_malformed", e.to_string()),
+            SignInError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod sign_in_error_tests {
+    use super::*;
+    use crate::auth::AuthFailure;
+    use axum::http::StatusCode;
+
+    #[test]
+    fn sign_in_errors_keep_their_codes() {
+        let cases = [
+            (
+                SignInError::NotConfigured,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "auth_not_configured",
+            ),
+            (
+                SignInError::NoUser,
+                StatusCode::UNAUTHORIZED,
+                "auth_malformed",
+            ),
+            (
+                AuthFailure::Expired.into(),
+                StatusCode::UNAUTHORIZED,
+                "auth_expired",
+            ),
+            (
+                AuthFailure::BadSignature.into(),
+                StatusCode::UNAUTHORIZED,
+                "auth_bad_signature",
+            ),
+            (
+                SignInError::Store(sqlx::Error::PoolTimedOut.into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let api = ApiError::from(e);
+            assert_eq!((api.status, api.code), (status, code));
+        }
     }
 }

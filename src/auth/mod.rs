@@ -26,7 +26,8 @@ pub use crate::config::DEMO_BOT_TOKEN;
 const TOKEN_ISSUER: &str = "vitrina";
 
 /// Why a request is not authenticated. Each maps to a 401 with a stable code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.detail())]
 pub enum AuthFailure {
     Missing,
     Malformed,
@@ -44,7 +45,7 @@ impl AuthFailure {
         }
     }
 
-    fn detail(self) -> &'static str {
+    pub fn detail(self) -> &'static str {
         match self {
             AuthFailure::Missing => {
                 "send `Authorization: tma <initData>` or `Authorization: Bearer <token>`"
@@ -62,6 +63,20 @@ impl From<AuthFailure> for ApiError {
     fn from(f: AuthFailure) -> Self {
         ApiError::unauthorized(f.code(), f.detail())
     }
+}
+
+/// Why initData did not sign a customer in.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// No bot token (or bot id for Ed25519) is configured: nobody can sign in.
+    #[error("this shop has no Telegram bot configured")]
+    NotConfigured,
+    #[error(transparent)]
+    Refused(#[from] AuthFailure),
+    #[error("initData carries no user")]
+    NoUser,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 fn failure_of(e: &initdata::Error) -> AuthFailure {
@@ -145,24 +160,16 @@ impl Auth {
     }
 
     /// Checks initData and links its Telegram user to a customer (created on first sight).
-    pub async fn sign_in(&self, raw_init_data: &str) -> Result<Customer, ApiError> {
-        let validator = self.validator.as_ref().ok_or_else(|| {
-            ApiError::unavailable(
-                "auth_not_configured",
-                "this shop has no Telegram bot configured",
-            )
-        })?;
+    pub async fn sign_in(&self, raw_init_data: &str) -> Result<Customer, SignInError> {
+        let validator = self.validator.as_ref().ok_or(SignInError::NotConfigured)?;
         let data: InitData = validator
             .validate(raw_init_data, SystemTime::now())
             .map_err(|e| {
                 tracing::debug!(reason = %e, "initData rejected");
-                ApiError::from(failure_of(&e))
+                failure_of(&e)
             })?;
         let Some(user) = data.user.as_ref() else {
-            return Err(ApiError::unauthorized(
-                "auth_malformed",
-                "initData carries no user",
-            ));
+            return Err(SignInError::NoUser);
         };
         let id = self.recent.upsert(&self.store, user).await?;
         Ok(Customer {
@@ -225,7 +232,7 @@ impl Auth {
         let (scheme, value) = header.split_once(' ').ok_or(AuthFailure::Malformed)?;
         let value = value.trim();
         if scheme.eq_ignore_ascii_case("tma") {
-            self.sign_in(value).await
+            Ok(self.sign_in(value).await?)
         } else if scheme.eq_ignore_ascii_case("bearer") {
             Ok(self.verify_token(value)?)
         } else {

@@ -72,10 +72,7 @@ pub fn deadline(config: &Config, created_at: i64, payment_method: &str) -> Optio
 pub fn awaits_payment(config: &Config, status: &str) -> bool {
     let orders = &config.orders;
     if orders.statuses.iter().any(|s| s == "paid") {
-        orders
-            .transitions
-            .get(status)
-            .is_some_and(|next| next.iter().any(|s| s == "paid"))
+        super::can_move(config, status, "paid")
     } else {
         orders.statuses.first().is_some_and(|s| s == status)
     }
@@ -265,12 +262,7 @@ pub async fn expire(
             u64::try_from(deadline - now).unwrap_or(0),
         )));
     }
-    let allowed = config
-        .orders
-        .transitions
-        .get(&from)
-        .is_some_and(|next| next.iter().any(|s| s == to));
-    if !allowed {
+    if !super::can_move(config, &from, to) {
         tracing::warn!(order, from = %from, to, "payment hold ran out, but the order's status may not become the cancel status; left as it is");
         return Ok(Outcome::NotAllowed { from });
     }
@@ -281,14 +273,7 @@ pub async fn expire(
         .execute(&mut *tx)
         .await?;
     if config.orders.restock_on.iter().any(|s| s == to) {
-        sqlx::query(
-            "UPDATE offers SET stock_milli = COALESCE(stock_milli, 0) + \
-                 (SELECT CAST(SUM(quantity) AS BIGINT) * 1000 FROM order_items i WHERE i.order_id = $1 AND i.offer_id = offers.id) \
-             WHERE id IN (SELECT offer_id FROM order_items WHERE order_id = $1)",
-        )
-        .bind(order)
-        .execute(&mut *tx)
-        .await?;
+        super::restock(&mut tx, order).await?;
     }
     let event = add_event(&mut tx, order, to, Some(NOTE_EXPIRED), ACTOR).await?;
     outbox

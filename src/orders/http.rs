@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{CheckoutRequest, Order};
+use super::{CheckoutRequest, Order, PlaceOrderError, SetStatusError, ValidateError};
 use crate::auth::Customer;
 use crate::config::PaymentMethod;
-use crate::error::{ApiError, AuthErrors, BodyErrors, Problem};
+use crate::error::{ApiError, AuthErrors, BodyErrors, FieldError, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -138,13 +138,9 @@ pub async fn list(
     State(state): State<AppState>,
     customer: Customer,
 ) -> Result<Json<Vec<Order>>, ApiError> {
-    let mut orders = Vec::new();
-    for id in super::list_ids(&state.store, Some(customer.id), None, 50).await? {
-        if let Some(order) = super::load(&state.store, customer.id, id).await? {
-            orders.push(order);
-        }
-    }
-    Ok(Json(orders))
+    Ok(Json(
+        super::list(&state.store, Some(customer.id), None, 50).await?,
+    ))
 }
 
 /// One of the customer's orders with its status timeline; another customer's is a 404.
@@ -221,6 +217,169 @@ pub(crate) async fn recheck_stock(
         Err(e) => {
             tracing::warn!(error = %e, "checkout: Bitrix stock not checked; vitrina's own stock decides");
             Ok(())
+        }
+    }
+}
+
+impl From<ValidateError> for ApiError {
+    fn from(e: ValidateError) -> Self {
+        match e {
+            ValidateError::Fields(errors) => ApiError::validation(errors),
+            ValidateError::CouponsUnsupported => {
+                let mut api = ApiError::bad_request("coupons_unsupported", e.to_string());
+                api.errors = vec![FieldError {
+                    field: "coupon".into(),
+                    code: "coupons_unsupported".into(),
+                    message: "this shop takes no coupons".into(),
+                }];
+                api
+            }
+        }
+    }
+}
+
+impl From<PlaceOrderError> for ApiError {
+    fn from(e: PlaceOrderError) -> Self {
+        match e {
+            PlaceOrderError::Invalid(e) => e.into(),
+            PlaceOrderError::IdempotencyKeyReused => {
+                ApiError::conflict("idempotency_key_reused", e.to_string())
+            }
+            PlaceOrderError::CartEmpty => ApiError::conflict("cart_empty", e.to_string()),
+            PlaceOrderError::CartUnavailable(errors) => {
+                let mut api = ApiError::conflict(
+                    "cart_unavailable",
+                    "some items cannot be ordered as they are",
+                );
+                api.errors = errors;
+                api
+            }
+            PlaceOrderError::Limit(e) => e.into(),
+            PlaceOrderError::Vanished(_) => ApiError::not_found("order"),
+            PlaceOrderError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SetStatusError> for ApiError {
+    fn from(e: SetStatusError) -> Self {
+        match e {
+            SetStatusError::UnknownStatus { .. } => {
+                ApiError::bad_request("unknown_status", e.to_string())
+            }
+            SetStatusError::NotFound(_) => ApiError::not_found("order"),
+            SetStatusError::TransitionNotAllowed { .. } => {
+                ApiError::conflict("transition_not_allowed", e.to_string())
+            }
+            SetStatusError::StatusChanged => ApiError::conflict("status_changed", e.to_string()),
+            SetStatusError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    fn field(code: &str) -> FieldError {
+        FieldError {
+            field: "cart.o1".into(),
+            code: code.into(),
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn checkout_errors_keep_their_codes_and_statuses() {
+        let cases: Vec<(PlaceOrderError, StatusCode, &str)> = vec![
+            (
+                ValidateError::Fields(vec![field("required")]).into(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            ),
+            (
+                ValidateError::CouponsUnsupported.into(),
+                StatusCode::BAD_REQUEST,
+                "coupons_unsupported",
+            ),
+            (
+                PlaceOrderError::IdempotencyKeyReused,
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+            ),
+            (
+                PlaceOrderError::CartEmpty,
+                StatusCode::CONFLICT,
+                "cart_empty",
+            ),
+            (
+                PlaceOrderError::CartUnavailable(vec![field("insufficient_stock")]),
+                StatusCode::CONFLICT,
+                "cart_unavailable",
+            ),
+            (
+                super::super::limits::LimitError::TooManyUnpaid { open: 3, max: 3 }.into(),
+                StatusCode::CONFLICT,
+                "too_many_unpaid_orders",
+            ),
+            (
+                PlaceOrderError::Vanished(1),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                sqlx::Error::PoolTimedOut.into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let api = ApiError::from(e);
+            assert_eq!((api.status, api.code), (status, code));
+        }
+        let api = ApiError::from(PlaceOrderError::CartUnavailable(vec![field(
+            "not_for_sale",
+        )]));
+        assert_eq!(api.errors.len(), 1);
+        assert_eq!(api.errors[0].code, "not_for_sale");
+        let api = ApiError::from(PlaceOrderError::from(ValidateError::CouponsUnsupported));
+        assert_eq!(api.errors[0].field, "coupon");
+    }
+
+    #[test]
+    fn status_errors_keep_their_codes_and_statuses() {
+        let cases: Vec<(SetStatusError, StatusCode, &str)> = vec![
+            (
+                SetStatusError::UnknownStatus {
+                    to: "x".into(),
+                    known: "new".into(),
+                },
+                StatusCode::BAD_REQUEST,
+                "unknown_status",
+            ),
+            (
+                SetStatusError::NotFound(1),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                SetStatusError::TransitionNotAllowed {
+                    from: "new".into(),
+                    to: "shipped".into(),
+                },
+                StatusCode::CONFLICT,
+                "transition_not_allowed",
+            ),
+            (
+                SetStatusError::StatusChanged,
+                StatusCode::CONFLICT,
+                "status_changed",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let api = ApiError::from(e);
+            assert_eq!((api.status, api.code), (status, code));
         }
     }
 }

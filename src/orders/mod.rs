@@ -10,19 +10,55 @@ use utoipa::ToSchema;
 use crate::auth::CustomerId;
 use crate::catalog::http::Money;
 use crate::config::{CheckoutPause, Config, DeliveryMethod, PaymentMethod};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::outbox::{NewJob, Outbox};
 use crate::store::{Backend, Store, StoreError, now_ms};
 
+pub mod error;
 pub mod events;
 pub mod holds;
 pub mod http;
 pub mod limits;
 pub mod master;
+mod store;
+
+pub use error::{PlaceOrderError, SetStatusError, ValidateError};
 
 /// Outbox job kinds written by orders.
 pub const JOB_ORDER_CREATED: &str = "order.created";
 pub const JOB_STATUS_CHANGED: &str = "order.status_changed";
+
+/// The timeline note of a payment that arrived after the order was cancelled (written by
+/// payments, shown by the bot and the Mini App).
+pub const NOTE_PAYMENT_AFTER_CANCEL: &str = "payment_after_cancel";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_states_read_back_what_they_write() {
+        for p in [
+            PaymentState::Unpaid,
+            PaymentState::Paid,
+            PaymentState::Refunded,
+        ] {
+            assert_eq!(PaymentState::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(PaymentState::parse("PAID"), None);
+        assert_eq!(PaymentState::parse(""), None);
+    }
+
+    #[test]
+    fn cancelled_is_whatever_returns_the_goods() {
+        let mut config = Config::default();
+        assert!(is_cancelled(&config, "cancelled"));
+        assert!(!is_cancelled(&config, "new"));
+        config.orders.restock_on = vec!["annulled".into()];
+        assert!(is_cancelled(&config, "annulled"));
+        assert!(!is_cancelled(&config, "cancelled"));
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -133,7 +169,7 @@ fn field(field: &str, code: &str, message: &str) -> FieldError {
 pub fn validate(
     config: &Config,
     req: &CheckoutRequest,
-) -> Result<(CheckoutRequest, DeliveryMethod), ApiError> {
+) -> Result<(CheckoutRequest, DeliveryMethod), ValidateError> {
     let mut errors = Vec::new();
     let mut clean = req.clone();
     clean.contact.name = req.contact.name.trim().to_string();
@@ -230,16 +266,7 @@ pub fn validate(
         .map(str::to_string);
     if let Some(c) = &clean.coupon {
         if config.backend.kind != crate::config::BackendKind::Bitrix {
-            let mut e = ApiError::bad_request(
-                "coupons_unsupported",
-                "this shop takes no coupons; remove the coupon and order again",
-            );
-            e.errors = vec![field(
-                "coupon",
-                "coupons_unsupported",
-                "this shop takes no coupons",
-            )];
-            return Err(e);
+            return Err(ValidateError::CouponsUnsupported);
         }
         if c.chars().count() > 50
             || !c
@@ -268,7 +295,7 @@ pub fn validate(
     }
     match (errors.is_empty(), method) {
         (true, Some(m)) => Ok((clean, m)),
-        _ => Err(ApiError::validation(errors)),
+        _ => Err(ValidateError::Fields(errors)),
     }
 }
 
@@ -303,7 +330,7 @@ pub async fn place(
     customer: CustomerId,
     key: &str,
     req: &CheckoutRequest,
-) -> Result<(Order, bool), ApiError> {
+) -> Result<(Order, bool), PlaceOrderError> {
     let (req, delivery) = validate(config, req)?;
     let hash: String = Sha256::digest(serde_json::to_vec(&req).unwrap_or_default())
         .iter()
@@ -312,28 +339,27 @@ pub async fn place(
     loop {
         match try_place(config, store, outbox, customer, key, &hash, &req, &delivery).await {
             Err(PlaceError::SameKeyRace) => continue, // the other request committed: replay it
-            Err(PlaceError::Api(e)) => return Err(e),
+            Err(PlaceError::Failed(e)) => return Err(e),
             Ok(done) => return Ok(done),
         }
     }
 }
 
 enum PlaceError {
-    Api(ApiError),
+    Failed(PlaceOrderError),
     SameKeyRace,
 }
 
-impl From<sqlx::Error> for PlaceError {
-    fn from(e: sqlx::Error) -> Self {
-        PlaceError::Api(e.into())
-    }
+macro_rules! place_error_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for PlaceError {
+            fn from(e: $t) -> Self {
+                PlaceError::Failed(e.into())
+            }
+        }
+    )*};
 }
-
-impl From<StoreError> for PlaceError {
-    fn from(e: StoreError) -> Self {
-        PlaceError::Api(e.into())
-    }
-}
+place_error_from!(PlaceOrderError, sqlx::Error, StoreError, limits::LimitError);
 
 #[allow(clippy::too_many_arguments)]
 async fn try_place(
@@ -358,14 +384,11 @@ async fn try_place(
         let (id, stored): (i64, String) = (row.try_get("id")?, row.try_get("request_hash")?);
         tx.rollback().await?;
         if stored != hash {
-            return Err(PlaceError::Api(ApiError::conflict(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for a different checkout; use a new key",
-            )));
+            return Err(PlaceOrderError::IdempotencyKeyReused.into());
         }
         let order = load(store, customer, id)
             .await?
-            .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
+            .ok_or(PlaceOrderError::Vanished(id))?;
         return Ok((order, false));
     }
     limits::check_unpaid(
@@ -375,8 +398,7 @@ async fn try_place(
         customer,
         req.payment_method,
     )
-    .await
-    .map_err(|e| PlaceError::Api(e.into()))?;
+    .await?;
     let now = now_ms();
     let status = config
         .orders
@@ -417,10 +439,7 @@ async fn try_place(
     };
     let lines = crate::cart::live_lines(&mut tx, customer).await?;
     if lines.is_empty() {
-        return Err(PlaceError::Api(ApiError::conflict(
-            "cart_empty",
-            "the cart is empty",
-        )));
+        return Err(PlaceOrderError::CartEmpty.into());
     }
     let mut errors = Vec::new();
     let mut items_total = 0i64;
@@ -475,12 +494,7 @@ async fn try_place(
     }
     if !errors.is_empty() {
         tx.rollback().await?;
-        let mut e = ApiError::conflict(
-            "cart_unavailable",
-            "some items cannot be ordered as they are",
-        );
-        e.errors = errors;
-        return Err(PlaceError::Api(e));
+        return Err(PlaceOrderError::CartUnavailable(errors).into());
     }
     let delivery_price = if delivery.free_from.is_some_and(|f| items_total >= f) {
         0
@@ -516,7 +530,7 @@ async fn try_place(
     tracing::info!(order = %number, total = items_total + delivery_price, "order placed");
     let order = load(store, customer, id)
         .await?
-        .ok_or_else(|| PlaceError::Api(ApiError::not_found("order")))?;
+        .ok_or(PlaceOrderError::Vanished(id))?;
     Ok((order, true))
 }
 
@@ -544,120 +558,57 @@ pub async fn load(
     customer: CustomerId,
     id: i64,
 ) -> Result<Option<Order>, StoreError> {
-    load_where(store, Some(customer), id).await
+    store::load(store, Some(customer), id).await
 }
 
 /// An order for staff tools (CLI, bot buttons): no customer check.
 pub async fn load_any(store: &Store, id: i64) -> Result<Option<Order>, StoreError> {
-    load_where(store, None, id).await
+    store::load(store, None, id).await
 }
 
-async fn load_where(
-    store: &Store,
-    customer: Option<CustomerId>,
-    id: i64,
-) -> Result<Option<Order>, StoreError> {
-    let Some(r) = sqlx::query(
-        "SELECT id, number, status, payment_state, payment_method, delivery_method, delivery_price, pickup_point, address, \
-             contact_name, contact_phone, comment, items_total, total, currency, created_at, master_status_name, \
-             cancel_reason, tracking_number, refund_due, coupon, contact_email FROM orders \
-         WHERE id = $1 AND ($2 IS NULL OR customer_id = $2)",
-    )
-    .bind(id)
-    .bind(customer.map(|c| c.0))
-    .fetch_optional(store.pool())
-    .await?
-    else {
-        return Ok(None);
-    };
-    let items = sqlx::query(
-        "SELECT offer_id, product_id, name, variant, price, quantity, total FROM order_items WHERE order_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(store.pool())
-    .await?
-    .into_iter()
-    .map(|i| {
-        Ok(OrderItem {
-            offer_id: i.try_get("offer_id")?,
-            product_id: i.try_get("product_id")?,
-            name: i.try_get("name")?,
-            variant: i.try_get("variant")?,
-            price: i.try_get("price")?,
-            quantity: i.try_get("quantity")?,
-            total: i.try_get("total")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let timeline = sqlx::query(
-        "SELECT status, note, actor, created_at FROM order_events WHERE order_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(store.pool())
-    .await?
-    .into_iter()
-    .map(|e| {
-        Ok(TimelineEntry {
-            status: e.try_get("status")?,
-            note: e.try_get("note")?,
-            actor: e.try_get("actor")?,
-            at: e.try_get("created_at")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Some(Order {
-        id: r.try_get("id")?,
-        number: r.try_get("number")?,
-        status: r.try_get("status")?,
-        payment_state: r.try_get("payment_state")?,
-        payment_method: r.try_get("payment_method")?,
-        items,
-        items_total: r.try_get("items_total")?,
-        delivery: DeliveryView {
-            method: r.try_get("delivery_method")?,
-            price: r.try_get("delivery_price")?,
-            address: r.try_get("address")?,
-            pickup_point: r.try_get("pickup_point")?,
-        },
-        total: Money {
-            amount: r.try_get("total")?,
-            currency: r.try_get("currency")?,
-        },
-        contact: Contact {
-            name: r.try_get("contact_name")?,
-            phone: r.try_get("contact_phone")?,
-            email: r.try_get("contact_email")?,
-        },
-        comment: r.try_get("comment")?,
-        created_at: r.try_get("created_at")?,
-        timeline,
-        status_name: r.try_get("master_status_name")?,
-        cancel_reason: r.try_get("cancel_reason")?,
-        tracking_number: r.try_get("tracking_number")?,
-        refund_due: r.try_get("refund_due")?,
-        coupon: r.try_get("coupon")?,
-    }))
-}
-
-/// Order ids of a customer (or of everyone), newest first.
-pub async fn list_ids(
+/// Orders of a customer (or of everyone), optionally in one status, newest first, in a
+/// constant number of queries.
+pub async fn list(
     store: &Store,
     customer: Option<CustomerId>,
     status: Option<&str>,
     limit: i64,
-) -> Result<Vec<i64>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id FROM orders WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3",
-    )
-    .bind(customer.map(|c| c.0))
-    .bind(status)
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?;
-    Ok(rows
+) -> Result<Vec<Order>, StoreError> {
+    store::list(store, customer, status, limit).await
+}
+
+/// Where an order's money is (`orders.payment_state`; the API shows it as this string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentState {
+    Unpaid,
+    Paid,
+    Refunded,
+}
+
+impl PaymentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Unpaid => "unpaid",
+            PaymentState::Paid => "paid",
+            PaymentState::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            PaymentState::Unpaid,
+            PaymentState::Paid,
+            PaymentState::Refunded,
+        ]
         .into_iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?)
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// Whether an order in `status` is cancelled: its status is one that gave the goods back
+/// (`orders.restock_on`), whatever the shop calls it.
+pub fn is_cancelled(config: &Config, status: &str) -> bool {
+    config.orders.restock_on.iter().any(|s| s == status)
 }
 
 /// The one rule for vitrina's own tools (bot buttons, the CLI, payments, a staff screen):
@@ -704,28 +655,25 @@ pub async fn set_status(
     to: &str,
     note: Option<&str>,
     actor: &str,
-) -> Result<Order, ApiError> {
+) -> Result<Order, SetStatusError> {
     if !config.orders.statuses.iter().any(|s| s == to) {
-        return Err(ApiError::bad_request(
-            "unknown_status",
-            format!(
-                "unknown status {to:?}; statuses are {}",
-                config.orders.statuses.join(", ")
-            ),
-        ));
+        return Err(SetStatusError::UnknownStatus {
+            to: to.to_string(),
+            known: config.orders.statuses.join(", "),
+        });
     }
     let mut tx = write_tx(store).await?;
     let from: String = sqlx::query("SELECT status FROM orders WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| ApiError::not_found("order"))?
+        .ok_or(SetStatusError::NotFound(id))?
         .try_get(0)?;
     if !can_move(config, &from, to) {
-        return Err(ApiError::conflict(
-            "transition_not_allowed",
-            format!("an order in status {from:?} cannot become {to:?}"),
-        ));
+        return Err(SetStatusError::TransitionNotAllowed {
+            from,
+            to: to.to_string(),
+        });
     }
     let changed =
         sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
@@ -736,10 +684,7 @@ pub async fn set_status(
             .execute(&mut *tx)
             .await?;
     if changed.rows_affected() != 1 {
-        return Err(ApiError::conflict(
-            "status_changed",
-            "the order changed meanwhile; reload it",
-        ));
+        return Err(SetStatusError::StatusChanged);
     }
     if config.orders.restock_on.iter().any(|s| s == to) && !config.orders.restock_on.contains(&from)
     {
@@ -761,5 +706,5 @@ pub async fn set_status(
     tracing::info!(order = id, from = %from, to = %to, actor, "order status changed");
     load_any(store, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("order"))
+        .ok_or(SetStatusError::NotFound(id))
 }

@@ -19,7 +19,7 @@ use crate::telegram::texts;
 /// `orders.attention` of such an order.
 pub const ATTENTION: &str = "paid_after_cancel";
 /// Its timeline note (a stable code the bot and the Mini App put in words).
-pub const NOTE: &str = "payment_after_cancel";
+pub const NOTE: &str = crate::orders::NOTE_PAYMENT_AFTER_CANCEL;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LateError {

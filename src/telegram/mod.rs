@@ -6,12 +6,15 @@ pub mod limits;
 pub mod notify;
 pub mod setup;
 pub mod texts;
+pub mod update;
 pub mod updates;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::outbox::{Handlers, Outbox};
+use crate::outbox::{Handlers, JobError, Outbox};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -58,8 +61,75 @@ impl Bot {
     }
 }
 
-/// The outbox handlers of the bot's jobs.
-pub fn handlers(bot: &Arc<Bot>) -> Handlers {
+type Handler<T> = Arc<
+    dyn Fn(Arc<Bot>, T) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>> + Send + Sync,
+>;
+
+/// Where the bot sends the updates another feature handles: payments register their
+/// pre-checkout and payment handlers here, so the bot does not depend on them.
+#[derive(Clone, Default)]
+pub struct Dispatcher {
+    pre_checkout: Option<Handler<update::PreCheckoutQuery>>,
+    successful_payment: Option<Handler<(update::User, update::SuccessfulPayment)>>,
+}
+
+impl Dispatcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Answers `pre_checkout_query` (Telegram waits up to 10 s).
+    pub fn on_pre_checkout<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Arc<Bot>, update::PreCheckoutQuery) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+    {
+        self.pre_checkout = Some(Arc::new(move |bot, q| Box::pin(f(bot, q))));
+        self
+    }
+
+    /// Records a message's `successful_payment` (with its payer).
+    pub fn on_successful_payment<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Arc<Bot>, update::User, update::SuccessfulPayment) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+    {
+        self.successful_payment = Some(Arc::new(move |bot, (from, p)| Box::pin(f(bot, from, p))));
+        self
+    }
+
+    async fn pre_checkout(
+        &self,
+        bot: Arc<Bot>,
+        query: update::PreCheckoutQuery,
+    ) -> Result<(), JobError> {
+        match &self.pre_checkout {
+            Some(h) => h(bot, query).await,
+            None => {
+                tracing::warn!("pre_checkout_query, but no payments handler is registered");
+                Ok(())
+            }
+        }
+    }
+
+    async fn successful_payment(
+        &self,
+        bot: Arc<Bot>,
+        from: update::User,
+        payment: update::SuccessfulPayment,
+    ) -> Result<(), JobError> {
+        match &self.successful_payment {
+            Some(h) => h(bot, (from, payment)).await,
+            None => Err(JobError::retry(
+                "successful_payment, but no payments handler is registered here",
+            )),
+        }
+    }
+}
+
+/// The outbox handlers of the bot's jobs; `dispatcher` takes the updates other features
+/// handle (payments).
+pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
     let b = bot.clone();
     let created = move |job: crate::outbox::Job| notify::order_created(b.clone(), job.payload);
     let b = bot.clone();
@@ -68,7 +138,11 @@ pub fn handlers(bot: &Arc<Bot>) -> Handlers {
     let b = bot.clone();
     let send = move |job: crate::outbox::Job| notify::send(b.clone(), job.payload);
     let b = bot.clone();
-    let update = move |job: crate::outbox::Job| updates::handle(b.clone(), job.payload);
+    let dispatcher = Arc::new(dispatcher);
+    let update = move |job: crate::outbox::Job| {
+        let (bot, dispatcher) = (b.clone(), dispatcher.clone());
+        async move { updates::handle(bot, &dispatcher, job.payload).await }
+    };
     Handlers::new()
         .on(
             &crate::orders::events::subscriber_kind("telegram", crate::orders::JOB_ORDER_CREATED),

@@ -100,10 +100,10 @@ pub fn system_note(lang: Lang, note: &str) -> Option<&'static str> {
         (crate::orders::holds::NOTE_EXPIRED, Lang::En) => {
             "The order was not paid in time and its goods are back in the catalog. Place it again if you still want it."
         }
-        (crate::payments::late::NOTE, Lang::Ru) => {
+        (crate::orders::NOTE_PAYMENT_AFTER_CANCEL, Lang::Ru) => {
             "Оплата пришла после отмены заказа. Магазин вернёт деньги или свяжется с вами."
         }
-        (crate::payments::late::NOTE, Lang::En) => {
+        (crate::orders::NOTE_PAYMENT_AFTER_CANCEL, Lang::En) => {
             "The payment arrived after the order was cancelled. The shop will refund it or contact you."
         }
         _ => return None,

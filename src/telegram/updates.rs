@@ -9,12 +9,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use sqlx::Row;
 use subtle::ConstantTimeEq;
 
 use super::texts::{self, Lang};
-use super::{Bot, JOB_UPDATE};
+use super::update::{CallbackQuery, Contact, Message, Update, UpdateKind, User};
+use super::{Bot, Dispatcher, JOB_UPDATE};
 use crate::error::ApiError;
+use crate::orders::SetStatusError;
 use crate::outbox::{JobError, NewJob, Outbox};
 use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
@@ -38,6 +39,7 @@ pub async fn webhook_secret(
 /// Returns false for a repeat.
 pub async fn accept(store: &Store, outbox: &Outbox, update: Value) -> Result<bool, StoreError> {
     let Some(id) = update.get("update_id").and_then(Value::as_i64) else {
+        tracing::warn!(update = %update, "a Telegram update without update_id; not stored");
         return Ok(false);
     };
     let mut tx = store.pool().begin().await?;
@@ -117,7 +119,10 @@ pub async fn poll(bot: Arc<Bot>, mut stop: tokio::sync::watch::Receiver<bool>) {
         match result {
             Ok(Value::Array(updates)) => {
                 for u in updates {
-                    let id = u.get("update_id").and_then(Value::as_i64).unwrap_or(0);
+                    let Some(id) = u.get("update_id").and_then(Value::as_i64) else {
+                        tracing::warn!(update = %u, "telegram polling: an update without update_id; skipped");
+                        continue;
+                    };
                     if let Err(e) = accept(&bot.store, &bot.outbox, u).await {
                         tracing::error!(error = %e, "telegram polling: could not store an update");
                         break;
@@ -134,29 +139,17 @@ pub async fn poll(bot: Arc<Bot>, mut stop: tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-fn text_of(message: &Value) -> &str {
-    message.get("text").and_then(Value::as_str).unwrap_or("")
-}
-
-/// `telegram.update`: one update from Telegram.
 /// A contact shared with the bot (the Mini App's requestContact sends the user's own): when
 /// it is the sender's own (`user_id` = `from.id`), Telegram vouches for the phone, and the
 /// Bitrix backend may match the customer to an existing buyer by it.
-async fn verified_phone(bot: &Bot, from: &Value, contact: &Value) -> Result<(), StoreError> {
-    let user = from.get("id").and_then(Value::as_i64);
-    let own = user.is_some() && contact.get("user_id").and_then(Value::as_i64) == user;
-    let phone = contact
-        .get("phone_number")
-        .and_then(Value::as_str)
-        .map(|p| {
-            if p.starts_with('+') {
-                p.to_string()
-            } else {
-                format!("+{p}")
-            }
-        })
-        .and_then(|p| crate::auth::http::normalize_phone(&p));
-    let (Some(user), true, Some(phone)) = (user, own, phone) else {
+async fn verified_phone(bot: &Bot, from: &User, contact: &Contact) -> Result<(), StoreError> {
+    let own = contact.user_id == Some(from.id);
+    let phone = if contact.phone_number.starts_with('+') {
+        contact.phone_number.clone()
+    } else {
+        format!("+{}", contact.phone_number)
+    };
+    let (true, Some(phone)) = (own, crate::auth::http::normalize_phone(&phone)) else {
         tracing::info!("a contact that is not the sender's own: not taken as verified");
         return Ok(());
     };
@@ -165,121 +158,140 @@ async fn verified_phone(bot: &Bot, from: &Value, contact: &Value) -> Result<(), 
     )
     .bind(&phone)
     .bind(crate::store::now_ms())
-    .bind(user)
+    .bind(from.id)
     .execute(bot.store.pool())
     .await?;
     Ok(())
 }
 
-pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
+/// `telegram.update`: one update from Telegram. An update without a field its kind needs is
+/// refused (a dead letter, logged with its id): nothing is read as 0 or "".
+pub async fn handle(bot: Arc<Bot>, dispatcher: &Dispatcher, update: Value) -> Result<(), JobError> {
+    let update = match Update::parse(update) {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(update_id = ?e.update_id, reason = %e.reason, "Telegram update refused");
+            return Err(JobError::Permanent(e.to_string()));
+        }
+    };
+    let id = update.update_id;
+    match update.kind {
+        UpdateKind::Message(message) => on_message(bot, dispatcher, id, message).await,
+        UpdateKind::CallbackQuery(query) => staff_button(&bot, &query).await,
+        UpdateKind::PreCheckoutQuery(query) => dispatcher.pre_checkout(bot, query).await,
+        UpdateKind::Other => Ok(()),
+    }
+}
+
+/// A customer's recent order in `/orders`.
+#[derive(sqlx::FromRow)]
+struct RecentOrder {
+    id: i64,
+    number: String,
+    status: String,
+    master_status_name: Option<String>,
+    total: i64,
+    currency: String,
+}
+
+async fn on_message(
+    bot: Arc<Bot>,
+    dispatcher: &Dispatcher,
+    id: i64,
+    message: Message,
+) -> Result<(), JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
-    if let Some(message) = update.get("message") {
-        if message.get("successful_payment").is_some() {
-            return crate::payments::successful(&bot, message).await;
-        }
-        let text = text_of(message).trim();
-        let Some(from) = message.get("from") else {
-            return Ok(());
+    if let Some(payment) = message.successful_payment {
+        let Some(from) = message.from else {
+            tracing::error!(
+                update_id = id,
+                "successful_payment without its payer: not recorded"
+            );
+            return Err(JobError::Permanent(format!(
+                "Telegram update {id}: successful_payment without from"
+            )));
         };
-        if let Some(contact) = message.get("contact") {
-            return verified_phone(&bot, from, contact).await.map_err(db);
-        }
-        let chat = message
-            .pointer("/chat/id")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let lang = Lang::of(from.get("language_code").and_then(Value::as_str));
-        let (command, arg) = text.split_once(' ').unwrap_or((text, ""));
-        // `/start@shop_bot` in groups.
-        let command = command.split('@').next().unwrap_or(command);
-        let id = update.get("update_id").and_then(Value::as_i64).unwrap_or(0);
-        match command {
-            "/start" => {
-                started(&bot.store, from).await.map_err(db)?;
-                let path = crate::telegram::deep_link_path(arg.trim());
-                let name = from.get("first_name").and_then(Value::as_str).unwrap_or("");
-                let params = json!({
-                    "chat_id": chat,
-                    "text": texts::greeting(lang, name),
-                    "reply_markup": {"inline_keyboard": [[{"text": texts::open_shop(lang), "web_app": {"url": bot.url(&path)}}]]},
-                });
-                bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
-                    .await?;
-            }
-            "/orders" => {
-                let user = from.get("id").and_then(Value::as_i64).unwrap_or(0);
-                let rows = sqlx::query(
-                    "SELECT o.id, o.number, o.status, o.master_status_name, o.total, o.currency FROM orders o JOIN customers c ON c.id = o.customer_id \
-                     WHERE c.telegram_id = $1 ORDER BY o.id DESC LIMIT 5",
-                )
-                .bind(user)
-                .fetch_all(bot.store.pool())
-                .await
-                .map_err(|e| JobError::retry(e.to_string()))?;
-                let mut text = String::new();
-                let mut keyboard = Vec::new();
-                for r in &rows {
-                    let (oid, number, status, total, currency): (i64, String, String, i64, String) = (
-                        r.try_get("id").unwrap_or_default(),
-                        r.try_get("number").unwrap_or_default(),
-                        r.try_get("status").unwrap_or_default(),
-                        r.try_get("total").unwrap_or_default(),
-                        r.try_get("currency").unwrap_or_default(),
-                    );
-                    let master_name: Option<String> =
-                        r.try_get("master_status_name").unwrap_or_default();
-                    text.push_str(&format!(
-                        "\n{number} — {} — {}",
-                        master_name.unwrap_or_else(|| texts::status(lang, &status)),
-                        texts::money(total, &currency)
-                    ));
-                    keyboard.push(json!([{"text": number, "web_app": {"url": bot.url(&format!("/orders/{oid}"))}}]));
-                }
-                let text = if rows.is_empty() {
-                    texts::no_orders(lang).to_string()
-                } else {
-                    format!("{}{text}", texts::your_orders(lang))
-                };
-                let params = json!({"chat_id": chat, "text": text, "reply_markup": {"inline_keyboard": keyboard}});
-                bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
-                    .await?;
-            }
-            "/help" => {
-                let params = json!({"chat_id": chat, "text": texts::help(lang)});
-                bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
-                    .await?;
-            }
-            _ => {}
-        }
+        return dispatcher.successful_payment(bot, from, payment).await;
+    }
+    let Some(from) = message.from.as_ref() else {
         return Ok(());
+    };
+    if let Some(contact) = &message.contact {
+        return verified_phone(&bot, from, contact).await.map_err(db);
     }
-    if let Some(query) = update.get("callback_query") {
-        return staff_button(&bot, query).await;
-    }
-    if let Some(query) = update.get("pre_checkout_query") {
-        return crate::payments::pre_checkout(&bot, query).await;
+    let text = message.text.as_deref().unwrap_or("").trim();
+    let chat = message.chat.id;
+    let lang = Lang::of(from.language_code.as_deref());
+    let (command, arg) = text.split_once(' ').unwrap_or((text, ""));
+    // `/start@shop_bot` in groups.
+    let command = command.split('@').next().unwrap_or(command);
+    match command {
+        "/start" => {
+            started(&bot.store, from).await.map_err(db)?;
+            let path = crate::telegram::deep_link_path(arg.trim());
+            let params = json!({
+                "chat_id": chat,
+                "text": texts::greeting(lang, &from.first_name),
+                "reply_markup": {"inline_keyboard": [[{"text": texts::open_shop(lang), "web_app": {"url": bot.url(&path)}}]]},
+            });
+            bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
+                .await?;
+        }
+        "/orders" => {
+            let rows: Vec<RecentOrder> = sqlx::query_as(
+                "SELECT o.id, o.number, o.status, o.master_status_name, o.total, o.currency FROM orders o JOIN customers c ON c.id = o.customer_id \
+                 WHERE c.telegram_id = $1 ORDER BY o.id DESC LIMIT 5",
+            )
+            .bind(from.id)
+            .fetch_all(bot.store.pool())
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+            let mut text = String::new();
+            let mut keyboard = Vec::new();
+            for r in &rows {
+                text.push_str(&format!(
+                    "\n{} — {} — {}",
+                    r.number,
+                    r.master_status_name
+                        .clone()
+                        .unwrap_or_else(|| texts::status(lang, &r.status)),
+                    texts::money(r.total, &r.currency)
+                ));
+                keyboard.push(json!([{"text": r.number, "web_app": {"url": bot.url(&format!("/orders/{}", r.id))}}]));
+            }
+            let text = if rows.is_empty() {
+                texts::no_orders(lang).to_string()
+            } else {
+                format!("{}{text}", texts::your_orders(lang))
+            };
+            let params = json!({"chat_id": chat, "text": text, "reply_markup": {"inline_keyboard": keyboard}});
+            bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
+                .await?;
+        }
+        "/help" => {
+            let params = json!({"chat_id": chat, "text": texts::help(lang)});
+            bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
+                .await?;
+        }
+        _ => {}
     }
     Ok(())
 }
 
 /// The customer pressed /start: they may now be written to, and are not blocking us.
-async fn started(store: &Store, from: &Value) -> Result<(), StoreError> {
-    let Some(id) = from.get("id").and_then(Value::as_i64) else {
-        return Ok(());
-    };
+async fn started(store: &Store, from: &User) -> Result<(), StoreError> {
     let now = now_ms();
-    let s = |k: &str| from.get(k).and_then(Value::as_str).map(str::to_string);
     sqlx::query(
         "INSERT INTO customers (telegram_id, first_name, last_name, username, language_code, created_at, updated_at, last_seen_at, bot_started_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $6) \
          ON CONFLICT (telegram_id) DO UPDATE SET bot_started_at = excluded.bot_started_at, bot_blocked_at = NULL, \
              updated_at = excluded.updated_at",
     )
-    .bind(id)
-    .bind(s("first_name").unwrap_or_default())
-    .bind(s("last_name"))
-    .bind(s("username"))
-    .bind(s("language_code"))
+    .bind(from.id)
+    .bind(&from.first_name)
+    .bind(from.last_name.as_deref())
+    .bind(from.username.as_deref())
+    .bind(from.language_code.as_deref())
     .bind(now)
     .execute(store.pool())
     .await?;
@@ -287,17 +299,11 @@ async fn started(store: &Store, from: &Value) -> Result<(), StoreError> {
 }
 
 /// Confirm / Shipped / Cancel under a staff alert: only from the staff allow-list.
-async fn staff_button(bot: &Bot, query: &Value) -> Result<(), JobError> {
-    let query_id = query.get("id").and_then(Value::as_str).unwrap_or_default();
-    let from = query
-        .pointer("/from/id")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let lang = Lang::of(query.pointer("/from/language_code").and_then(Value::as_str));
-    let data = query
-        .get("data")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+async fn staff_button(bot: &Bot, query: &CallbackQuery) -> Result<(), JobError> {
+    let query_id = &query.id;
+    let from = query.from.id;
+    let lang = Lang::of(query.from.language_code.as_deref());
+    let data = query.data.as_deref().unwrap_or_default();
     let answer = |text: String, alert: bool| json!({"callback_query_id": query_id, "text": text, "show_alert": alert});
     let parsed = data
         .strip_prefix("st:")
@@ -315,9 +321,9 @@ async fn staff_button(bot: &Bot, query: &Value) -> Result<(), JobError> {
         answer(texts::not_staff(lang).to_string(), true)
     } else {
         let who = query
-            .pointer("/from/username")
-            .and_then(Value::as_str)
-            .map(str::to_string)
+            .from
+            .username
+            .clone()
             .unwrap_or_else(|| from.to_string());
         match crate::orders::set_status(
             &bot.config,
@@ -334,7 +340,9 @@ async fn staff_button(bot: &Bot, query: &Value) -> Result<(), JobError> {
                 format!("{}: {}", o.number, texts::status(Lang::Ru, &o.status)),
                 false,
             ),
-            Err(e) => answer(e.detail, true),
+            // The database failed: the button is pressed again when the job is retried.
+            Err(e @ SetStatusError::Store(_)) => return Err(e.into()),
+            Err(e) => answer(e.to_string(), true),
         }
     };
     // Answering a callback is not a chat message: no chat limit applies.
