@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use crate::store::{Store, StoreError};
 
+pub mod answer_cache;
 pub mod demo;
 pub mod http;
 pub mod images;

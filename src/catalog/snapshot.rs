@@ -161,13 +161,9 @@ pub struct Snapshot {
     pub search: super::search::Index,
     /// Rendered JSON answers of this version by request: a catalog is read far more often
     /// than it changes, and a new version brings a new, empty cache.
-    responses: std::sync::Mutex<(HashMap<String, bytes::Bytes>, usize)>,
+    /// Bounded by entries and bytes (answer_cache.rs): endless distinct URLs cost CPU only.
+    responses: super::answer_cache::AnswerCache,
 }
-
-/// Bytes of answers kept per catalog version; past this the cache starts over, so a client
-/// requesting endless distinct URLs costs CPU, never unbounded memory.
-const MAX_CACHED_BYTES: usize = 64 * 1024 * 1024;
-const MAX_CACHED_KEY: usize = 512;
 
 impl Snapshot {
     pub fn empty() -> Self {
@@ -193,22 +189,16 @@ impl Snapshot {
     }
 
     pub fn cached_response(&self, key: &str) -> Option<bytes::Bytes> {
-        self.responses.lock().ok()?.0.get(key).cloned()
+        self.responses.get(key)
     }
 
     pub fn cache_response(&self, key: String, body: bytes::Bytes) {
-        if key.len() > MAX_CACHED_KEY {
-            return;
-        }
-        if let Ok(mut guard) = self.responses.lock() {
-            let (map, total) = &mut *guard;
-            if *total + body.len() > MAX_CACHED_BYTES {
-                map.clear();
-                *total = 0;
-            }
-            *total += key.len() + body.len();
-            map.insert(key, body);
-        }
+        self.responses.insert(key, body);
+    }
+
+    /// The answers kept for this version (entries and their weight), and their bounds.
+    pub fn answer_cache(&self) -> &super::answer_cache::AnswerCache {
+        &self.responses
     }
 
     pub fn order(&self, key: SortKey) -> &[u32] {
@@ -508,7 +498,7 @@ impl Snapshot {
             property_index,
             orders: Vec::new(),
             search,
-            responses: std::sync::Mutex::new((HashMap::new(), 0)),
+            responses: super::answer_cache::AnswerCache::default(),
         };
         let n = snapshot.products.len() as u32;
         snapshot.orders = SortKey::ALL
