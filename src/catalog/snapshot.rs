@@ -163,6 +163,8 @@ pub struct Snapshot {
     /// than it changes, and a new version brings a new, empty cache.
     /// Bounded by entries and bytes (answer_cache.rs): endless distinct URLs cost CPU only.
     responses: super::answer_cache::AnswerCache,
+    /// This version's ready answers (ready.rs), set before the snapshot is served.
+    pub(crate) ready: std::sync::OnceLock<super::ready::Ready>,
 }
 
 impl Snapshot {
@@ -499,6 +501,7 @@ impl Snapshot {
             orders: Vec::new(),
             search,
             responses: super::answer_cache::AnswerCache::default(),
+            ready: std::sync::OnceLock::new(),
         };
         let n = snapshot.products.len() as u32;
         snapshot.orders = SortKey::ALL
@@ -537,9 +540,11 @@ impl CatalogReader {
             products = snapshot.products.len(),
             "catalog loaded"
         );
+        let snapshot = Arc::new(snapshot);
+        super::ready::prepare(&snapshot).await;
         release_freed_memory();
         Ok(Arc::new(Self {
-            current: ArcSwap::from_pointee(snapshot),
+            current: ArcSwap::new(snapshot),
             store,
             wake: Notify::new(),
         }))
@@ -589,7 +594,10 @@ impl CatalogReader {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "catalog snapshot swapped"
         );
-        self.current.store(Arc::new(snapshot));
+        // The new version's ready answers come with it, in the same swap.
+        let snapshot = Arc::new(snapshot);
+        super::ready::prepare(&snapshot).await;
+        self.current.store(snapshot);
         release_freed_memory();
         Ok(true)
     }
