@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Catalog read path at 100k products. Imports a synthetic 1C package (bench/gen_commerceml.py),
-# starts the release binary, and measures with wrk (64 connections, 2 threads):
-#   - the product list (20 items), compared in the same run with nginx serving the identical
-#     response bytes as a static file (the reference);
-#   - the same list walked with 200 different cursors (no response cache hits);
-#   - first pages with facets for every section (facet computation);
-#   - search with rotating queries (word forms, typos, wrong layout, articles), at 64
-#     connections (saturated) and at 8.
+# Catalog read path at 100k products (issue 19). Imports a synthetic 1C package
+# (bench/gen_commerceml.py: random uuid4 GUIDs), starts the release binary, and measures with
+# wrk (64 connections, 2 threads), each against nginx serving the same bytes in the same run:
+#   1. first pages, what every customer asks first: the home list and every section's page one
+#      with facets and the price range, exactly as the Mini App asks for them (ready answers);
+#      nginx serves the identical bytes as static files;
+#   2. deeper pages: the home list walked with 200 cursors (computed, cached per version);
+#   3. product cards: 1000 different cards;
+#   4. first pages with facets for every section under a filter (`in_stock=true`, computed);
+#   5. search with rotating queries (word forms, typos, wrong layout, articles), at 64
+#      connections (saturated) and at 8.
+# vitrina's RSS is printed after the load and after all runs.
 # Usage: bench/catalog.sh [products]   (default 100000). Installs wrk and nginx if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +33,42 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18181/readyz >/dev/null && break; sleep 0.2; done
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status")
 
-list_url="http://127.0.0.1:18181/api/v1/products?limit=20&sort=popular"
-mkdir -p "$work/www/api/v1"
-curl -sf "$list_url" >"$work/www/api/v1/products.json"
+home="/api/v1/products?sort=popular&limit=20"
+list_url="http://127.0.0.1:18181$home"
+mkdir -p "$work/www/s"
+curl -sf "$list_url" >"$work/www/home.json"
+# Every section's page one as the Mini App asks for it, saved for nginx; a Lua script for
+# each server that rotates through them.
+python3 - "$work" <<'PY'
+import json, sys, urllib.parse, urllib.request
+work = sys.argv[1]
+def walk(nodes):
+    for s in nodes:
+        yield s["id"]; yield from walk(s["children"])
+ids = list(walk(json.load(urllib.request.urlopen("http://127.0.0.1:18181/api/v1/sections"))))
+vitrina, static = [], []
+for i, sid in enumerate(ids):
+    path = "/api/v1/products?" + urllib.parse.urlencode({"section": sid, "sort": "popular", "limit": "20"})
+    with open(f"{work}/www/s/{i}.json", "wb") as f:
+        f.write(urllib.request.urlopen("http://127.0.0.1:18181" + path).read())
+    vitrina.append(path); static.append(f"/s/{i}.json")
+rotate = "local i = 0\nrequest = function() i = i % #paths + 1; return wrk.format('GET', paths[i]) end\n"
+for name, paths in (("sections-vitrina", vitrina), ("sections-nginx", static)):
+    with open(f"{work}/{name}.lua", "w") as f:
+        f.write("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + rotate)
+# 1000 product cards from the home order.
+cards, cursor = [], None
+while len(cards) < 1000:
+    u = "http://127.0.0.1:18181/api/v1/products?sort=popular&limit=100" + (f"&cursor={cursor}" if cursor else "")
+    page = json.load(urllib.request.urlopen(u))
+    cards += ["/api/v1/products/" + urllib.parse.quote(p["id"], safe="") for p in page["items"]]
+    cursor = page.get("next_cursor")
+    if not cursor:
+        break
+with open(f"{work}/cards.lua", "w") as f:
+    f.write("local paths = {" + ",".join(json.dumps(p) for p in cards) + "}\n" + rotate)
+print(f"{len(ids)} sections, {len(cards)} cards", file=sys.stderr)
+PY
 cat >"$work/nginx.conf" <<NGINX
 worker_processes 2;
 error_log $work/nginx-error.log;
@@ -40,7 +77,11 @@ events { worker_connections 1024; }
 http {
   access_log off;
   default_type application/json;
-  server { listen 127.0.0.1:18182; root $work/www; location / { try_files /api/v1/products.json =404; } }
+  server {
+    listen 127.0.0.1:18182; root $work/www;
+    location = /home { try_files /home.json =404; }
+    location /s/ { }
+  }
 }
 NGINX
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -85,13 +126,21 @@ run() { # name url [script]
   local rps p99
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  printf '%-34s %12s req/s   p99 %8s\n' "$1" "$rps" "$p99"
+  printf '%-44s %12s req/s   p99 %8s\n' "$1" "$rps" "$p99"
 }
-echo "catalog: $n products, $((n * 3)) offers; vitrina RSS after load: $((rss_kb / 1024)) MB"
-run "nginx: same bytes, static file" "http://127.0.0.1:18182/api/v1/products.json"
-run "vitrina: list, 20 items" "$list_url"
-run "vitrina: list, 200 cursors" "http://127.0.0.1:18181" "$work/cursors.lua"
-run "vitrina: first pages with facets" "http://127.0.0.1:18181" "$work/facets.lua"
+cat >"$work/gzip.lua" <<'LUA'
+wrk.headers["Accept-Encoding"] = "gzip, deflate, br"
+LUA
+echo "catalog: $n products, $((n * 3)) offers; $(wc -c <"$work/www/home.json") bytes home page; vitrina RSS after load: $((rss_kb / 1024)) MB"
+run "nginx: home page one, same bytes" "http://127.0.0.1:18182/home"
+run "vitrina: home page one (ready)" "$list_url"
+run "vitrina: home page one, gzip (ready)" "$list_url" "$work/gzip.lua"
+run "nginx: every section's page one" "http://127.0.0.1:18182" "$work/sections-nginx.lua"
+run "vitrina: every section's page one (ready)" "http://127.0.0.1:18181" "$work/sections-vitrina.lua"
+run "vitrina: deeper pages, 200 cursors" "http://127.0.0.1:18181" "$work/cursors.lua"
+run "vitrina: 1000 product cards" "http://127.0.0.1:18181" "$work/cards.lua"
+run "vitrina: sections' page one, in_stock filter" "http://127.0.0.1:18181" "$work/facets.lua"
 run "vitrina: search, 20 queries, 64 conn." "http://127.0.0.1:18181" "$work/search.lua"
 C=8 run "vitrina: search, 8 connections" "http://127.0.0.1:18181" "$work/search.lua"
+echo "vitrina RSS after all runs: $(( $(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status") / 1024 )) MB"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); wrk and the servers share the cores"

@@ -439,3 +439,158 @@ async fn home_page_carries_the_first_screen() {
     assert!(!cart.contains("window.__initial={"));
     app.stop().await;
 }
+
+/// One GET with optional `Accept-Encoding`: status, headers, body as sent (not decoded).
+async fn raw(
+    app: &TestApp,
+    path: &str,
+    encoding: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut request = app.client.get(app.url(path));
+    if let Some(e) = encoding {
+        request = request.header("accept-encoding", e);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.bytes().await.unwrap().to_vec())
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Every first page (the default listing and each section, with facets and the price range)
+/// and the section tree come ready-made, byte for byte what the computed path gives; the gzip
+/// variant decodes to the same bytes; ETags revalidate. `_=…` makes the same request miss the
+/// ready answers, so it goes through the computed path.
+async fn ready_answers_match_the_computed_path(app: &TestApp) -> usize {
+    let version = json(app, "/api/v1/products?limit=1").await["catalog_version"].clone();
+    let snapshot = std::sync::Arc::new(
+        vitrina::catalog::snapshot::Snapshot::load(&app.db.store)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(version, snapshot.version);
+    let ready = vitrina::catalog::ready::Ready::build(&snapshot);
+    let mut keys: Vec<&str> = ready.keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys.len(),
+        snapshot.sections.len() + 2,
+        "sections, home, every section"
+    );
+    for key in keys {
+        let path = format!("/api/v1/{key}");
+        let bust = if key.contains('?') { "&_=1" } else { "?_=1" };
+        let (status, ready_headers, ready_body) = raw(app, &path, None).await;
+        assert_eq!(status, 200, "{path}");
+        let (_, computed_headers, computed_body) = raw(app, &format!("{path}{bust}"), None).await;
+        assert_eq!(
+            String::from_utf8_lossy(&ready_body),
+            String::from_utf8_lossy(&computed_body),
+            "{path}"
+        );
+        for h in ["content-type", "cache-control"] {
+            assert_eq!(ready_headers.get(h), computed_headers.get(h), "{path} {h}");
+        }
+        // The ready answer is the one built for this snapshot (same bytes as in-process).
+        let in_process = ready
+            .respond(key, &axum::http::HeaderMap::new())
+            .expect("ready answer");
+        let body = axum::body::to_bytes(in_process.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(body.as_ref(), ready_body.as_slice(), "{path}");
+
+        // gzip: prepared, so it has a length (tower-http's on-the-fly gzip streams).
+        let (_, gz_headers, gz_body) = raw(app, &path, Some("gzip, deflate, br")).await;
+        assert_eq!(
+            gz_headers.get("content-encoding").unwrap(),
+            "gzip",
+            "{path}"
+        );
+        assert!(
+            gz_headers.get("content-length").is_some(),
+            "{path}: prepared gzip"
+        );
+        assert_eq!(gunzip(&gz_body), ready_body, "{path}");
+
+        // Revalidation with the ETag.
+        let tag = ready_headers.get("etag").expect("etag").to_str().unwrap();
+        let r = app
+            .client
+            .get(app.url(&path))
+            .header("if-none-match", tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 304, "{path}");
+        assert_eq!(r.headers().get("etag").unwrap(), tag);
+    }
+    snapshot.sections.len()
+}
+
+/// Ready answers on both databases, and on two instances of one shop across a publish: each
+/// instance replaces its ready answers with the new version's (the deleted product is gone
+/// from page one everywhere, and ready and computed bytes still agree).
+async fn ready_answers(backend: Backend) {
+    let (app, media) = demo_app(backend).await;
+    let other = TestApp::spawn_on(
+        vitrina::store::testing::TestDb::sharing(&app.db).await,
+        |_| {},
+    )
+    .await;
+    wait_for_version(&other, 1).await;
+    let sections = ready_answers_match_the_computed_path(&app).await;
+    assert!(sections > 0);
+    let home = json(&app, "/api/v1/products?sort=popular&limit=20").await;
+    assert_eq!(
+        home,
+        json(&other, "/api/v1/products?sort=popular&limit=20").await
+    );
+
+    // Publish a version without the first product of the home page.
+    let gone = home["items"][0]["id"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("import.xml"),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><КоммерческаяИнформация ВерсияСхемы=\"2.05\"><Каталог СодержитТолькоИзменения=\"true\"><Ид>c</Ид><Товары>\
+             <Товар Статус=\"Удален\"><Ид>{gone}</Ид><Наименование>x</Наименование></Товар></Товары></Каталог></КоммерческаяИнформация>"
+        ),
+    )
+    .unwrap();
+    let config = vitrina::config::CatalogConfig {
+        media_dir: media.path().to_path_buf(),
+        ..Default::default()
+    };
+    vitrina::catalog::import::Importer::new(&app.db.store, &config)
+        .import_paths(&[dir.path().to_path_buf()], "test")
+        .await
+        .unwrap();
+    for instance in [&app, &other] {
+        wait_for_version(instance, 2).await;
+        let page = json(instance, "/api/v1/products?sort=popular&limit=20").await;
+        assert_eq!(page["catalog_version"], 2);
+        assert!(!ids(&page).contains(&gone), "the new version's page one");
+        ready_answers_match_the_computed_path(instance).await;
+    }
+    other.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_answers_sqlite() {
+    ready_answers(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_answers_postgres() {
+    ready_answers(Backend::Postgres).await;
+}

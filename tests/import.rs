@@ -680,3 +680,125 @@ async fn every_offers_fixture_imports_sqlite() {
 async fn every_offers_fixture_imports_postgres() {
     every_offers_fixture_imports(Backend::Postgres).await;
 }
+
+/// A package of one product in one import.xml; `body` goes inside its `Товар`, written by
+/// `fill` in pieces so a 100 MB element never sits in the test's memory either.
+fn one_product(dir: &Path, fill: impl FnOnce(&mut dyn std::io::Write)) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("import.xml");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    f.write_all(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация ВерсияСхемы=\"2.05\">\n\
+         <Каталог СодержитТолькоИзменения=\"true\"><Ид>c</Ид><Наименование>К</Наименование><Товары>\n\
+         <Товар><Ид>huge</Ид><Наименование>Огромный</Наименование>\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    fill(&mut f);
+    f.write_all("\n</Товар></Товары></Каталог></КоммерческаяИнформация>\n".as_bytes())
+        .unwrap();
+    f.flush().unwrap();
+    path
+}
+
+/// Bad input that would need unbounded memory: a 100 MB element, a million property values
+/// on one product, elements nested 100 000 deep. Each is refused with file:line and what is
+/// wrong, and the catalog imported before stays as it was.
+async fn oversized_input_is_refused(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let media = tempfile::tempdir().unwrap();
+    let good = package_2_04();
+    Importer::new(&db.store, &config(media.path()))
+        .import_paths(&[good.path().to_path_buf()], "test")
+        .await
+        .unwrap();
+    let products = scalar(&db.store, "SELECT CAST(COUNT(*) AS BIGINT) FROM products").await;
+    assert!(products > 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    type Fill = Box<dyn FnOnce(&mut dyn std::io::Write)>;
+    let cases: [(&str, Fill, &str); 3] = [
+        (
+            "a 100 MB description",
+            Box::new(|f| {
+                f.write_all("<Описание>".as_bytes()).unwrap();
+                let chunk = vec![b'x'; 1024 * 1024];
+                for _ in 0..100 {
+                    f.write_all(&chunk).unwrap();
+                }
+                f.write_all("</Описание>".as_bytes()).unwrap();
+            }),
+            "single XML element or text is longer than 16 MiB",
+        ),
+        (
+            "a million property values",
+            Box::new(|f| {
+                f.write_all("<ЗначенияСвойств>".as_bytes()).unwrap();
+                for i in 0..1_000_000 {
+                    write!(
+                        f,
+                        "<ЗначенияСвойства><Ид>p{i}</Ид><Значение>v</Значение></ЗначенияСвойства>"
+                    )
+                    .unwrap();
+                }
+                f.write_all("</ЗначенияСвойств>".as_bytes()).unwrap();
+            }),
+            "item is larger than the limit",
+        ),
+        (
+            "elements nested 100 000 deep",
+            Box::new(|f| {
+                for _ in 0..100_000 {
+                    f.write_all(b"<a>").unwrap();
+                }
+                for _ in 0..100_000 {
+                    f.write_all(b"</a>").unwrap();
+                }
+            }),
+            "nested deeper than 256",
+        ),
+    ];
+    for (what, fill, expected) in cases {
+        let path = one_product(dir.path(), fill);
+        let err = Importer::new(&db.store, &config(media.path()))
+            .import_paths(&[path], "test")
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, ImportError::Read { .. }), "{what}: {message}");
+        // `import.xml:<line>: …` where the line is that of the product (line 4) or inside it.
+        let line: u64 = message
+            .strip_prefix("import.xml:")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_else(|| panic!("{what}: no file:line in {message}"));
+        assert!((4..=5).contains(&line), "{what}: line {line} in {message}");
+        assert!(message.contains(expected), "{what}: {message}");
+    }
+
+    let s = &db.store;
+    assert_eq!(
+        vitrina::catalog::current_version(s).await.unwrap(),
+        1,
+        "no version published"
+    );
+    assert_eq!(
+        scalar(s, "SELECT CAST(COUNT(*) AS BIGINT) FROM products").await,
+        products,
+        "the previous catalog is still there"
+    );
+    assert_eq!(
+        int(s, "SELECT price FROM offers WHERE id = $1", LAMINATE).await,
+        Some(62790)
+    );
+}
+
+#[tokio::test]
+async fn oversized_input_is_refused_sqlite() {
+    oversized_input_is_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn oversized_input_is_refused_postgres() {
+    oversized_input_is_refused(Backend::Postgres).await;
+}

@@ -19,7 +19,7 @@ use crate::state::AppState;
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
-const CACHE_CONTROL: &str = "public, max-age=60";
+pub(crate) const CACHE_CONTROL: &str = "public, max-age=60";
 /// Thumbnail in lists, large picture in the product card.
 pub const THUMB: &str = "320x320";
 pub const LARGE: &str = "1080x1080";
@@ -184,7 +184,7 @@ fn summary(snapshot: &Snapshot, p: &Product) -> ProductSummary {
 }
 
 /// `W/"c<version>-<hash of the request>"`: valid until the next catalog publish.
-fn etag(version: i64, key: &str) -> String {
+pub(crate) fn etag(version: i64, key: &str) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut h);
     format!("W/\"c{version}-{:x}\"", h.finish())
@@ -205,6 +205,9 @@ pub(crate) fn cached<T: Serialize>(
     key: &str,
     body: impl FnOnce() -> Result<T, ApiError>,
 ) -> Response {
+    if let Some(ready) = super::ready::respond(snapshot, key, headers) {
+        return ready;
+    }
     let tag = etag(snapshot.version, key);
     let mut response = if not_modified(headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -276,7 +279,7 @@ pub async fn sections(State(state): State<AppState>, headers: HeaderMap) -> Resp
     })
 }
 
-fn section_tree(snapshot: &Snapshot) -> Vec<SectionNode> {
+pub(crate) fn section_tree(snapshot: &Snapshot) -> Vec<SectionNode> {
     fn node(s: &Snapshot, i: u32, depth: usize) -> SectionNode {
         let section = &s.sections[i as usize];
         SectionNode {
@@ -513,7 +516,7 @@ pub async fn products(
     })
 }
 
-fn list(snapshot: &Arc<Snapshot>, raw: Option<&str>) -> Result<ProductList, ApiError> {
+pub(crate) fn list(snapshot: &Arc<Snapshot>, raw: Option<&str>) -> Result<ProductList, ApiError> {
     let f = parse_filters(snapshot, raw)?;
     let first_page = f.cursor.is_none();
     // One search per request: the page and the facets share its hits.

@@ -913,10 +913,14 @@ impl Run {
                 .execute(&mut *conn)
                 .await?;
             self.report.removed_products += r.rows_affected();
-            let r =
-                sqlx::query("DELETE FROM offers WHERE product_id NOT IN (SELECT id FROM products)")
-                    .execute(&mut *conn)
-                    .await?;
+            // NOT EXISTS, never NOT IN: PostgreSQL cannot hash a NOT IN whose subquery
+            // outgrows work_mem and then compares every offer with every product.
+            let r = sqlx::query(
+                "DELETE FROM offers WHERE NOT EXISTS \
+                 (SELECT 1 FROM products p WHERE p.id = offers.product_id)",
+            )
+            .execute(&mut *conn)
+            .await?;
             self.report.removed_offers += r.rows_affected();
         }
         if self.replaced.offers {
@@ -926,9 +930,13 @@ impl Run {
                 .await?;
             self.report.removed_offers += r.rows_affected();
         }
-        sqlx::query("DELETE FROM offer_prices WHERE offer_id NOT IN (SELECT id FROM offers)")
-            .execute(&mut *conn)
-            .await?;
+        // An anti-join through the offers' primary key: linear in offer_prices.
+        sqlx::query(
+            "DELETE FROM offer_prices WHERE NOT EXISTS \
+             (SELECT 1 FROM offers o WHERE o.id = offer_prices.offer_id)",
+        )
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 }

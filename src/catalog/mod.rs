@@ -7,12 +7,14 @@ use sqlx::Row;
 
 use crate::store::{Store, StoreError};
 
+pub mod answer_cache;
 pub mod demo;
 pub mod http;
 pub mod images;
 pub mod import;
 pub mod media;
 pub mod package;
+pub mod ready;
 pub mod search;
 pub mod snapshot;
 

@@ -161,13 +161,11 @@ pub struct Snapshot {
     pub search: super::search::Index,
     /// Rendered JSON answers of this version by request: a catalog is read far more often
     /// than it changes, and a new version brings a new, empty cache.
-    responses: std::sync::Mutex<(HashMap<String, bytes::Bytes>, usize)>,
+    /// Bounded by entries and bytes (answer_cache.rs): endless distinct URLs cost CPU only.
+    responses: super::answer_cache::AnswerCache,
+    /// This version's ready answers (ready.rs), set before the snapshot is served.
+    pub(crate) ready: std::sync::OnceLock<super::ready::Ready>,
 }
-
-/// Bytes of answers kept per catalog version; past this the cache starts over, so a client
-/// requesting endless distinct URLs costs CPU, never unbounded memory.
-const MAX_CACHED_BYTES: usize = 64 * 1024 * 1024;
-const MAX_CACHED_KEY: usize = 512;
 
 impl Snapshot {
     pub fn empty() -> Self {
@@ -193,22 +191,16 @@ impl Snapshot {
     }
 
     pub fn cached_response(&self, key: &str) -> Option<bytes::Bytes> {
-        self.responses.lock().ok()?.0.get(key).cloned()
+        self.responses.get(key)
     }
 
     pub fn cache_response(&self, key: String, body: bytes::Bytes) {
-        if key.len() > MAX_CACHED_KEY {
-            return;
-        }
-        if let Ok(mut guard) = self.responses.lock() {
-            let (map, total) = &mut *guard;
-            if *total + body.len() > MAX_CACHED_BYTES {
-                map.clear();
-                *total = 0;
-            }
-            *total += key.len() + body.len();
-            map.insert(key, body);
-        }
+        self.responses.insert(key, body);
+    }
+
+    /// The answers kept for this version (entries and their weight), and their bounds.
+    pub fn answer_cache(&self) -> &super::answer_cache::AnswerCache {
+        &self.responses
     }
 
     pub fn order(&self, key: SortKey) -> &[u32] {
@@ -508,7 +500,8 @@ impl Snapshot {
             property_index,
             orders: Vec::new(),
             search,
-            responses: std::sync::Mutex::new((HashMap::new(), 0)),
+            responses: super::answer_cache::AnswerCache::default(),
+            ready: std::sync::OnceLock::new(),
         };
         let n = snapshot.products.len() as u32;
         snapshot.orders = SortKey::ALL
@@ -547,9 +540,11 @@ impl CatalogReader {
             products = snapshot.products.len(),
             "catalog loaded"
         );
+        let snapshot = Arc::new(snapshot);
+        super::ready::prepare(&snapshot).await;
         release_freed_memory();
         Ok(Arc::new(Self {
-            current: ArcSwap::from_pointee(snapshot),
+            current: ArcSwap::new(snapshot),
             store,
             wake: Notify::new(),
         }))
@@ -599,7 +594,10 @@ impl CatalogReader {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "catalog snapshot swapped"
         );
-        self.current.store(Arc::new(snapshot));
+        // The new version's ready answers come with it, in the same swap.
+        let snapshot = Arc::new(snapshot);
+        super::ready::prepare(&snapshot).await;
+        self.current.store(snapshot);
         release_freed_memory();
         Ok(true)
     }

@@ -73,4 +73,5 @@ pub use model::{
     PriceTypeTax, Product, Property, PropertyValue, PropertyVariant, Requisite, TaxRate, ValueType,
     Warehouse, WarehouseStock,
 };
-pub use reader::{DEFAULT_MAX_ITEM_BYTES, Reader};
+pub use reader::{DEFAULT_MAX_ITEM_BYTES, MAX_DEPTH, Reader};
+pub use source::DEFAULT_MAX_ELEMENT_BYTES;

@@ -36,10 +36,14 @@ use crate::Error;
 use crate::convert::{ItemCtx, is_deleted_status, parse_bool};
 use crate::dom::Dom;
 use crate::model::{DocumentInfo, DocumentKind, Group, Item};
-use crate::source::{Prefixed, Source, Transcoder, sniff};
+use crate::source::{
+    DEFAULT_MAX_ELEMENT_BYTES, ElementTooLarge, Guard, Prefixed, Source, Transcoder, sniff,
+};
 
 /// Default limit on the size of a single item (see [`Reader::with_max_item_bytes`]).
-pub const DEFAULT_MAX_ITEM_BYTES: usize = 32 * 1024 * 1024;
+pub const DEFAULT_MAX_ITEM_BYTES: usize = 16 * 1024 * 1024;
+/// Elements nested deeper than this are refused (1C's deepest path is about 10).
+pub const MAX_DEPTH: usize = 256;
 
 /// Streaming CommerceML reader: yields [`Item`]s one at a time, in document
 /// order, holding only the current item in memory.
@@ -61,7 +65,7 @@ pub const DEFAULT_MAX_ITEM_BYTES: usize = 32 * 1024 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Reader<R: BufRead> {
-    xml: quick_xml::Reader<Source<R>>,
+    xml: quick_xml::Reader<Guard<Source<R>>>,
     buf: Vec<u8>,
     init_error: Option<Error>,
     encoding: &'static Encoding,
@@ -209,7 +213,7 @@ impl<R: BufRead> Reader<R> {
                 0,
             ),
         };
-        let mut xml = quick_xml::Reader::from_reader(source);
+        let mut xml = quick_xml::Reader::from_reader(Guard::new(source, DEFAULT_MAX_ELEMENT_BYTES));
         let config = xml.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
@@ -240,6 +244,14 @@ impl<R: BufRead> Reader<R> {
     /// instead of unbounded memory use. Default: [`DEFAULT_MAX_ITEM_BYTES`].
     pub fn with_max_item_bytes(mut self, bytes: usize) -> Self {
         self.max_item_bytes = bytes;
+        self
+    }
+
+    /// Limits one piece of XML (a tag with its attributes, or one text node) the parser holds
+    /// at once; a longer one is an [`Error::Invalid`] at its start. Default:
+    /// [`DEFAULT_MAX_ELEMENT_BYTES`](crate::DEFAULT_MAX_ELEMENT_BYTES).
+    pub fn with_max_element_bytes(mut self, bytes: usize) -> Self {
+        self.xml.get_mut().set_max(bytes);
         self
     }
 
@@ -339,6 +351,13 @@ impl<R: BufRead> Reader<R> {
     fn start(&mut self, e: &BytesStart<'_>, line: u64, pos: u64) -> Result<(), Error> {
         let name_q = e.name();
         let name = name_q.local_name().into_inner();
+        if self.frames.len() >= MAX_DEPTH {
+            return Err(self.invalid_here(
+                line,
+                pos,
+                format!("elements nested deeper than {MAX_DEPTH}; refused"),
+            ));
+        }
         let path_len = self.path.len();
         if !self.path.is_empty() {
             self.path.push('/');
@@ -781,6 +800,20 @@ impl<R: BufRead> Reader<R> {
             self.path.clone()
         };
         match e {
+            quick_xml::Error::Io(io)
+                if io
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<ElementTooLarge>())
+                    .is_some() =>
+            {
+                // At the start of the element or text that grew too long.
+                Error::Invalid {
+                    line: event_line,
+                    position: event_pos,
+                    path,
+                    message: io.to_string(),
+                }
+            }
             quick_xml::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
                 Error::Encoding {
                     line,

@@ -288,9 +288,139 @@ impl<R: BufRead> BufRead for Source<R> {
     }
 }
 
+/// The longest run of bytes without a `<` the parser is given by default (see [`Guard`]).
+pub const DEFAULT_MAX_ELEMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why [`Guard`] stopped the input: one piece of markup or text is longer than allowed.
+#[derive(Debug)]
+pub(crate) struct ElementTooLarge {
+    pub max: usize,
+}
+
+impl std::fmt::Display for ElementTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a single XML element or text is longer than {} MiB ({} bytes); refused so the \
+             import stays within its memory",
+            self.max / (1024 * 1024),
+            self.max
+        )
+    }
+}
+
+impl std::error::Error for ElementTooLarge {}
+
+/// Bounds what the XML parser must hold at once. quick-xml reads a whole text node or tag
+/// into memory before it hands it over, so a 100 MB `Описание` would cost 100 MB before any
+/// item limit is checked. Every tag starts with `<` and no text or attribute value may
+/// contain one, so the bytes since the last `<` bound every event: past `max`, the input
+/// fails with [`ElementTooLarge`] (the parser has buffered at most `max` bytes by then).
+pub(crate) struct Guard<R> {
+    inner: R,
+    run: usize,
+    max: usize,
+    tripped: bool,
+}
+
+impl<R> Guard<R> {
+    pub fn new(inner: R, max: usize) -> Self {
+        Self {
+            inner,
+            run: 0,
+            max,
+            tripped: false,
+        }
+    }
+
+    pub fn set_max(&mut self, max: usize) {
+        self.max = max;
+    }
+
+    fn error(&self) -> io::Error {
+        io::Error::other(ElementTooLarge { max: self.max })
+    }
+}
+
+/// The run of bytes without `<` after `bytes`, given the run before them, and whether any
+/// run (also one that ends inside `bytes`) went past `max`.
+fn advance(run: usize, bytes: &[u8], max: usize) -> (usize, bool) {
+    let mut parts = bytes.split(|&b| b == b'<');
+    let mut run = run.saturating_add(parts.next().map_or(0, <[u8]>::len));
+    let mut over = run > max;
+    for part in parts {
+        run = part.len();
+        over |= run > max;
+    }
+    (run, over)
+}
+
+impl<R: BufRead> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.tripped {
+            return Err(self.error());
+        }
+        let n = self.inner.read(buf)?;
+        let (run, over) = advance(self.run, &buf[..n], self.max);
+        self.run = run;
+        self.tripped |= over;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Guard<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.tripped {
+            return Err(self.error());
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // The bytes consumed are the head of what fill_buf returned (no new read happens).
+        if let Ok(buf) = self.inner.fill_buf() {
+            let (run, over) = advance(self.run, &buf[..amt.min(buf.len())], self.max);
+            self.run = run;
+            self.tripped |= over;
+        }
+        self.inner.consume(amt);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guard_stops_a_long_run_without_markup() {
+        let mut text = b"<a>".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 100));
+        text.extend(b"</a><b>short</b>");
+        // The longest run: `a>` and the 100 x's, until `</a>`.
+        let mut ok = Guard::new(&text[..], 102);
+        let mut out = Vec::new();
+        ok.read_to_end(&mut out).unwrap();
+        assert_eq!(out, text);
+        let mut tight = Guard::new(std::io::BufReader::with_capacity(7, &text[..]), 101);
+        let mut sink = Vec::new();
+        let err = loop {
+            match tight.fill_buf() {
+                Ok([]) => panic!("a run of 102 bytes passed a limit of 101"),
+                Ok(buf) => {
+                    let n = buf.len();
+                    sink.extend_from_slice(buf);
+                    tight.consume(n);
+                }
+                Err(e) => break e,
+            }
+        };
+        assert!(err.to_string().contains("longer than"), "{err}");
+        assert!(
+            sink.len() <= 3 + 102 + 7,
+            "stopped early: {} bytes",
+            sink.len()
+        );
+    }
 
     #[test]
     fn finds_declared_encoding() {
