@@ -24,6 +24,8 @@ fn unix_ms() -> u128 {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    // The events client (reqwest without a built-in provider), as vitrina installs it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().collect();
     let products: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let burst: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
