@@ -6,9 +6,21 @@
 # Usage: bench/bitrix_sync.sh [products...]   (default: 10000 100000)
 #   PICTURES=0|N  files per product on the portal (default 2: a detail picture and a photo);
 #                 with 0 the sync runs with bitrix.pictures = false.
+# STOCK=1 bench/bitrix_sync.sh [products]   (default: 20000)
+#   Stock freshness instead: seconds from a variation's quantity change in the portal to the new
+#   quantity at /api/v1/products/{id} of a running `vitrina serve`, with the catalog event and
+#   with the stock poll only, and the REST requests an hour each costs (bench/bitrix_stock.py).
+#   VARIATIONS=N trade offers per product (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
+if [ "${STOCK:-0}" = 1 ]; then
+  cargo build --release --quiet --bin vitrina
+  cargo build --release --quiet -p fake-bitrix --example serve
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+  exec python3 bench/bitrix_stock.py target/release/vitrina target/release/examples/serve \
+    --products "${sizes[0]:-20000}" --variations "${VARIATIONS:-3}"
+fi
 [ ${#sizes[@]} -eq 0 ] && sizes=(10000 100000)
 pictures=${PICTURES:-2}
 cargo build --release --quiet --bin vitrina

@@ -922,7 +922,8 @@ async fn catalog_pictures(backend: Backend) {
     assert_eq!(pictures_of(store, 30).await, portal_pictures(&bx, 30));
 
     // Product 20 is deactivated: the full sync removes it. Active again, it comes back with
-    // its pictures, though its files did not change.
+    // its pictures, though its files did not change: its own row alone is among the changes,
+    // so the changes sync turns full (its price did not change either), listing only it.
     bx.set_active(20, false);
     sync(config.clone(), true).await;
     assert_eq!(
@@ -937,12 +938,18 @@ async fn catalog_pictures(backend: Backend) {
     let report = sync(config.clone(), false).await;
     assert_eq!(
         (
-            report.products,
+            report.full,
             report.pictures_listed,
             report.pictures_downloaded
         ),
-        (1, 1, 0)
+        (true, 1, 0)
     );
+    let price: Option<i64> = sqlx::query("SELECT price FROM offers WHERE id = '20'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert!(price.is_some(), "back with its price");
     assert_eq!(pictures_of(store, 20).await, portal_pictures(&bx, 20));
     assert_eq!(pictures_of(store, 20).await.len(), 3);
 

@@ -324,6 +324,221 @@ async fn stock_events(backend_kind: Backend) {
     app.stop().await;
 }
 
+async fn gallery(store: &Store, id: &str) -> Vec<String> {
+    let images: String = sqlx::query("SELECT images FROM products WHERE id = $1")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    serde_json::from_str(&images).unwrap()
+}
+
+/// The hashes of elements' pictures as the portal has them, element after element: detail,
+/// then more photos by id (the preview only without a detail picture).
+fn portal_pictures(bx: &FakeBitrix, ids: &[i64]) -> Vec<String> {
+    use sha2::Digest;
+    let mut out = Vec::new();
+    for &id in ids {
+        let mut rows: Vec<Value> = bx
+            .rows("images")
+            .into_iter()
+            .filter(|i| i["productId"] == serde_json::json!(id))
+            .collect();
+        let has_detail = rows.iter().any(|i| i["type"] == "DETAIL_PICTURE");
+        rows.retain(|i| i["type"] != "PREVIEW_PICTURE" || !has_detail);
+        rows.sort_by_key(|i| {
+            (
+                i["type"] != "DETAIL_PICTURE" && i["type"] != "PREVIEW_PICTURE",
+                i["id"].as_i64(),
+            )
+        });
+        out.extend(rows.iter().map(|i| {
+            let bytes = bx.picture_file(i["detailUrl"].as_str().unwrap()).unwrap();
+            sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        }));
+    }
+    out
+}
+
+/// A product's offers as the catalog has them: id, price, old price, stock, characteristics.
+async fn offers_of(
+    store: &Store,
+    product: &str,
+) -> Vec<(String, Option<i64>, Option<i64>, Option<i64>, String)> {
+    sqlx::query(
+        "SELECT id, price, old_price, stock_milli, characteristics FROM offers \
+         WHERE product_id = $1 ORDER BY id",
+    )
+    .bind(product)
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r.get(0),
+            r.get(1),
+            r.get(2),
+            r.get(3),
+            r.get::<Option<String>, _>(4).unwrap_or_default(),
+        )
+    })
+    .collect()
+}
+
+async fn product_row(store: &Store, id: &str) -> Option<(String, String)> {
+    sqlx::query("SELECT name, properties FROM products WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await
+        .unwrap()
+        .map(|r| (r.get(0), r.get(1)))
+}
+
+/// A clothing catalog from Bitrix whose photos are on the variations: they make the
+/// product's gallery (after its own), a variation's new photo arrives with the next changes
+/// sync, and products and variations deactivated then activated again come back whole
+/// (offers, prices, characteristics, properties, pictures).
+async fn variation_pictures_and_reactivation(backend_kind: Backend) {
+    let bx = FakeBitrix::start(CODE, roomy()).await.unwrap();
+    bx.seed_catalog(2, 10);
+    // Variations 11, 12, 13 of product 1; 14, 15, 16 of product 2.
+    bx.seed_offers(&[1, 2], 3);
+    bx.seed_offer_properties();
+    bx.seed_pictures([1, 2, 3], 0);
+    bx.seed_offer_pictures([11, 12, 14], 1);
+    let db = vitrina::store::testing::TestDb::new(backend_kind).await;
+    let media = tempfile::tempdir().unwrap();
+    let mut config = config_for(&bx, media.path());
+    config.bitrix.offers_iblock_id = Some(fake_bitrix::OFFERS_IBLOCK);
+    config.bitrix.pictures = true;
+    let client = vitrina::bitrix::client(&config).unwrap();
+    let store = &db.store;
+    let sync = |full: bool| {
+        let (client, config) = (&client, &config);
+        async move {
+            vitrina::bitrix::sync::sync(client, config, store, full, |_| {})
+                .await
+                .unwrap()
+        }
+    };
+    let report = sync(true).await;
+    // Products 1..10 and variations 11, 12, 14 with pictures (13, 15, 16 name no file).
+    assert_eq!(report.pictures_listed, 6, "{report:?}");
+    assert_eq!(
+        gallery(store, "1").await,
+        portal_pictures(&bx, &[1, 11, 12])
+    );
+    assert_eq!(gallery(store, "1").await.len(), 5);
+    assert_eq!(gallery(store, "2").await, portal_pictures(&bx, &[2, 14]));
+    assert_eq!(gallery(store, "3").await, portal_pictures(&bx, &[3]));
+    let report = sync(false).await;
+    assert_eq!((report.products, report.pictures_listed), (0, 0));
+
+    // A manager gives variation 15 photos: its change date moves, its product's does not.
+    // The changes sync reads product 2's gallery again, and only it.
+    bx.set_pictures(15, &["DETAIL_PICTURE", "MORE_PHOTO"]);
+    let report = sync(false).await;
+    assert!(!report.full);
+    assert_eq!(
+        report.pictures_listed, 3,
+        "product 2 and variations 14, 15: {report:?}"
+    );
+    assert_eq!(
+        gallery(store, "2").await,
+        portal_pictures(&bx, &[2, 14, 15])
+    );
+    assert_eq!(
+        gallery(store, "1").await,
+        portal_pictures(&bx, &[1, 11, 12])
+    );
+    // A full sync finds nothing to list again.
+    let report = sync(true).await;
+    assert_eq!(report.pictures_listed, 0, "{report:?}");
+    assert_eq!(
+        gallery(store, "2").await,
+        portal_pictures(&bx, &[2, 14, 15])
+    );
+
+    // Product 1 deactivated: it leaves with its variations at the changes sync.
+    let offers_before = offers_of(store, "1").await;
+    assert_eq!(offers_before.len(), 3);
+    assert!(
+        offers_before
+            .iter()
+            .all(|o| o.1.is_some() && o.4.contains("Размер"))
+    );
+    let product_before = product_row(store, "1").await.unwrap();
+    assert!(product_before.1.contains("Бренд"), "{product_before:?}");
+    bx.set_active(1, false);
+    let report = sync(false).await;
+    assert!(!report.full);
+    assert!(product_row(store, "1").await.is_none());
+    assert!(offers_of(store, "1").await.is_empty());
+    // Active again: only its own row changed, so the changes sync turns full and brings it
+    // back with its variations, their prices and sizes, its properties and its gallery.
+    bx.set_active(1, true);
+    let report = sync(false).await;
+    assert!(report.full, "came back through a full sync: {report:?}");
+    assert_eq!(offers_of(store, "1").await, offers_before);
+    assert_eq!(product_row(store, "1").await, Some(product_before));
+    assert_eq!(
+        gallery(store, "1").await,
+        portal_pictures(&bx, &[1, 11, 12])
+    );
+    let report = sync(false).await;
+    assert!(!report.full, "and back to changes only: {report:?}");
+
+    // A simple product: back with its price and stock.
+    let five = offer(store, "5").await;
+    assert!(five.unwrap().0.is_some());
+    bx.set_active(5, false);
+    sync(false).await;
+    assert!(offer(store, "5").await.is_none());
+    bx.set_active(5, true);
+    sync(false).await;
+    assert_eq!(offer(store, "5").await, five);
+
+    // A variation with photos deactivated: it leaves the picker and its photos the gallery;
+    // active again, both come back.
+    let twelve = offers_of(store, "1")
+        .await
+        .into_iter()
+        .find(|o| o.0 == "1#12");
+    assert!(twelve.is_some());
+    bx.set_active(12, false);
+    let report = sync(false).await;
+    assert!(!report.full);
+    assert!(!offers_of(store, "1").await.iter().any(|o| o.0 == "1#12"));
+    assert_eq!(gallery(store, "1").await, portal_pictures(&bx, &[1, 11]));
+    bx.set_active(12, true);
+    let report = sync(false).await;
+    assert!(report.full);
+    assert_eq!(
+        offers_of(store, "1")
+            .await
+            .into_iter()
+            .find(|o| o.0 == "1#12"),
+        twelve
+    );
+    assert_eq!(
+        gallery(store, "1").await,
+        portal_pictures(&bx, &[1, 11, 12])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variation_pictures_and_reactivation_sqlite() {
+    variation_pictures_and_reactivation(Backend::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variation_pictures_and_reactivation_postgres() {
+    variation_pictures_and_reactivation(Backend::Postgres).await;
+}
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discounts_and_properties_sqlite() {
     discounts_and_properties(Backend::Sqlite).await;

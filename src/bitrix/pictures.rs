@@ -117,14 +117,91 @@ pub(super) async fn pending(store: &Store) -> Result<(bool, Vec<i64>), BitrixErr
     Ok((synced, retry))
 }
 
+/// Products not read now whose gallery must be read again because a variation read now
+/// shows other picture files than last time (or is new with pictures): a manager changed a
+/// variation's photo, which moves the variation's change date, not the product's. The sync
+/// reads these products again whole, so the package rewrites their gallery.
+pub(super) async fn parents_to_read(
+    store: &Store,
+    products: &[Value],
+    variations: &[Value],
+    offer_more_photo: Option<&str>,
+) -> Result<Vec<i64>, BitrixError> {
+    if variations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let read: HashSet<String> = products
+        .iter()
+        .filter_map(|p| p.get("id").and_then(bitrix::as_i64).map(|i| i.to_string()))
+        .collect();
+    let stored = stored_signatures(store).await?;
+    let mut parents = HashSet::new();
+    for v in variations {
+        let (Some(id), Some(parent)) = (
+            v.get("id").and_then(bitrix::as_i64).map(|i| i.to_string()),
+            parent_of(v),
+        ) else {
+            continue;
+        };
+        if read.contains(&parent) {
+            continue;
+        }
+        // Deactivated: its photos leave the gallery, if it had any there.
+        let changed = if !super::offers::is_active(v) {
+            stored.get(&id).is_some_and(|sig| !sig.is_empty())
+        } else {
+            match signature(v, offer_more_photo) {
+                Some(sig) => match stored.get(&id) {
+                    Some(old) => *old != sig,
+                    None => !sig.is_empty(),
+                },
+                None => true,
+            }
+        };
+        if changed && let Ok(p) = parent.parse::<i64>() {
+            parents.insert(p);
+        }
+    }
+    let mut parents: Vec<i64> = parents.into_iter().collect();
+    parents.sort_unstable();
+    Ok(parents)
+}
+
+async fn stored_signatures(store: &Store) -> Result<HashMap<String, String>, BitrixError> {
+    let mut stored = HashMap::new();
+    for r in sqlx::query("SELECT product_id, signature FROM bitrix_pictures")
+        .fetch_all(store.pool())
+        .await?
+    {
+        stored.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    Ok(stored)
+}
+
+/// A variation's parent product id (`parentId` as `{value, valueId}` or a number).
+fn parent_of(v: &Value) -> Option<String> {
+    let p = v.get("parentId")?;
+    bitrix::as_i64(p)
+        .or_else(|| p.get("value").and_then(bitrix::as_i64))
+        .map(|i| i.to_string())
+}
+
 /// The pictures of the products read: listed where their files changed (or failed last
-/// time), kept where not. `progress` gets products listed plus files fetched so far.
+/// time), kept where not. A product's gallery is its own pictures, then its variations'
+/// (trade offers' detail, preview and more photos), in variation order: a clothing catalog
+/// whose photos are on the colours shows them on the product card. `variations`: those read
+/// now (the others are known from the catalog, by the signatures kept).
+/// `progress` gets elements listed plus files fetched so far.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn sync(
     client: &bitrix::Client,
     store: &Store,
     config: &crate::config::Config,
     products: &[Value],
+    variations: &[Value],
     more_photo: Option<&str>,
+    offer_more_photo: Option<&str>,
+    full: bool,
     retry: &[i64],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Pictures, BitrixError> {
@@ -132,13 +209,7 @@ pub(super) async fn sync(
     if products.is_empty() {
         return Ok(Pictures::default());
     }
-    let mut stored: HashMap<String, String> = HashMap::new();
-    for r in sqlx::query("SELECT product_id, signature FROM bitrix_pictures")
-        .fetch_all(store.pool())
-        .await?
-    {
-        stored.insert(r.try_get(0)?, r.try_get(1)?);
-    }
+    let stored = stored_signatures(store).await?;
     // The pictures the catalog shows now, by product.
     let mut shown: HashMap<String, Vec<String>> = HashMap::new();
     for r in sqlx::query("SELECT id, images FROM products WHERE images <> '[]'")
@@ -151,30 +222,140 @@ pub(super) async fn sync(
             serde_json::from_str(&images).unwrap_or_default(),
         );
     }
+    // Each product's variations: those read now (active), and, unless every variation was
+    // read (a full sync), those the catalog has that were not read now.
+    let mut read_variations: HashMap<String, Option<String>> = HashMap::new();
+    let mut inactive: HashSet<String> = HashSet::new();
+    let mut lost: HashSet<String> = HashSet::new();
+    let mut by_parent: HashMap<String, Vec<i64>> = HashMap::new();
+    for v in variations {
+        let (Some(id), Some(parent)) = (v.get("id").and_then(bitrix::as_i64), parent_of(v)) else {
+            continue;
+        };
+        if !super::offers::is_active(v) {
+            // Its photos leave its product's gallery.
+            if stored
+                .get(&id.to_string())
+                .is_some_and(|sig| !sig.is_empty())
+            {
+                lost.insert(parent);
+            }
+            inactive.insert(id.to_string());
+            continue;
+        }
+        read_variations.insert(id.to_string(), signature(v, offer_more_photo));
+        by_parent.entry(parent).or_default().push(id);
+    }
+    if !full && config.bitrix.offers_iblock_id.is_some() {
+        for r in sqlx::query("SELECT id, product_id FROM offers WHERE id LIKE '%#%'")
+            .fetch_all(store.pool())
+            .await?
+        {
+            let (id, parent): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            let Some(element) = id.split_once('#').and_then(|(_, e)| e.parse::<i64>().ok()) else {
+                continue;
+            };
+            let key = element.to_string();
+            if read_variations.contains_key(&key) || inactive.contains(&key) {
+                continue;
+            }
+            by_parent.entry(parent).or_default().push(element);
+        }
+    }
+    for ids in by_parent.values_mut() {
+        ids.sort_unstable();
+        ids.dedup();
+    }
     let retry: HashSet<String> = retry.iter().map(i64::to_string).collect();
     let (mut list, mut keep, mut signatures) = (Vec::new(), Vec::new(), HashMap::new());
+    // Elements listed for a product (itself first, then its variations).
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for p in products {
         let Some(id) = p.get("id").and_then(bitrix::as_i64).map(|i| i.to_string()) else {
             continue;
         };
-        let Some(sig) = signature(p, more_photo) else {
-            list.push(id);
-            continue;
-        };
-        // Kept only while the catalog still shows them: a product a full sync removed (it was
-        // deactivated) comes back without its pictures.
-        let unchanged = stored.get(&id) == Some(&sig) && !retry.contains(&id);
-        if unchanged && (sig.is_empty() || shown.contains_key(&id)) {
-            keep.push(id);
+        // Its variations: the signature read now, or the one kept (`None`: unknown).
+        let vars: Vec<(String, Option<String>)> = by_parent
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                let v = v.to_string();
+                let sig = match read_variations.get(&v) {
+                    Some(read) => read.clone(),
+                    None => stored.get(&v).cloned(),
+                };
+                (v, sig)
+            })
+            .collect();
+        let own = signature(p, more_photo);
+        let vars_unchanged = vars
+            .iter()
+            .all(|(v, sig)| sig.is_some() && stored.get(v) == sig.as_ref());
+        let empty =
+            own.as_deref() == Some("") && vars.iter().all(|(_, sig)| sig.as_deref() == Some(""));
+        if let Some(sig) = &own {
+            // Kept only while the catalog still shows them: a product a full sync removed
+            // (it was deactivated) comes back without its pictures.
+            let unchanged = stored.get(&id) == Some(sig)
+                && vars_unchanged
+                && !lost.contains(&id)
+                && !retry.contains(&id);
+            if unchanged && (empty || shown.contains_key(&id)) {
+                keep.push(id);
+                continue;
+            }
+        }
+        for (v, sig) in &vars {
+            if let Some(sig) = sig {
+                signatures.insert(v.clone(), sig.clone());
+            }
+        }
+        if let Some(sig) = own.clone() {
+            signatures.insert(id.clone(), sig);
+        }
+        if empty {
             continue;
         }
-        if !sig.is_empty() {
-            list.push(id.clone());
+        let mut elements = Vec::new();
+        if own.as_deref() != Some("") {
+            elements.push(id.clone());
         }
-        signatures.insert(id, sig);
+        // A variation that names no file is not asked for its pictures.
+        elements.extend(
+            vars.iter()
+                .filter(|(_, sig)| sig.as_deref() != Some(""))
+                .map(|(v, _)| v.clone()),
+        );
+        list.extend(elements.iter().cloned());
+        groups.push((id, elements));
     }
     let media = MediaStore::new(&config.catalog.media_dir, config.catalog.max_image_bytes);
-    let mut out = read(client, store, &media, &list, progress).await?;
+    let mut raw = read(client, store, &media, &list, progress).await?;
+    // Per element → per product: a product is complete when all its elements are.
+    let element_incomplete = std::mem::take(&mut raw.incomplete);
+    let element_retry: HashSet<String> = raw.retry.drain(..).map(|i| i.to_string()).collect();
+    let element_pictures = std::mem::take(&mut raw.by_product);
+    let mut out = raw;
+    for (product, elements) in &groups {
+        if elements.iter().any(|e| element_incomplete.contains(e)) {
+            let may_pass = elements.iter().any(|e| element_retry.contains(e));
+            out.failed(product, may_pass);
+        }
+        // Listed only if every element was: else it keeps what it shows (below).
+        if !elements.iter().all(|e| element_pictures.contains_key(e)) {
+            continue;
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for e in elements {
+            for k in element_pictures.get(e).into_iter().flatten() {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+        out.by_product.insert(product.clone(), keys);
+    }
     // Products whose listing failed keep what they show until the next try.
     let unlisted: Vec<String> = out
         .incomplete
@@ -200,14 +381,21 @@ pub(super) async fn sync(
             .collect();
         out.by_product.insert(id, keys);
     }
-    // A product with a picture missing is looked at again: by the next sync when the cause
-    // may pass, else by the next full sync (its signature is forgotten).
+    // An element with a picture missing is looked at again: by the next sync when the cause
+    // may pass, else by the next full sync (its signature is forgotten). A variation
+    // deactivated is forgotten too: active again, its photos are read again.
     out.signatures = signatures
         .into_iter()
         .map(|(id, sig)| {
-            let complete = !out.incomplete.contains(&id);
+            let complete = !element_incomplete.contains(&id);
             (id, complete.then_some(sig))
         })
+        .chain(
+            inactive
+                .into_iter()
+                .filter(|v| stored.contains_key(v))
+                .map(|v| (v, None)),
+        )
         .collect();
     Ok(out)
 }

@@ -136,10 +136,25 @@ const PRODUCT_FIELDS: &[&str] = &[
     "canBuyZero",
     "quantityTrace",
     "vatId",
+    "dateCreate",
 ];
+
+/// How a sync pass ended.
+enum Pass {
+    Done(SyncReport),
+    /// Elements came back (reactivated, or active again after being left out) that the
+    /// changes cannot bring whole: their prices and variations did not change, so they were
+    /// not read. A full sync reads them with everything they have.
+    Returned(usize),
+}
 
 /// Syncs the catalog; `full` replaces it, else only changes since the last sync are read (a
 /// first sync is always full). `progress` gets the number of items read so far.
+///
+/// A product or variation deactivated in Bitrix leaves the catalog at the next changes
+/// sync (with its offers). Activated again, only its own row is among the changes, so the
+/// changes sync turns into a full one, which brings it back whole: offers, prices, properties
+/// and pictures. It is told from a product created since the last sync by `dateCreate`.
 pub async fn sync(
     client: &bitrix::Client,
     config: &Config,
@@ -147,6 +162,98 @@ pub async fn sync(
     full: bool,
     mut progress: impl FnMut(u64) + Send,
 ) -> Result<SyncReport, BitrixError> {
+    match sync_pass(client, config, store, full, &mut progress).await? {
+        Pass::Done(report) => Ok(report),
+        Pass::Returned(n) => {
+            tracing::info!(
+                elements = n,
+                "Bitrix: elements active again; a full sync brings them back whole"
+            );
+            match sync_pass(client, config, store, true, &mut progress).await? {
+                Pass::Done(report) => Ok(report),
+                Pass::Returned(_) => Err(BitrixError::Other(
+                    "a full sync asked for a full sync".into(),
+                )),
+            }
+        }
+    }
+}
+
+/// The catalog module's photos property of a block (`MORE_PHOTO`, a file property): its
+/// values name an element's more photos.
+fn more_photo_field(properties: &[Value]) -> Option<String> {
+    properties
+        .iter()
+        .find(|p| {
+            p.get("code").and_then(Value::as_str) == Some("MORE_PHOTO")
+                && p.get("propertyType").and_then(Value::as_str) == Some("F")
+        })
+        .and_then(|p| id_text(p.get("id")))
+        .map(|id| format!("property{id}"))
+}
+
+const PRODUCT_KNOWN: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM products WHERE id = $1";
+const OFFER_KNOWN: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM offers WHERE id = $1";
+
+/// Active elements read in the changes, created before the last sync, that the catalog does
+/// not have: they came back, and the changes alone cannot publish them whole.
+async fn returned(
+    store: &Store,
+    products: &[Value],
+    variations: &[Value],
+    products_since: i64,
+    variations_since: i64,
+) -> Result<usize, BitrixError> {
+    let old = |row: &Value, since: i64| {
+        row.get("dateCreate")
+            .and_then(Value::as_str)
+            .and_then(bitrix::time::parse)
+            .is_some_and(|created| created <= since)
+    };
+    let mut candidates: Vec<(String, &str)> = Vec::new();
+    for p in products {
+        if super::offers::is_active(p)
+            && old(p, products_since)
+            && let Some(id) = id_text(p.get("id"))
+        {
+            candidates.push((id, PRODUCT_KNOWN));
+        }
+    }
+    for v in variations {
+        if super::offers::is_active(v)
+            && old(v, variations_since)
+            && let (Some(id), Some(parent)) = (id_text(v.get("id")), parent_of(v))
+        {
+            // Only under a product the catalog has: a variation of a product left out stays out.
+            let parent_known: i64 = sqlx::query_scalar(PRODUCT_KNOWN)
+                .bind(&parent)
+                .fetch_one(store.pool())
+                .await?;
+            if parent_known > 0 {
+                candidates.push((format!("{parent}#{id}"), OFFER_KNOWN));
+            }
+        }
+    }
+    let mut back = 0;
+    for (id, sql) in candidates {
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(&id)
+            .fetch_one(store.pool())
+            .await?;
+        if n == 0 {
+            back += 1;
+        }
+    }
+    Ok(back)
+}
+
+async fn sync_pass(
+    client: &bitrix::Client,
+    config: &Config,
+    store: &Store,
+    full: bool,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Pass, BitrixError> {
     let cfg = &config.bitrix;
     if cfg.catalog_iblock_id <= 0 {
         return Err(BitrixError::Other(
@@ -196,6 +303,7 @@ pub async fn sync(
         "canBuyZero",
         "quantityTrace",
         "vatId",
+        "dateCreate",
     ]
     .iter()
     .map(|f| f.to_string())
@@ -239,18 +347,16 @@ pub async fn sync(
         .await?;
     let (sku_properties, _) = super::offers::sku_properties(&offer_properties);
     variation_fields.extend(sku_properties.iter().map(|p| format!("property{}", p.id)));
+    // The offers block's photos property, as the catalog's (variations' pictures).
+    let offer_more_photo = more_photo_field(&offer_properties);
+    if pictures_on {
+        variation_fields.extend(super::pictures::fields(offer_more_photo.as_deref()));
+    }
     let variations_params = |filter: Value| json!({"select": variation_fields, "filter": filter});
     let vat_rates = super::offers::vat_rates(&vats);
     let mut minimum = bitrix::Client::minimum_requests(&sizes);
     // The catalog module's photos property: its values name the product's more photos.
-    let more_photo = properties
-        .iter()
-        .find(|p| {
-            p.get("code").and_then(Value::as_str) == Some("MORE_PHOTO")
-                && p.get("propertyType").and_then(Value::as_str) == Some("F")
-        })
-        .and_then(|p| id_text(p.get("id")))
-        .map(|id| format!("property{id}"));
+    let more_photo = more_photo_field(&properties);
     // Files and links to other blocks are not shown as text.
     properties.retain(|p| {
         matches!(
@@ -378,6 +484,47 @@ pub async fn sync(
         // A product both changed and retried was read twice.
         let mut once = HashSet::new();
         products.retain(|p| once.insert(id_text(p.get("id"))));
+        let back = returned(
+            store,
+            &products,
+            &variations,
+            products_cursor.as_ref().map_or(0, |c| c.ts),
+            variations_cursor.as_ref().map_or(0, |c| c.ts),
+        )
+        .await?;
+        if back > 0 {
+            return Ok(Pass::Returned(back));
+        }
+        if pictures_on {
+            // A variation's photo changed: its product's gallery is read again whole.
+            let parents = super::pictures::parents_to_read(
+                store,
+                &products,
+                &variations,
+                offer_more_photo.as_deref(),
+            )
+            .await?;
+            if !parents.is_empty() {
+                let lists: Vec<(&str, Value, &str)> = parents
+                    .chunks(MAX_BOUNDARY_IDS)
+                    .map(|ids| {
+                        let mut filter = products_filter.clone();
+                        filter["@id"] = json!(ids);
+                        (
+                            "catalog.product.list",
+                            json!({"select": product_fields, "filter": filter}),
+                            "id",
+                        )
+                    })
+                    .collect();
+                let mut again = Vec::new();
+                client
+                    .list_by_id_many(&lists, |_, page| again.extend(page))
+                    .await?;
+                read += again.len() as u64;
+                products.extend(again);
+            }
+        }
         if price_types.several() {
             // The lowest price needs every type's price of an element whose price changed.
             let touched: Vec<i64> = prices
@@ -473,7 +620,10 @@ pub async fn sync(
             store,
             config,
             &active,
+            &variations,
             more_photo.as_deref(),
+            offer_more_photo.as_deref(),
+            full,
             &retry,
             &mut |n| progress(read + n),
         )
@@ -528,7 +678,7 @@ pub async fn sync(
     if pictures_on {
         super::pictures::save(store, &pictures).await?;
     }
-    Ok(SyncReport {
+    Ok(Pass::Done(SyncReport {
         full,
         version: report.version,
         sections: sections.len() as u64,
@@ -543,7 +693,7 @@ pub async fn sync(
         requests: client.requests() - requests_before,
         minimum_requests: minimum,
         elapsed_ms: started.elapsed().as_millis() as u64,
-    })
+    }))
 }
 
 /// The VAT each offer read now has (`offer_vat`), for receipts.

@@ -371,7 +371,7 @@ impl FakeBitrix {
             let row = json!({"id": id, "iblockId": CATALOG_IBLOCK, "name": format!("Товар {id}"),
                 "code": format!("tovar-{id}"), "xmlId": format!("xml-{id}"), "active": "Y",
                 "iblockSectionId": section, "detailText": format!("Описание {id}"),
-                "quantity": (id % 17) as f64, "type": 1, "timestampX": format_time(ts),
+                "quantity": (id % 17) as f64, "type": 1, "timestampX": format_time(ts), "dateCreate": format_time(ts),
                 "quantityTrace": "Y", "canBuyZero": "N", "available": if id % 17 > 0 { "Y" } else { "N" },
                 "vatId": if id % 2 == 0 { json!(3) } else { Value::Null },
                 "detailPicture": null, "previewPicture": null,
@@ -407,7 +407,8 @@ impl FakeBitrix {
                 let row = json!({"id": id, "iblockId": OFFERS_IBLOCK, "name": format!("Товар {parent}, размер {}", 40 + k),
                     "parentId": {"value": parent.to_string(), "valueId": (id * 10).to_string()}, "active": "Y", "quantity": (k + 1) as f64,
                     "quantityTrace": "Y", "canBuyZero": "N", "available": "Y", "vatId": 3,
-                    "type": 4, "xmlId": format!("sku-{id}"), "timestampX": ts.clone()});
+                    "type": 4, "xmlId": format!("sku-{id}"), "timestampX": ts.clone(), "dateCreate": ts.clone(),
+                    "detailPicture": null, "previewPicture": null, "property14": null});
                 inner.insert_with_id("offers", id, row);
                 let price_id = inner.id("prices");
                 let price = json!({"id": price_id, "productId": id, "catalogGroupId": BASE_PRICE,
@@ -431,7 +432,26 @@ impl FakeBitrix {
         }
     }
 
-    /// A manager replaces a product's pictures in the admin (`DETAIL_PICTURE`,
+    /// Pictures of variations (trade offers), as a clothing catalog keeps its colours'
+    /// photos: the offers block gets its `MORE_PHOTO` file property (id 14), and each
+    /// variation a detail picture and `more` more photos (timestamps unmoved).
+    pub fn seed_offer_pictures(&self, variations: impl IntoIterator<Item = i64>, more: usize) {
+        let mut inner = self.lock();
+        inner.lists.clear();
+        inner.insert(
+            "properties",
+            json!({"id": 14, "iblockId": OFFERS_IBLOCK, "name": "Картинки", "code": "MORE_PHOTO",
+                "propertyType": "F", "userType": null, "multiple": "Y", "active": "Y", "sort": 500}),
+        );
+        for v in variations {
+            inner.add_picture(v, "DETAIL_PICTURE");
+            for _ in 0..more {
+                inner.add_picture(v, "MORE_PHOTO");
+            }
+        }
+    }
+
+    /// A manager replaces a product's (or a variation's) pictures in the admin (`DETAIL_PICTURE`,
     /// `PREVIEW_PICTURE`, `MORE_PHOTO`, in this order): new files, timestampX moves on.
     pub fn set_pictures(&self, product: i64, types: &[&str]) {
         self.replace_pictures(product, types, true);
@@ -452,10 +472,10 @@ impl FakeBitrix {
                 images.remove(&id);
             }
         }
-        if let Some(p) = inner.product_mut(product) {
+        if let Some((p, more)) = inner.element_mut(product) {
             p["detailPicture"] = Value::Null;
             p["previewPicture"] = Value::Null;
-            p["property3"] = Value::Null;
+            p[more] = Value::Null;
         }
         for t in types {
             inner.add_picture(product, t);
@@ -465,7 +485,7 @@ impl FakeBitrix {
         }
         inner.clock += 1;
         let ts = format_time(inner.clock);
-        if let Some(p) = inner.product_mut(product) {
+        if let Some((p, _)) = inner.element_mut(product) {
             p["timestampX"] = json!(ts);
         }
     }
@@ -690,13 +710,13 @@ impl FakeBitrix {
         statuses
     }
 
-    /// Deactivates or activates a product, moving its timestampX to now.
+    /// Deactivates or activates a product or a variation, moving its timestampX to now.
     pub fn set_active(&self, id: i64, active: bool) {
         let mut inner = self.lock();
         inner.lists.clear();
         inner.clock += 1;
         let ts = format_time(inner.clock);
-        if let Some(p) = inner.product_mut(id) {
+        if let Some((p, _)) = inner.element_mut(id) {
             p["active"] = json!(if active { "Y" } else { "N" });
             p["timestampX"] = json!(ts);
         }
@@ -1108,6 +1128,21 @@ impl Inner {
     fn product_mut(&mut self, id: i64) -> Option<&mut Value> {
         self.tables.get_mut("products").and_then(|t| t.get_mut(&id))
     }
+    /// A product's or a variation's row (they share the id space), and the field of its
+    /// block's `MORE_PHOTO` property (3 in the catalog, 14 in the offers block).
+    fn element_mut(&mut self, id: i64) -> Option<(&mut Value, &'static str)> {
+        if self
+            .tables
+            .get("products")
+            .is_some_and(|t| t.contains_key(&id))
+        {
+            return self.product_mut(id).map(|p| (p, "property3"));
+        }
+        self.tables
+            .get_mut("offers")
+            .and_then(|t| t.get_mut(&id))
+            .map(|o| (o, "property14"))
+    }
 
     /// A picture row and its file: a 1×1 GIF whose colour is the picture's id, so every file
     /// differs (content-addressed storage must not fold them together). The product row shows
@@ -1124,7 +1159,7 @@ impl Inner {
             "downloadUrl": format!("{}/rest/download.json?token=catalog%7C{id}", self.origin)});
         self.insert_with_id("images", id, row);
         self.pictures.entry(product).or_default().push(id);
-        let Some(p) = self.product_mut(product) else {
+        let Some((p, more)) = self.element_mut(product) else {
             return;
         };
         let field = |name: &str| {
@@ -1138,9 +1173,9 @@ impl Inner {
             "PREVIEW_PICTURE" => p["previewPicture"] = field("previewPicture"),
             _ => {
                 let value = json!({"valueId": (id * 10).to_string(), "value": id.to_string()});
-                match p.get_mut("property3") {
+                match p.get_mut(more) {
                     Some(Value::Array(a)) => a.push(value),
-                    _ => p["property3"] = json!([value]),
+                    _ => p[more] = json!([value]),
                 }
             }
         }
