@@ -1,0 +1,241 @@
+//! Selling inside Telegram (issue 21) through the HTTP API on SQLite and PostgreSQL:
+//! favourites, repeating an order, back-in-stock and price-drop alerts.
+
+mod common;
+
+use std::time::SystemTime;
+
+use common::TestApp;
+use serde_json::{Value, json};
+use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
+use vitrina::config::{Config, Secret};
+use vitrina::store::testing::TestDb;
+use vitrina::store_test;
+
+/// A 1C package of `(product id, price in kopecks, stock)`, one offer `<id>#<id>-m` each.
+/// Without `changes_only` it is a full import: products it does not list leave the catalog.
+fn package(offers: &[(&str, i64, i64)], changes_only: bool) -> tempfile::TempDir {
+    let changes = if changes_only {
+        " СодержитТолькоИзменения=\"true\""
+    } else {
+        ""
+    };
+    let mut import = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><КоммерческаяИнформация ВерсияСхемы=\"2.05\"><Каталог{changes}><Ид>c</Ид><Товары>",
+    );
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><КоммерческаяИнформация ВерсияСхемы=\"2.05\"><ПакетПредложений{changes}><Ид>c#</Ид>\
+         <ТипыЦен><ТипЦены><Ид>r</Ид><Наименование>Розничная</Наименование><Валюта>RUB</Валюта></ТипЦены></ТипыЦен><Предложения>",
+    );
+    for (id, price, stock) in offers {
+        import += &format!("<Товар><Ид>{id}</Ид><Наименование>Товар {id}</Наименование></Товар>");
+        xml += &format!(
+            "<Предложение><Ид>{id}#{id}-m</Ид><Наименование>Товар {id} (M)</Наименование>\
+             <Цены><Цена><ИдТипаЦены>r</ИдТипаЦены><ЦенаЗаЕдиницу>{}.{:02}</ЦенаЗаЕдиницу></Цена></Цены><Количество>{stock}</Количество></Предложение>",
+            price / 100,
+            price % 100
+        );
+    }
+    import += "</Товары></Каталог></КоммерческаяИнформация>";
+    xml += "</Предложения></ПакетПредложений></КоммерческаяИнформация>";
+    let pkg = tempfile::tempdir().unwrap();
+    std::fs::write(pkg.path().join("import.xml"), import).unwrap();
+    std::fs::write(pkg.path().join("offers.xml"), xml).unwrap();
+    pkg
+}
+
+async fn import(
+    app: &TestApp,
+    media: &std::path::Path,
+    offers: &[(&str, i64, i64)],
+    changes_only: bool,
+) {
+    let pkg = package(offers, changes_only);
+    let config = vitrina::config::CatalogConfig {
+        media_dir: media.to_path_buf(),
+        ..Default::default()
+    };
+    vitrina::catalog::import::Importer::new(&app.db.store, &config)
+        .import_paths(&[pkg.path().to_path_buf()], "test")
+        .await
+        .unwrap();
+}
+
+async fn shop(
+    db: TestDb,
+    offers: &[(&str, i64, i64)],
+    tweak: impl FnOnce(&mut Config),
+) -> (TestApp, tempfile::TempDir) {
+    let media = tempfile::tempdir().unwrap();
+    let dir = media.path().to_path_buf();
+    let app = TestApp::spawn_on(db, move |c| {
+        c.telegram.bot_token = Some(Secret::new(DEMO_BOT_TOKEN));
+        c.catalog.media_dir = dir;
+        tweak(c);
+    })
+    .await;
+    import(&app, media.path(), offers, false).await;
+    (app, media)
+}
+
+fn auth(user: u64) -> String {
+    let u = DevUser {
+        id: user,
+        first_name: "Покупатель".into(),
+        last_name: None,
+        username: None,
+        language_code: "ru".into(),
+        start_param: None,
+    };
+    format!("tma {}", Auth::dev_init_data(&u, SystemTime::now()))
+}
+
+async fn call(
+    app: &TestApp,
+    who: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = app
+        .client
+        .request(method, app.url(path))
+        .header("authorization", who);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    if status >= 400 {
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "errors are problem+json"
+        );
+    }
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+use reqwest::Method;
+
+store_test!(favorites_follow_the_catalog, |db: TestDb| async move {
+    let (app, media) = shop(
+        db,
+        &[("a", 129_900, 10), ("b", 49_950, 0), ("c", 1_000, 3)],
+        |_| {},
+    )
+    .await;
+    let anna = auth(1);
+    let (s, empty) = call(&app, &anna, Method::GET, "/api/v1/favorites", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(empty["items"], json!([]));
+    assert_eq!(empty["limit"], 200);
+
+    let (s, body) = call(&app, &anna, Method::PUT, "/api/v1/favorites/a", None).await;
+    assert_eq!(s, 200, "{body}");
+    // Twice is the same as once.
+    let (s, _) = call(&app, &anna, Method::PUT, "/api/v1/favorites/a", None).await;
+    assert_eq!(s, 200);
+    let (s, body) = call(&app, &anna, Method::PUT, "/api/v1/favorites/b", None).await;
+    assert_eq!(s, 200);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{body}");
+    let a = items.iter().find(|f| f["product_id"] == "a").unwrap();
+    assert_eq!(a["name"], "Товар a");
+    assert_eq!(a["price"], json!({"amount": 129_900, "currency": "RUB"}));
+    assert_eq!(a["stock"], 10);
+    assert_eq!(a["in_stock"], true);
+    assert_eq!(a["available"], true);
+    let b = items.iter().find(|f| f["product_id"] == "b").unwrap();
+    assert_eq!(b["in_stock"], false);
+    assert_eq!(b["available"], true, "out of stock is still for sale later");
+
+    // Unknown product: 404 with a stable code; nothing added.
+    let (s, p) = call(&app, &anna, Method::PUT, "/api/v1/favorites/nope", None).await;
+    assert_eq!(s, 404);
+    assert_eq!(p["code"], "product_not_found");
+
+    // Another customer's favourites are their own.
+    let (_, boris) = call(&app, &auth(2), Method::GET, "/api/v1/favorites", None).await;
+    assert_eq!(boris["items"], json!([]));
+
+    // A new full catalog version: a is cheaper, b is gone. A product that left the catalog
+    // is kept, shown as unavailable.
+    import(
+        &app,
+        media.path(),
+        &[("a", 99_900, 4), ("c", 1_000, 3)],
+        false,
+    )
+    .await;
+    let (_, body) = call(&app, &anna, Method::GET, "/api/v1/favorites", None).await;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        2,
+        "a product that left the catalog is not dropped: {body}"
+    );
+    let a = items.iter().find(|f| f["product_id"] == "a").unwrap();
+    assert_eq!(a["price"]["amount"], 99_900);
+    assert_eq!(a["stock"], 4);
+    let b = items.iter().find(|f| f["product_id"] == "b").unwrap();
+    assert_eq!(b["available"], false);
+    assert_eq!(b["in_stock"], false);
+    assert_eq!(b["price"], Value::Null);
+    assert_eq!(b["name"], "Товар b", "the name it had when added");
+
+    // Delete is idempotent.
+    let (s, body) = call(&app, &anna, Method::DELETE, "/api/v1/favorites/b", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let (s, _) = call(&app, &anna, Method::DELETE, "/api/v1/favorites/b", None).await;
+    assert_eq!(s, 200);
+
+    // Without sign-in: 401.
+    let r = app
+        .client
+        .get(app.url("/api/v1/favorites"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    app.stop().await;
+});
+
+store_test!(favorites_have_a_limit, |db: TestDb| async move {
+    let (app, _media) = shop(db, &[("a", 100, 1), ("b", 100, 1), ("c", 100, 1)], |c| {
+        c.selling.max_favorites = 2;
+    })
+    .await;
+    let anna = auth(1);
+    for id in ["a", "b"] {
+        let (s, _) = call(
+            &app,
+            &anna,
+            Method::PUT,
+            &format!("/api/v1/favorites/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+    }
+    let (s, p) = call(&app, &anna, Method::PUT, "/api/v1/favorites/c", None).await;
+    assert_eq!(s, 409, "{p}");
+    assert_eq!(p["code"], "favorites_limit");
+    // One already there is not "one more".
+    let (s, _) = call(&app, &anna, Method::PUT, "/api/v1/favorites/a", None).await;
+    assert_eq!(s, 200);
+    // After removing one there is room again.
+    call(&app, &anna, Method::DELETE, "/api/v1/favorites/a", None).await;
+    let (s, body) = call(&app, &anna, Method::PUT, "/api/v1/favorites/c", None).await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["product_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"b") && ids.contains(&"c"), "{ids:?}");
+    app.stop().await;
+});
