@@ -26,7 +26,7 @@ use crate::state::AppState;
         crate::catalog::http::suggest,
         crate::cart::get_cart, crate::cart::add_item, crate::cart::set_item, crate::cart::remove_item, crate::cart::clear,
         crate::orders::http::options, crate::orders::http::create, crate::orders::http::list, crate::orders::http::get,
-        crate::payments::invoice,
+        crate::payments::invoice, crate::orders::repeat::repeat,
         crate::selling::favorites::get_favorites, crate::selling::favorites::put_favorite,
         crate::selling::favorites::delete_favorite,
         crate::seed::auth, crate::seed::catalog, crate::seed::product, crate::seed::cart,

@@ -102,6 +102,11 @@ pub fn table(config: &Config) -> Vec<Route> {
         ),
         api("/api/v1/orders/{id}", &["GET"], get(orders::http::get)),
         api(
+            "/api/v1/orders/{id}/repeat",
+            &["POST"],
+            post(orders::repeat::repeat),
+        ),
+        api(
             "/api/v1/favorites",
             &["GET"],
             get(selling::favorites::get_favorites),

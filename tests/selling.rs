@@ -239,3 +239,159 @@ store_test!(favorites_have_a_limit, |db: TestDb| async move {
     assert!(ids.contains(&"b") && ids.contains(&"c"), "{ids:?}");
     app.stop().await;
 });
+
+async fn place_order(app: &TestApp, who: &str, items: &[(&str, i64)]) -> i64 {
+    for (product, quantity) in items {
+        let (s, body) = call(
+            app,
+            who,
+            Method::POST,
+            "/api/v1/cart/items",
+            Some(json!({"offer_id": format!("{product}#{product}-m"), "quantity": quantity})),
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("authorization", who)
+        .header("idempotency-key", format!("order-{}", items.len()))
+        .json(&json!({
+            "contact": {"name": "Анна", "phone": "+7 999 123-45-67"},
+            "delivery": {"method": "pickup", "pickup_point": "Москва, ул. Примерная, 1 (10:00–21:00)"},
+            "payment_method": "on_receipt"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+store_test!(repeat_an_order, |db: TestDb| async move {
+    let (app, media) = shop(
+        db,
+        &[
+            ("a", 1_000, 10),
+            ("b", 500, 5),
+            ("c", 300, 5),
+            ("d", 200, 2),
+        ],
+        |_| {},
+    )
+    .await;
+    let anna = auth(1);
+    let id = place_order(&app, &anna, &[("a", 2), ("b", 1), ("c", 3), ("d", 2)]).await;
+    // Today: a costs more, b left the catalog, one c is left, d sold out.
+    import(
+        &app,
+        media.path(),
+        &[("a", 1_200, 8), ("c", 300, 1), ("d", 200, 0)],
+        false,
+    )
+    .await;
+
+    // Another customer cannot repeat Anna's order.
+    let (s, p) = call(
+        &app,
+        &auth(2),
+        Method::POST,
+        &format!("/api/v1/orders/{id}/repeat"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert_eq!(p["code"], "not_found");
+    let (s, p) = call(
+        &app,
+        &anna,
+        Method::POST,
+        "/api/v1/orders/99999/repeat",
+        None,
+    )
+    .await;
+    assert_eq!(s, 404, "{p}");
+
+    let (s, r) = call(
+        &app,
+        &anna,
+        Method::POST,
+        &format!("/api/v1/orders/{id}/repeat"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["added"], json!(["a#a-m"]));
+    let not_added: Vec<(String, String, i64)> = r["not_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["offer_id"].as_str().unwrap().to_string(),
+                n["reason"].as_str().unwrap().to_string(),
+                n["added"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        not_added,
+        [
+            ("b#b-m".to_string(), "gone".to_string(), 0),
+            ("c#c-m".to_string(), "partly_in_stock".to_string(), 1),
+            ("d#d-m".to_string(), "out_of_stock".to_string(), 0),
+        ]
+    );
+    assert_eq!(
+        r["not_added"][0]["name"], "Товар b",
+        "named as in the order"
+    );
+    assert_eq!(
+        r["price_changes"],
+        json!([{"offer_id": "a#a-m", "name": "Товар a", "was": 1_000, "now": 1_200}])
+    );
+    let lines: Vec<(String, i64, i64)> = r["cart"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["offer_id"].as_str().unwrap().to_string(),
+                l["quantity"].as_i64().unwrap(),
+                l["price"]["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("a#a-m".to_string(), 2, 1_200),
+            ("c#c-m".to_string(), 1, 300)
+        ]
+    );
+    assert_eq!(r["cart"]["total"]["amount"], 2 * 1_200 + 300);
+
+    // Again: the cart already holds the only c, so nothing more of it; a is added again.
+    let (s, r) = call(
+        &app,
+        &anna,
+        Method::POST,
+        &format!("/api/v1/orders/{id}/repeat"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let c = r["not_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["offer_id"] == "c#c-m")
+        .unwrap();
+    assert_eq!(c["reason"], "out_of_stock");
+    assert_eq!(c["added"], 0);
+    let (_, cart) = call(&app, &anna, Method::GET, "/api/v1/cart", None).await;
+    assert_eq!(cart["lines"][0]["quantity"], 4);
+    assert_eq!(cart["lines"][1]["quantity"], 1);
+    app.stop().await;
+});

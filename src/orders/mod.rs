@@ -19,6 +19,7 @@ pub mod holds;
 pub mod http;
 pub mod limits;
 pub mod master;
+pub mod repeat;
 
 /// Outbox job kinds written by orders.
 pub const JOB_ORDER_CREATED: &str = "order.created";
