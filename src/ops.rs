@@ -29,6 +29,8 @@ use crate::state::AppState;
         crate::payments::invoice, crate::orders::repeat::repeat,
         crate::selling::favorites::get_favorites, crate::selling::favorites::put_favorite,
         crate::selling::favorites::delete_favorite,
+        crate::selling::alerts::create, crate::selling::alerts::get_subscriptions,
+        crate::selling::alerts::delete_subscription,
         crate::seed::auth, crate::seed::catalog, crate::seed::product, crate::seed::cart,
         crate::seed::cart_add, crate::seed::order, crate::seed::invoice,
     ),

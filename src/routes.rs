@@ -4,7 +4,7 @@
 //! live app, so a route cannot be served undocumented or documented unserved.
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, get, patch, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -105,6 +105,16 @@ pub fn table(config: &Config) -> Vec<Route> {
             "/api/v1/orders/{id}/repeat",
             &["POST"],
             post(orders::repeat::repeat),
+        ),
+        api(
+            "/api/v1/subscriptions",
+            &["GET", "POST"],
+            get(selling::alerts::get_subscriptions).post(selling::alerts::create),
+        ),
+        api(
+            "/api/v1/subscriptions/{id}",
+            &["DELETE"],
+            delete(selling::alerts::delete_subscription),
         ),
         api(
             "/api/v1/favorites",

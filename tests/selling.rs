@@ -395,3 +395,197 @@ store_test!(repeat_an_order, |db: TestDb| async move {
     assert_eq!(cart["lines"][1]["quantity"], 1);
     app.stop().await;
 });
+
+async fn subscription_states(app: &TestApp) -> Vec<(i64, String, String)> {
+    use sqlx::Row;
+    sqlx::query("SELECT customer_id, offer_id, state FROM subscriptions ORDER BY id")
+        .fetch_all(app.db.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+/// The state of the `nth` subscription to a test offer, in subscription order.
+fn state_of(states: &[(i64, String, String)], offer: &str, nth: usize) -> String {
+    states
+        .iter()
+        .filter(|(_, o, _)| o == &format!("{offer}#{offer}-m"))
+        .nth(nth)
+        .map(|(_, _, s)| s.clone())
+        .unwrap_or_default()
+}
+
+store_test!(alerts_after_an_import, |db: TestDb| async move {
+    use common::bot;
+    use std::time::Duration;
+    let fake = fake_telegram::FakeBot::start(bot::TOKEN, bot::fast_limits())
+        .await
+        .unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let (f, m) = (fake.clone(), media.path().to_path_buf());
+    let app = TestApp::spawn_on(db, move |c| {
+        bot::configure(c, &f, m, bot::fast_limits());
+        c.selling.max_subscriptions = 3;
+    })
+    .await;
+    import(
+        &app,
+        media.path(),
+        &[
+            ("a", 100_000, 0),
+            ("b", 200_000, 5),
+            ("c", 30_000, 0),
+            ("d", 50_000, 0),
+            ("e", 1_000, 1),
+        ],
+        false,
+    )
+    .await;
+    let (anna, boris, carl) = (bot::auth(11), bot::auth(12), bot::auth(13));
+    let sub = |who: &str, offer: &str, kind: &str| {
+        let who = who.to_string();
+        let body = json!({"offer_id": format!("{offer}#{offer}-m"), "kind": kind});
+        let app = &app;
+        async move { call(app, &who, Method::POST, "/api/v1/subscriptions", Some(body)).await }
+    };
+    let (s, first) = sub(&anna, "a", "back_in_stock").await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["kind"], "back_in_stock");
+    assert_eq!(first["product_id"], "a");
+    let (s, again) = sub(&anna, "a", "back_in_stock").await;
+    assert_eq!(s, 201);
+    assert_eq!(
+        again["id"], first["id"],
+        "idempotent per customer, offer and kind"
+    );
+    let (s, drop) = sub(&anna, "b", "price_drop").await;
+    assert_eq!(s, 201);
+    assert_eq!(
+        drop["price_then"],
+        json!({"amount": 200_000, "currency": "RUB"})
+    );
+    // Bad input.
+    let (s, p) = sub(&anna, "nope", "back_in_stock").await;
+    assert_eq!((s, p["code"].as_str()), (404, Some("offer_not_found")));
+    let (s, _) = sub(&anna, "a", "whenever").await;
+    assert_eq!(s, 422);
+    // Anna subscribes to e (in stock: waits until it sells out and comes back) and hits the
+    // limit of 3 with a fourth.
+    let (s, e) = sub(&anna, "e", "back_in_stock").await;
+    assert_eq!(s, 201);
+    let (s, p) = sub(&anna, "d", "back_in_stock").await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("subscriptions_limit")));
+    let (_, list) = call(&app, &anna, Method::GET, "/api/v1/subscriptions", None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    // Unsubscribing from e: 204, then 404; another customer cannot cancel hers.
+    let path = format!("/api/v1/subscriptions/{}", e["id"]);
+    let (s, _) = call(&app, &boris, Method::DELETE, &path, None).await;
+    assert_eq!(s, 404);
+    let (s, _) = call(&app, &anna, Method::DELETE, &path, None).await;
+    assert_eq!(s, 204);
+    let (s, p) = call(&app, &anna, Method::DELETE, &path, None).await;
+    assert_eq!((s, p["code"].as_str()), (404, Some("not_found")));
+
+    // Boris blocked the bot; Carl waits for c, which will leave the catalog.
+    assert_eq!(sub(&boris, "a", "back_in_stock").await.0, 201);
+    assert_eq!(sub(&boris, "d", "price_drop").await.0, 201);
+    assert_eq!(sub(&carl, "c", "back_in_stock").await.0, 201);
+    fake.block(12);
+
+    // The new version: a back in stock, b cheaper, c gone, d unchanged.
+    import(
+        &app,
+        media.path(),
+        &[
+            ("a", 100_000, 3),
+            ("b", 150_000, 5),
+            ("d", 50_000, 0),
+            ("e", 1_000, 1),
+        ],
+        false,
+    )
+    .await;
+    bot::wait_for("Anna's two alerts", Duration::from_secs(20), || {
+        bot::to_chat(&fake, "sendMessage", 11).len() == 2
+    })
+    .await;
+    let to_anna = bot::to_chat(&fake, "sendMessage", 11);
+    let texts: Vec<&str> = to_anna
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Снова в наличии: «Товар a (M)»")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Цена снизилась: «Товар b (M)»") && t.contains("вместо")),
+        "{texts:?}"
+    );
+    for m in &to_anna {
+        let url = m["reply_markup"]["inline_keyboard"][0][0]["web_app"]["url"]
+            .as_str()
+            .unwrap();
+        assert!(
+            url.starts_with("https://shop.example.com/product/"),
+            "{url}"
+        );
+    }
+    assert!(
+        bot::to_chat(&fake, "sendMessage", 13).is_empty(),
+        "nothing about a product that is gone"
+    );
+    let states = subscription_states(&app).await;
+    let state = |offer: &str, nth: usize| state_of(&states, offer, nth);
+    // a: Anna's then Boris's.
+    assert_eq!(state("a", 0), "notified");
+    assert_eq!(state("b", 0), "notified");
+    assert_eq!(state("c", 0), "gone");
+    assert_eq!(state("e", 0), "cancelled");
+    // Boris's message for a went to a blocked chat (403): his other subscriptions are closed.
+    let mut closed = false;
+    for _ in 0..200 {
+        let states = subscription_states(&app).await;
+        let boris_states: Vec<&str> = states
+            .iter()
+            .filter(|(_, o, _)| o == "d#d-m")
+            .map(|(_, _, s)| s.as_str())
+            .collect();
+        if boris_states == ["blocked"] {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(closed, "{:?}", subscription_states(&app).await);
+    let (_, list) = call(&app, &anna, Method::GET, "/api/v1/subscriptions", None).await;
+    assert_eq!(
+        list["items"],
+        json!([]),
+        "an alert is sent once, then the subscription is done"
+    );
+
+    // Another version with the same prices: nothing more is sent.
+    import(
+        &app,
+        media.path(),
+        &[
+            ("a", 90_000, 3),
+            ("b", 100_000, 5),
+            ("d", 50_000, 0),
+            ("e", 1_000, 1),
+        ],
+        false,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bot::to_chat(&fake, "sendMessage", 11).len(), 2);
+    assert_eq!(fake.violations(), 0, "within Telegram's limits");
+    app.stop().await;
+});

@@ -1,4 +1,5 @@
 //! Selling inside Telegram: what brings a customer back to the shop. Favourites
-//! ([`favorites`]) and, later, alerts when a product returns to stock or gets cheaper.
+//! ([`favorites`]) and alerts when a product returns to stock or gets cheaper ([`alerts`]).
 
+pub mod alerts;
 pub mod favorites;

@@ -69,6 +69,8 @@ pub fn handlers(bot: &Arc<Bot>) -> Handlers {
     let send = move |job: crate::outbox::Job| notify::send(b.clone(), job.payload);
     let b = bot.clone();
     let update = move |job: crate::outbox::Job| updates::handle(b.clone(), job.payload);
+    let b = bot.clone();
+    let alerts = move |_job: crate::outbox::Job| crate::selling::alerts::deliver(b.clone());
     Handlers::new()
         .on(
             &crate::orders::events::subscriber_kind("telegram", crate::orders::JOB_ORDER_CREATED),
@@ -80,6 +82,7 @@ pub fn handlers(bot: &Arc<Bot>) -> Handlers {
         )
         .on(JOB_SEND, send)
         .on(JOB_UPDATE, update)
+        .on(crate::selling::alerts::JOB_ALERTS, alerts)
 }
 
 /// The Mini App path a `/start` payload (the same as `startapp`) opens.
