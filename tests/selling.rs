@@ -589,3 +589,168 @@ store_test!(alerts_after_an_import, |db: TestDb| async move {
     assert_eq!(fake.violations(), 0, "within Telegram's limits");
     app.stop().await;
 });
+
+/// Sends an `inline_query` update and waits for the bot's answer to it.
+async fn inline(
+    app: &TestApp,
+    fake: &fake_telegram::FakeBot,
+    n: i64,
+    query: &str,
+    offset: &str,
+) -> Value {
+    use common::bot;
+    let update = json!({
+        "update_id": 9000 + n,
+        "inline_query": {
+            "id": format!("iq{n}"),
+            "from": {"id": 11, "is_bot": false, "first_name": "Анна", "language_code": "ru"},
+            "query": query,
+            "offset": offset,
+        }
+    });
+    assert_eq!(bot::post_update(app, Some(bot::SECRET), &update).await, 200);
+    let id = format!("iq{n}");
+    bot::wait_for(
+        "the inline answer",
+        std::time::Duration::from_secs(20),
+        || {
+            fake.calls_to("answerInlineQuery")
+                .iter()
+                .any(|a| a["inline_query_id"] == id.as_str())
+        },
+    )
+    .await;
+    fake.calls_to("answerInlineQuery")
+        .into_iter()
+        .find(|a| a["inline_query_id"] == id.as_str())
+        .unwrap()
+}
+
+store_test!(inline_mode_answers_with_products, |db: TestDb| async move {
+    use common::bot;
+    let fake = fake_telegram::FakeBot::start(bot::TOKEN, bot::fast_limits())
+        .await
+        .unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let catalog = vitrina::config::CatalogConfig {
+        media_dir: media.path().to_path_buf(),
+        ..Default::default()
+    };
+    vitrina::catalog::demo::seed_if_empty(&db.store, &catalog)
+        .await
+        .unwrap();
+    let (f, m) = (fake.clone(), media.path().to_path_buf());
+    let app = TestApp::spawn_on(db, move |c| {
+        bot::configure(c, &f, m, bot::fast_limits());
+        c.catalog.refresh_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    // The catalog's own answers, for comparison: a search, and everything (an empty query
+    // shows the shop's popular products).
+    let search: Value = app
+        .get("/api/v1/products?q=%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%B0")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all: Value = app.get("/api/v1/products").await.json().await.unwrap();
+    let mut n = 0;
+    for (query, total) in [("куртка", &search), ("", &all)] {
+        let total = total["total"].as_u64().unwrap() as usize;
+        // Paged with next_offset until the last page; every result a photo with a thumbnail
+        // and a button to the product in the Mini App.
+        let mut seen = Vec::new();
+        let mut offset = String::new();
+        loop {
+            n += 1;
+            let a = inline(&app, &fake, n, query, &offset).await;
+            assert_eq!(a["cache_time"], 60);
+            let results = a["results"].as_array().unwrap();
+            assert!(results.len() <= 20);
+            for r in results {
+                assert_eq!(r["type"], "photo", "{r}");
+                assert!(
+                    r["thumbnail_url"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("https://shop.example.com/images/")
+                );
+                assert!(r["caption"].as_str().unwrap().contains('₽'), "{r}");
+                let url = r["reply_markup"]["inline_keyboard"][0][0]["url"]
+                    .as_str()
+                    .unwrap();
+                assert!(
+                    url.starts_with("https://t.me/vitrina_test_bot?startapp=product_"),
+                    "{url}"
+                );
+                seen.push(url.to_string());
+            }
+            offset = a["next_offset"].as_str().unwrap().to_string();
+            if offset.is_empty() {
+                break;
+            }
+            assert_eq!(results.len(), 20, "full pages before the last");
+            assert!(n < 100, "paging ends");
+        }
+        assert_eq!(
+            seen.len(),
+            total,
+            "{query:?}: the same products as the catalog"
+        );
+        let unique: std::collections::HashSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len(), total);
+    }
+    assert!(n > 3, "the whole catalog took several pages");
+
+    // Typed in the wrong keyboard layout: the catalog's rules apply.
+    let a = inline(&app, &fake, 100, "rehnrf", "").await;
+    assert!(!a["results"].as_array().unwrap().is_empty());
+
+    // Punctuation only, or 256 characters: an empty answer, not an error.
+    let a = inline(&app, &fake, 101, "?!…,.", "").await;
+    assert_eq!(a["results"], json!([]));
+    assert_eq!(a["next_offset"], "");
+    let a = inline(&app, &fake, 102, &"куртка ".repeat(37)[..], "").await;
+    assert_eq!(a["results"], json!([]));
+
+    // A product without a picture is an article result: the next version drops one
+    // product's pictures.
+    let product = search["items"][0].clone();
+    let (id, name) = (
+        product["id"].as_str().unwrap(),
+        product["name"].as_str().unwrap(),
+    );
+    sqlx::query("UPDATE products SET images = '[]' WHERE id = $1")
+        .bind(id)
+        .execute(app.db.store.pool())
+        .await
+        .unwrap();
+    import(&app, media.path(), &[], true).await;
+    let mut found = None;
+    for n in 200..400 {
+        let a = inline(&app, &fake, n, name, "").await;
+        let article = a["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["title"] == name && r["type"] == "article")
+            .cloned();
+        if article.is_some() {
+            found = article;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = found.unwrap_or_else(|| panic!("{name} is an article once it has no picture"));
+    assert!(r.get("thumbnail_url").is_none());
+    let text = r["input_message_content"]["message_text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!("{name}\n")) && text.contains('₽'),
+        "{text}"
+    );
+    assert_eq!(
+        r["reply_markup"]["inline_keyboard"][0][0]["url"],
+        format!("https://t.me/vitrina_test_bot?startapp=product_{id}")
+    );
+    app.stop().await;
+});

@@ -3,3 +3,4 @@
 
 pub mod alerts;
 pub mod favorites;
+pub mod inline;

@@ -22,7 +22,12 @@ pub const JOB_SEND: &str = "telegram.send";
 /// One update from Telegram, stored by the webhook or the poller.
 pub const JOB_UPDATE: &str = "telegram.update";
 /// What the bot asks Telegram to deliver.
-pub const ALLOWED_UPDATES: &[&str] = &["message", "callback_query", "pre_checkout_query"];
+pub const ALLOWED_UPDATES: &[&str] = &[
+    "message",
+    "callback_query",
+    "pre_checkout_query",
+    "inline_query",
+];
 
 pub struct Bot {
     pub api: BotApi,
@@ -30,6 +35,10 @@ pub struct Bot {
     pub store: Store,
     pub outbox: Outbox,
     pub config: Arc<Config>,
+    /// The catalog, for inline queries.
+    pub catalog: Arc<crate::catalog::snapshot::CatalogReader>,
+    /// The bot's username, from `getMe` once needed.
+    pub username: tokio::sync::OnceCell<String>,
 }
 
 impl Bot {
@@ -45,6 +54,8 @@ impl Bot {
             store: state.store.clone(),
             outbox: state.outbox.clone(),
             config: state.config.clone(),
+            catalog: state.catalog.clone(),
+            username: tokio::sync::OnceCell::new(),
         }))
     }
 

@@ -259,6 +259,9 @@ pub async fn handle(bot: Arc<Bot>, update: Value) -> Result<(), JobError> {
     if let Some(query) = update.get("pre_checkout_query") {
         return crate::payments::pre_checkout(&bot, query).await;
     }
+    if let Some(query) = update.get("inline_query") {
+        return crate::selling::inline::answer(&bot, query).await;
+    }
     Ok(())
 }
 
