@@ -49,19 +49,9 @@ pub fn page<'a>(
     (products, more.then_some(offset + PAGE))
 }
 
-/// `https://t.me/<bot>?startapp=product_<id>`: the bot's main Mini App on the product. An id
-/// that a start parameter cannot carry (only `A-Za-z0-9_-`, at most 512) opens the shop.
+/// `https://t.me/<bot>?startapp=product_<id>`: the bot's main Mini App on the product.
 pub fn product_link(username: &str, product_id: &str) -> String {
-    let ok = product_id.len() <= 500
-        && !product_id.is_empty()
-        && product_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        format!("https://t.me/{username}?startapp=product_{product_id}")
-    } else {
-        format!("https://t.me/{username}?startapp")
-    }
+    super::links::link(username, super::links::Screen::Product, product_id)
 }
 
 fn stock_text(lang: Lang, p: &Product) -> &'static str {

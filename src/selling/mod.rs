@@ -4,3 +4,4 @@
 pub mod alerts;
 pub mod favorites;
 pub mod inline;
+pub mod links;

@@ -109,6 +109,10 @@ pub fn deep_link_path(payload: &str) -> String {
     if let Some(id) = payload.strip_prefix("section_").filter(|s| valid(s)) {
         return format!("/section/{id}");
     }
+    if let Some(q) = crate::selling::links::decode(payload, crate::selling::links::Screen::Search) {
+        let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        return format!("/search?q={q}");
+    }
     if let Some(id) = payload
         .strip_prefix("order_")
         .filter(|s| s.parse::<u64>().is_ok())
@@ -127,6 +131,10 @@ mod tests {
         assert_eq!(deep_link_path("product_demo-0001"), "/product/demo-0001");
         assert_eq!(deep_link_path("section_jackets"), "/section/jackets");
         assert_eq!(deep_link_path("order_42"), "/orders/42");
+        assert_eq!(
+            deep_link_path("search_b640LrRg9GA0YLQutCw"),
+            "/search?q=%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%B0"
+        );
         assert_eq!(deep_link_path("order_x"), "/");
         assert_eq!(deep_link_path("product_../admin"), "/");
         assert_eq!(deep_link_path(""), "/");
