@@ -493,6 +493,14 @@ store_test!(alerts_after_an_import, |db: TestDb| async move {
     assert_eq!(sub(&boris, "d", "price_drop").await.0, 201);
     assert_eq!(sub(&carl, "c", "back_in_stock").await.0, 201);
     fake.block(12);
+    // The same subscription asked for five times at once: one subscription.
+    let same =
+        futures_util::future::join_all((0..5).map(|_| sub(&carl, "e", "back_in_stock"))).await;
+    assert!(
+        same.iter()
+            .all(|(s, b)| *s == 201 && b["id"] == same[0].1["id"]),
+        "{same:?}"
+    );
 
     // The new version: a back in stock, b cheaper, c gone, d unchanged.
     import(
@@ -548,6 +556,9 @@ store_test!(alerts_after_an_import, |db: TestDb| async move {
     assert_eq!(state("b", 0), "notified");
     assert_eq!(state("c", 0), "gone");
     assert_eq!(state("e", 0), "cancelled");
+    // Carl's e was in stock when he subscribed and still is: no alert yet.
+    assert_eq!(state("e", 1), "open");
+    assert_eq!(state("e", 2), "");
     // Boris's message for a went to a blocked chat (403): his other subscriptions are closed.
     let mut closed = false;
     for _ in 0..200 {

@@ -178,9 +178,12 @@ pub async fn subscribe(
             if open >= i64::from(limit) {
                 return Err(SubscribeError::Limit(limit));
             }
+            // A concurrent identical request may have inserted it since: then that one is
+            // returned.
             sqlx::query(
                 "INSERT INTO subscriptions (customer_id, offer_id, product_id, kind, base_price, base_in_stock, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (customer_id, offer_id, kind) WHERE state = 'open' DO NOTHING RETURNING id",
             )
             .bind(customer.0)
             .bind(offer_id)
@@ -189,12 +192,27 @@ pub async fn subscribe(
             .bind(price)
             .bind(i64::from(in_stock))
             .bind(now_ms())
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?
-            .try_get(0)?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .unwrap_or(0)
         }
     };
     tx.commit().await?;
+    let id = if id == 0 {
+        sqlx::query(
+            "SELECT id FROM subscriptions WHERE customer_id = $1 AND offer_id = $2 AND kind = $3 AND state = 'open'",
+        )
+        .bind(customer.0)
+        .bind(offer_id)
+        .bind(kind.as_str())
+        .fetch_one(store.pool())
+        .await?
+        .try_get(0)?
+    } else {
+        id
+    };
     Ok(one(store, customer, id).await?)
 }
 
