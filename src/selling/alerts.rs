@@ -156,7 +156,7 @@ pub async fn subscribe(
     let price: Option<i64> = offer.try_get("price")?;
     let in_stock =
         price.is_some() && offer.try_get::<Option<i64>, _>("stock_milli")?.unwrap_or(0) > 0;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = crate::orders::write_tx(store).await?;
     let existing = sqlx::query(
         "SELECT id FROM subscriptions WHERE customer_id = $1 AND offer_id = $2 AND kind = $3 AND state = 'open'",
     )

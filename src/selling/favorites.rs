@@ -88,7 +88,7 @@ pub async fn add(
         .ok_or(FavoriteError::UnknownProduct)?;
     let name: String = product.try_get("name")?;
     let image = first_image(product.try_get("images")?);
-    let mut tx = store.pool().begin().await?;
+    let mut tx = crate::orders::write_tx(store).await?;
     let present = sqlx::query("SELECT 1 FROM favorites WHERE customer_id = $1 AND product_id = $2")
         .bind(customer.0)
         .bind(product_id)
