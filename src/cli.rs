@@ -96,8 +96,30 @@ pub enum Command {
         /// The new backup file.
         to: PathBuf,
     },
+    /// Print t.me links that open the shop on a product, a section or a search (for channel
+    /// posts and messages).
+    Links {
+        #[command(subcommand)]
+        command: LinksCommand,
+        /// The bot's username; asked from Telegram (getMe) when not given.
+        #[arg(long, global = true)]
+        bot: Option<String>,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LinksCommand {
+    /// A product, by its id in the catalog.
+    Product { id: String },
+    /// A catalog section, by its id.
+    Section { id: String },
+    /// A search for the given words.
+    Search {
+        #[arg(required = true)]
+        words: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,6 +227,10 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let load = || Config::load(cli.config.as_deref());
     match cli.command {
+        Command::Links { command, bot } => {
+            let config = load()?;
+            links(&config, command, bot).await
+        }
         Command::Version => {
             println!("vitrina {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -624,4 +650,48 @@ async fn outbox(outbox: Outbox, command: OutboxCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `vitrina links …`: checks that the product or section is in the catalog, then prints the
+/// link.
+async fn links(config: &Config, command: LinksCommand, bot: Option<String>) -> anyhow::Result<()> {
+    use crate::selling::links::{Screen, link, start_param};
+    let (screen, value, table) = match command {
+        LinksCommand::Product { id } => (Screen::Product, id, Some("products")),
+        LinksCommand::Section { id } => (Screen::Section, id, Some("sections")),
+        LinksCommand::Search { words } => (Screen::Search, words.join(" "), None),
+    };
+    if let Some(table) = table {
+        let store = Store::connect(&config.database).await?;
+        store.ready().await?;
+        let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT 1 FROM {table} WHERE id = $1"
+        )))
+        .bind(&value)
+        .fetch_optional(store.pool())
+        .await?
+        .is_some();
+        store.close().await;
+        if !found {
+            anyhow::bail!("no {} {value:?} in the catalog", &table[..table.len() - 1]);
+        }
+    }
+    if start_param(screen, &value).is_none() {
+        anyhow::bail!("too long for a Telegram link (a start parameter holds 512 characters)");
+    }
+    let username = match bot {
+        Some(b) => b,
+        None => {
+            let api = crate::telegram::BotApi::new(&config.telegram).ok_or_else(|| {
+                anyhow::anyhow!("telegram.bot_token is not set; or give --bot <username>")
+            })?;
+            let me = api.call("getMe", &serde_json::json!({})).await?;
+            me.get("username")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| anyhow::anyhow!("getMe answered without a username"))?
+        }
+    };
+    println!("{}", link(&username, screen, &value));
+    Ok(())
 }

@@ -35,6 +35,26 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub dev: DevConfig,
     pub sync: SyncConfig,
+    pub selling: SellingConfig,
+}
+
+/// Favourites and back-in-stock / price-drop alerts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SellingConfig {
+    /// Favourite products one customer may keep; one more is refused (`409 favorites_limit`).
+    pub max_favorites: u32,
+    /// Open alert subscriptions one customer may have (`409 subscriptions_limit`).
+    pub max_subscriptions: u32,
+}
+
+impl Default for SellingConfig {
+    fn default() -> Self {
+        Self {
+            max_favorites: 200,
+            max_subscriptions: 200,
+        }
+    }
 }
 
 /// The catalog sources' health (Bitrix sync, 1C exchange).

@@ -22,6 +22,7 @@ pub mod proxy;
 pub mod rate_limit;
 pub mod routes;
 pub mod seed;
+pub mod selling;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -4,11 +4,11 @@
 //! live app, so a route cannot be served undocumented or documented unserved.
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{auth, cart, catalog, ops, orders, seed};
+use crate::{auth, cart, catalog, ops, orders, seed, selling};
 
 pub struct Route {
     pub path: &'static str,
@@ -101,6 +101,31 @@ pub fn table(config: &Config) -> Vec<Route> {
             get(orders::http::list).post(orders::http::create),
         ),
         api("/api/v1/orders/{id}", &["GET"], get(orders::http::get)),
+        api(
+            "/api/v1/orders/{id}/repeat",
+            &["POST"],
+            post(orders::repeat::repeat),
+        ),
+        api(
+            "/api/v1/subscriptions",
+            &["GET", "POST"],
+            get(selling::alerts::get_subscriptions).post(selling::alerts::create),
+        ),
+        api(
+            "/api/v1/subscriptions/{id}",
+            &["DELETE"],
+            delete(selling::alerts::delete_subscription),
+        ),
+        api(
+            "/api/v1/favorites",
+            &["GET"],
+            get(selling::favorites::get_favorites),
+        ),
+        api(
+            "/api/v1/favorites/{product_id}",
+            &["PUT", "DELETE"],
+            put(selling::favorites::put_favorite).delete(selling::favorites::delete_favorite),
+        ),
         api(
             "/api/v1/orders/{id}/invoice",
             &["POST"],

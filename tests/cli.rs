@@ -362,3 +362,64 @@ fn orders_commands_show_and_move_orders() {
     let o = vitrina(dir.path(), &["orders", "show", "999"], &env);
     assert_clean_failure(&o, "does not exist");
 }
+
+#[test]
+fn links_open_the_shop_on_a_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let env = [("VITRINA_DATABASE__URL", url.as_str())];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = vitrina::config::DatabaseConfig {
+            url: vitrina::config::Secret::new(url.clone()),
+            ..Default::default()
+        };
+        let store = vitrina::store::Store::connect(&config).await.unwrap();
+        store.migrate().await.unwrap();
+        sqlx::query("INSERT INTO products (id, name, created_at, version) VALUES ('demo-0001', 'Куртка', 0, 1), ('abc#def', 'Плед', 0, 1)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO sections (id, name, version) VALUES ('jackets', 'Куртки', 1)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let run = |args: &[&str]| {
+        let o = vitrina(dir.path(), args, &env);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(
+        run(&["links", "product", "demo-0001", "--bot", "shop_bot"]),
+        "https://t.me/shop_bot?startapp=product_demo-0001"
+    );
+    assert_eq!(
+        run(&["links", "--bot", "@shop_bot", "product", "abc#def"]),
+        "https://t.me/shop_bot?startapp=product_b64YWJjI2RlZg"
+    );
+    assert_eq!(
+        run(&["links", "section", "jackets", "--bot", "shop_bot"]),
+        "https://t.me/shop_bot?startapp=section_jackets"
+    );
+    assert_eq!(
+        run(&["links", "search", "куртка", "--bot", "shop_bot"]),
+        "https://t.me/shop_bot?startapp=search_b640LrRg9GA0YLQutCw"
+    );
+    let o = vitrina(
+        dir.path(),
+        &["links", "product", "nope", "--bot", "shop_bot"],
+        &env,
+    );
+    assert_clean_failure(&o, "no product \"nope\" in the catalog");
+    let o = vitrina(
+        dir.path(),
+        &["links", "section", "nope", "--bot", "shop_bot"],
+        &env,
+    );
+    assert_clean_failure(&o, "no section \"nope\" in the catalog");
+    // Without --bot the username comes from Telegram, which needs the token.
+    let o = vitrina(dir.path(), &["links", "product", "demo-0001"], &env);
+    assert_clean_failure(&o, "telegram.bot_token is not set");
+}

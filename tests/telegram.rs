@@ -604,10 +604,21 @@ async fn setup_command() {
         String::from_utf8_lossy(&real.stderr)
     );
     assert!(String::from_utf8_lossy(&real.stdout).contains("@vitrina_test_bot"));
+    // The fake's bot has inline mode off, as a new bot has: setup says how to turn it on.
+    assert!(
+        String::from_utf8_lossy(&real.stdout).contains("send /setinline to @BotFather"),
+        "{}",
+        String::from_utf8_lossy(&real.stdout)
+    );
     let webhook = &fake.calls_to("setWebhook")[0];
     assert_eq!(
         webhook["allowed_updates"],
-        json!(["message", "callback_query", "pre_checkout_query"])
+        json!([
+            "message",
+            "callback_query",
+            "pre_checkout_query",
+            "inline_query"
+        ])
     );
     let secret = webhook["secret_token"].as_str().unwrap();
     assert!(secret.len() >= 32, "a generated secret: {secret}");

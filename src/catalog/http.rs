@@ -549,7 +549,7 @@ pub(crate) fn list(snapshot: &Arc<Snapshot>, raw: Option<&str>) -> Result<Produc
     })
 }
 
-fn search_hits(snapshot: &Snapshot, q: &str) -> Vec<u32> {
+pub(crate) fn search_hits(snapshot: &Snapshot, q: &str) -> Vec<u32> {
     let mut hits = snapshot.search.search(q, 1000, false);
     if hits.is_empty() {
         // A word cut short ("плин") is still worth an answer when nothing matches whole words.

@@ -406,6 +406,14 @@ impl<'a> Importer<'a> {
             .bind(version)
             .execute(&mut *tx)
             .await?;
+        // Every source (CLI, 1C exchange, Bitrix sync) publishes here: alerts follow the
+        // version they came with, or neither happens.
+        crate::selling::alerts::on_publish(
+            &mut tx,
+            version,
+            crate::config::OutboxConfig::default().max_attempts,
+        )
+        .await?;
         tx.commit().await?;
         Ok(report)
     }

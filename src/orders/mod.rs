@@ -20,6 +20,7 @@ pub mod holds;
 pub mod http;
 pub mod limits;
 pub mod master;
+pub mod repeat;
 mod store;
 
 pub use error::{PlaceOrderError, SetStatusError, ValidateError};

@@ -125,6 +125,32 @@ pub struct Depth {
     pub dead: i64,
 }
 
+/// [`Outbox::enqueue`] for code that holds a transaction but no [`Outbox`] (the catalog
+/// importer, which also runs from the CLI): the caller gives the attempt budget.
+pub async fn enqueue_on(
+    conn: &mut AnyConnection,
+    job: NewJob,
+    max_attempts: u32,
+) -> Result<Option<i64>, StoreError> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "INSERT INTO outbox (kind, payload, dedupe_key, max_attempts, run_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(job.kind)
+    .bind(job.payload.to_string())
+    .bind(job.dedupe_key)
+    .bind(i64::from(max_attempts))
+    .bind(now + duration_ms(job.delay))
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get(0)?),
+        None => None,
+    })
+}
+
 #[derive(Clone)]
 pub struct Outbox {
     store: Store,
@@ -156,23 +182,7 @@ impl Outbox {
         conn: &mut AnyConnection,
         job: NewJob,
     ) -> Result<Option<i64>, StoreError> {
-        let now = now_ms();
-        let row = sqlx::query(
-            "INSERT INTO outbox (kind, payload, dedupe_key, max_attempts, run_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-        )
-        .bind(job.kind)
-        .bind(job.payload.to_string())
-        .bind(job.dedupe_key)
-        .bind(i64::from(self.config.max_attempts))
-        .bind(now + duration_ms(job.delay))
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
-        Ok(match row {
-            Some(row) => Some(row.try_get(0)?),
-            None => None,
-        })
+        enqueue_on(conn, job, self.config.max_attempts).await
     }
 
     /// Enqueue in a transaction of its own (for jobs not tied to another state change).

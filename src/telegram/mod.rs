@@ -25,7 +25,12 @@ pub const JOB_SEND: &str = "telegram.send";
 /// One update from Telegram, stored by the webhook or the poller.
 pub const JOB_UPDATE: &str = "telegram.update";
 /// What the bot asks Telegram to deliver.
-pub const ALLOWED_UPDATES: &[&str] = &["message", "callback_query", "pre_checkout_query"];
+pub const ALLOWED_UPDATES: &[&str] = &[
+    "message",
+    "callback_query",
+    "pre_checkout_query",
+    "inline_query",
+];
 
 pub struct Bot {
     pub api: BotApi,
@@ -33,6 +38,10 @@ pub struct Bot {
     pub store: Store,
     pub outbox: Outbox,
     pub config: Arc<Config>,
+    /// The catalog, for inline queries.
+    pub catalog: Arc<crate::catalog::snapshot::CatalogReader>,
+    /// The bot's username, from `getMe` once needed.
+    pub username: tokio::sync::OnceCell<String>,
 }
 
 impl Bot {
@@ -48,6 +57,8 @@ impl Bot {
             store: state.store.clone(),
             outbox: state.outbox.clone(),
             config: state.config.clone(),
+            catalog: state.catalog.clone(),
+            username: tokio::sync::OnceCell::new(),
         }))
     }
 
@@ -143,6 +154,8 @@ pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
         let (bot, dispatcher) = (b.clone(), dispatcher.clone());
         async move { updates::handle(bot, &dispatcher, job.payload).await }
     };
+    let b = bot.clone();
+    let alerts = move |_job: crate::outbox::Job| crate::selling::alerts::deliver(b.clone());
     Handlers::new()
         .on(
             &crate::orders::events::subscriber_kind("telegram", crate::orders::JOB_ORDER_CREATED),
@@ -154,6 +167,7 @@ pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
         )
         .on(JOB_SEND, send)
         .on(JOB_UPDATE, update)
+        .on(crate::selling::alerts::JOB_ALERTS, alerts)
 }
 
 /// The Mini App path a `/start` payload (the same as `startapp`) opens.
@@ -168,6 +182,10 @@ pub fn deep_link_path(payload: &str) -> String {
     }
     if let Some(id) = payload.strip_prefix("section_").filter(|s| valid(s)) {
         return format!("/section/{id}");
+    }
+    if let Some(q) = crate::selling::links::decode(payload, crate::selling::links::Screen::Search) {
+        let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        return format!("/search?q={q}");
     }
     if let Some(id) = payload
         .strip_prefix("order_")
@@ -187,6 +205,10 @@ mod tests {
         assert_eq!(deep_link_path("product_demo-0001"), "/product/demo-0001");
         assert_eq!(deep_link_path("section_jackets"), "/section/jackets");
         assert_eq!(deep_link_path("order_42"), "/orders/42");
+        assert_eq!(
+            deep_link_path("search_b640LrRg9GA0YLQutCw"),
+            "/search?q=%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%B0"
+        );
         assert_eq!(deep_link_path("order_x"), "/");
         assert_eq!(deep_link_path("product_../admin"), "/");
         assert_eq!(deep_link_path(""), "/");

@@ -232,6 +232,9 @@ pub async fn send(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
                     .execute(bot.store.pool())
                     .await
                     .map_err(|e| JobError::retry(e.to_string()))?;
+                crate::selling::alerts::unsubscribe_blocked(&bot.store, customer)
+                    .await
+                    .map_err(store_err)?;
                 tracing::info!(customer, %description, "customer blocked the bot: no more messages to them");
                 return Ok(());
             }

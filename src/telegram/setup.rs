@@ -93,6 +93,18 @@ pub async fn run(
                 .and_then(Value::as_str)
                 .unwrap_or("?");
             println!("ok   getMe: @{name}");
+            // Inline mode (sharing products into any chat) is switched on in @BotFather only.
+            if result
+                .get("supports_inline_queries")
+                .and_then(Value::as_bool)
+                == Some(true)
+            {
+                println!("ok   inline mode is on: @{name} <words> in any chat shares products");
+            } else {
+                println!(
+                    "note inline mode is off: send /setinline to @BotFather, pick @{name} and give a placeholder (e.g. «Поиск товаров») so customers can share products into any chat"
+                );
+            }
         } else {
             println!("ok   {method}");
         }

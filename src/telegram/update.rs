@@ -19,6 +19,7 @@ pub enum UpdateKind {
     Message(Message),
     CallbackQuery(CallbackQuery),
     PreCheckoutQuery(PreCheckoutQuery),
+    InlineQuery(InlineQuery),
     Other,
 }
 
@@ -30,6 +31,7 @@ impl<'de> Deserialize<'de> for UpdateKind {
             message: Option<Value>,
             callback_query: Option<Value>,
             pre_checkout_query: Option<Value>,
+            inline_query: Option<Value>,
         }
         fn field<T: serde::de::DeserializeOwned, E: Error>(name: &str, v: Value) -> Result<T, E> {
             serde_json::from_value(v).map_err(|e| E::custom(format!("{name}: {e}")))
@@ -44,10 +46,23 @@ impl<'de> Deserialize<'de> for UpdateKind {
                 (_, _, Some(q)) => {
                     UpdateKind::PreCheckoutQuery(field::<_, D::Error>("pre_checkout_query", q)?)
                 }
-                _ => UpdateKind::Other,
+                (None, None, None) => match raw.inline_query {
+                    Some(q) => UpdateKind::InlineQuery(field::<_, D::Error>("inline_query", q)?),
+                    None => UpdateKind::Other,
+                },
             },
         )
     }
+}
+
+/// What a user typed after the bot's username in any chat (inline mode).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InlineQuery {
+    pub id: String,
+    pub from: User,
+    pub query: String,
+    /// The `next_offset` of the previous answer; empty for the first page.
+    pub offset: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -179,6 +179,7 @@ pub async fn handle(bot: Arc<Bot>, dispatcher: &Dispatcher, update: Value) -> Re
         UpdateKind::Message(message) => on_message(bot, dispatcher, id, message).await,
         UpdateKind::CallbackQuery(query) => staff_button(&bot, &query).await,
         UpdateKind::PreCheckoutQuery(query) => dispatcher.pre_checkout(bot, query).await,
+        UpdateKind::InlineQuery(query) => crate::selling::inline::answer(&bot, &query).await,
         UpdateKind::Other => Ok(()),
     }
 }

@@ -4,6 +4,7 @@
 export type DeepLink =
   | { kind: 'product'; id: string }
   | { kind: 'section'; id: string }
+  | { kind: 'search'; q: string }
   | { kind: 'order'; id: number }
   | { kind: 'cart' }
   | null;
@@ -13,7 +14,7 @@ export type DeepLink =
 export function parseStartParam(param: string | null | undefined): DeepLink {
   if (!param || param.length > 512 || !/^[\w-]+$/.test(param)) return null;
   if (param === 'cart') return { kind: 'cart' };
-  const m = /^(product|section|order)_(b64)?(.+)$/.exec(param);
+  const m = /^(product|section|order|search)_(b64)?(.+)$/.exec(param);
   if (!m) return null;
   let id = m[3] ?? '';
   if (m[2]) {
@@ -27,6 +28,7 @@ export function parseStartParam(param: string | null | undefined): DeepLink {
     const n = Number(id);
     return Number.isSafeInteger(n) && n > 0 ? { kind: 'order', id: n } : null;
   }
+  if (m[1] === 'search') return { kind: 'search', q: id };
   return m[1] === 'product' ? { kind: 'product', id } : { kind: 'section', id };
 }
 
@@ -37,6 +39,8 @@ export function pathFor(link: DeepLink): string | null {
       return `/product/${encodeURIComponent(link.id)}`;
     case 'section':
       return `/section/${encodeURIComponent(link.id)}`;
+    case 'search':
+      return `/search?q=${encodeURIComponent(link.q)}`;
     case 'order':
       return `/orders/${link.id}`;
     case 'cart':

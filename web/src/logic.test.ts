@@ -62,6 +62,10 @@ describe('deep links', () => {
     expect(parseStartParam('section_jackets')).toEqual({ kind: 'section', id: 'jackets' });
     expect(parseStartParam('order_42')).toEqual({ kind: 'order', id: 42 });
     expect(parseStartParam('cart')).toEqual({ kind: 'cart' });
+    // `vitrina links search куртка` (src/selling/links.rs): base64url of the UTF-8 words.
+    expect(parseStartParam('search_b640LrRg9GA0YLQutCw')).toEqual({ kind: 'search', q: 'куртка' });
+    expect(pathFor(parseStartParam('search_b640LrRg9GA0YLQutCw'))).toBe('/search?q=%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%B0');
+    expect(pathFor(parseStartParam('search_boots'))).toBe('/search?q=boots');
     expect(pathFor(parseStartParam('product_demo-0001'))).toBe('/product/demo-0001');
   });
   it('decodes base64url ids with characters Telegram does not allow', () => {

@@ -9,6 +9,7 @@
 //! - failures on demand: 429, 5xx, a chat that blocked the bot (403 "Forbidden: bot was blocked
 //!   by the user"), slow answers;
 //! - every accepted call recorded; updates queued for `getUpdates` (long polling);
+//! - `answerInlineQuery`, refused as Telegram refuses a malformed answer;
 //! - `createInvoiceLink`, `answerPreCheckoutQuery`, `refundStarPayment` for payments; a 54-FZ
 //!   receipt in `provider_data` is checked as the provider would (sums to the kopeck);
 //! - the test environment's path `/bot<token>/test/<method>`, counted apart.
@@ -247,6 +248,12 @@ impl FakeBot {
                 s.invoices += 1;
                 json!(format!("https://t.me/$fakeinvoice{}", s.invoices))
             }
+            "answerInlineQuery" => {
+                if let Err(why) = check_inline_answer(&params) {
+                    return error(400, None, &why);
+                }
+                json!(true)
+            }
             "getWebhookInfo" => {
                 json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
             }
@@ -263,6 +270,79 @@ impl FakeBot {
         };
         (StatusCode::OK, json!({"ok": true, "result": result}))
     }
+}
+
+/// What the Bot API refuses in `answerInlineQuery` (core.telegram.org/bots/api#answerinlinequery):
+/// no query id, more than 50 results, a result without a type or with an id that is empty,
+/// over 64 bytes or repeated, a `next_offset` over 64 bytes, a photo without `photo_url` and
+/// `thumbnail_url`, an article without `title` and `input_message_content`, and an inline
+/// keyboard button without exactly one action.
+fn check_inline_answer(params: &Value) -> Result<(), String> {
+    if params
+        .get("inline_query_id")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err("Bad Request: inline_query_id is empty".into());
+    }
+    let results = params
+        .get("results")
+        .and_then(Value::as_array)
+        .ok_or("Bad Request: results must be an array")?;
+    if results.len() > 50 {
+        return Err("Bad Request: RESULTS_TOO_MUCH".into());
+    }
+    if params
+        .get("next_offset")
+        .and_then(Value::as_str)
+        .is_some_and(|o| o.len() > 64)
+    {
+        return Err("Bad Request: NEXT_OFFSET_INVALID".into());
+    }
+    let mut ids = std::collections::HashSet::new();
+    for r in results {
+        let id = r.get("id").and_then(Value::as_str).unwrap_or("");
+        if id.is_empty() || id.len() > 64 {
+            return Err("Bad Request: RESULT_ID_INVALID".into());
+        }
+        if !ids.insert(id.to_string()) {
+            return Err("Bad Request: RESULT_ID_DUPLICATE".into());
+        }
+        let has = |k: &str| {
+            r.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty())
+        };
+        match r.get("type").and_then(Value::as_str) {
+            Some("photo") if has("photo_url") && has("thumbnail_url") => {}
+            Some("article") if has("title") && r.get("input_message_content").is_some() => {}
+            Some(t) => return Err(format!("Bad Request: invalid {t} result")),
+            None => return Err("Bad Request: result type is missing".into()),
+        }
+        for row in r
+            .pointer("/reply_markup/inline_keyboard")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for button in row.as_array().into_iter().flatten() {
+                let actions = [
+                    "url",
+                    "callback_data",
+                    "web_app",
+                    "switch_inline_query",
+                    "login_url",
+                ]
+                .iter()
+                .filter(|k| button.get(**k).is_some())
+                .count();
+                if actions != 1 || button.get("text").and_then(Value::as_str).is_none() {
+                    return Err("Bad Request: BUTTON_TYPE_INVALID".into());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Stands in for the payment provider, which refuses a payment whose 54-FZ receipt
