@@ -95,6 +95,9 @@ async fn browse(backend: Backend) {
         .iter()
         .map(|p| p["price"]["amount"].as_i64().unwrap())
         .collect();
+    // A sort check on a list of one (or of equal values) would pass whatever the order.
+    assert!(prices.len() >= 2, "{prices:?}");
+    assert!(prices.first() != prices.last(), "{prices:?}");
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
     let desc = json(&app, "/api/v1/products?sort=price_desc&limit=50").await;
     let prices: Vec<i64> = desc["items"]
@@ -103,6 +106,8 @@ async fn browse(backend: Backend) {
         .iter()
         .map(|p| p["price"]["amount"].as_i64().unwrap())
         .collect();
+    assert!(prices.len() >= 2, "{prices:?}");
+    assert!(prices.first() != prices.last(), "{prices:?}");
     assert!(prices.windows(2).all(|w| w[0] >= w[1]), "{prices:?}");
     let by_name = json(&app, "/api/v1/products?sort=name&limit=50").await;
     let names: Vec<String> = by_name["items"]
@@ -111,6 +116,8 @@ async fn browse(backend: Backend) {
         .iter()
         .map(|p| p["name"].as_str().unwrap().to_lowercase())
         .collect();
+    assert!(names.len() >= 2, "{names:?}");
+    assert!(names.first() != names.last(), "{names:?}");
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
 
     // Filters: price range, stock, a property; facets count the other filters only.

@@ -632,6 +632,7 @@ async fn every_offers_fixture_imports(backend: Backend) {
         let distinct: std::collections::HashSet<&str> =
             expected.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(rows as usize, distinct.len(), "{rel}");
+        let (mut stocks, mut prices) = (0, 0);
         for o in expected.iter().take(50) {
             let stock = o.quantity.as_ref().map(|q| {
                 let (m, s) = (q.mantissa(), q.scale());
@@ -642,6 +643,7 @@ async fn every_offers_fixture_imports(backend: Backend) {
                 }
             });
             if let Some(stock) = stock {
+                stocks += 1;
                 assert_eq!(
                     int(
                         &db.store,
@@ -660,6 +662,7 @@ async fn every_offers_fixture_imports(backend: Backend) {
                 .flatten()
                 .find(|p| retail_types.contains(&p.price_type_id));
             if let Some(price) = retail.and_then(|p| p.minor_units(2)) {
+                prices += 1;
                 assert_eq!(
                     int(&db.store, "SELECT price FROM offers WHERE id = $1", &o.id).await,
                     Some(price),
@@ -668,6 +671,16 @@ async fn every_offers_fixture_imports(backend: Backend) {
                 );
             }
         }
+        // The checks above ran, not just compiled: every file states stock, and every file
+        // with a retail price type (all but two, whose types are wholesale only) had its
+        // prices compared.
+        assert!(stocks > 0, "{rel}: no offer's stock was compared");
+        let wholesale_only = matches!(rel, "v2.03/offers.xml" | "v2.08/offers.xml");
+        assert_eq!(retail_types.is_empty(), wholesale_only, "{rel}");
+        assert!(
+            wholesale_only || prices > 0,
+            "{rel}: no offer's retail price was compared"
+        );
     }
 }
 
