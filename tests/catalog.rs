@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use common::TestApp;
 use serde_json::Value;
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 async fn demo_app(backend: Backend) -> (TestApp, tempfile::TempDir) {
     let media = tempfile::tempdir().unwrap();
@@ -259,15 +260,7 @@ fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn browse_sqlite() {
-    browse(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn browse_postgres() {
-    browse(Backend::Postgres).await;
-}
+store_test!(browse, backend: browse);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn search_forgives_forms_typos_and_layout() {

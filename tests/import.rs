@@ -7,6 +7,7 @@ use vitrina::catalog::import::{ImportError, Importer};
 use vitrina::config::CatalogConfig;
 use vitrina::store::testing::TestDb;
 use vitrina::store::{Backend, Store};
+use vitrina::store_test;
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -195,15 +196,7 @@ async fn full_package_2_04(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn full_package_2_04_sqlite() {
-    full_package_2_04(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn full_package_2_04_postgres() {
-    full_package_2_04(Backend::Postgres).await;
-}
+store_test!(full_package_2_04, backend: full_package_2_04);
 
 async fn split_files_2_10(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -278,15 +271,7 @@ async fn split_files_2_10(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn split_files_2_10_sqlite() {
-    split_files_2_10(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn split_files_2_10_postgres() {
-    split_files_2_10(Backend::Postgres).await;
-}
+store_test!(split_files_2_10, backend: split_files_2_10);
 
 async fn failed_import_keeps_the_served_catalog(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -332,15 +317,7 @@ async fn failed_import_keeps_the_served_catalog(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn failed_import_keeps_the_served_catalog_sqlite() {
-    failed_import_keeps_the_served_catalog(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn failed_import_keeps_the_served_catalog_postgres() {
-    failed_import_keeps_the_served_catalog(Backend::Postgres).await;
-}
+store_test!(failed_import_keeps_the_served_catalog, backend: failed_import_keeps_the_served_catalog);
 
 async fn changes_apply_on_top(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -425,15 +402,7 @@ async fn changes_apply_on_top(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn changes_apply_on_top_sqlite() {
-    changes_apply_on_top(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn changes_apply_on_top_postgres() {
-    changes_apply_on_top(Backend::Postgres).await;
-}
+store_test!(changes_apply_on_top, backend: changes_apply_on_top);
 
 #[tokio::test]
 async fn windows_1251_and_bad_input() {
@@ -684,12 +653,4 @@ async fn every_offers_fixture_imports(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn every_offers_fixture_imports_sqlite() {
-    every_offers_fixture_imports(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_offers_fixture_imports_postgres() {
-    every_offers_fixture_imports(Backend::Postgres).await;
-}
+store_test!(every_offers_fixture_imports, backend: every_offers_fixture_imports);

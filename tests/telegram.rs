@@ -15,6 +15,7 @@ use sqlx::Row;
 use vitrina::config::Config;
 use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
+use vitrina::store_test;
 
 async fn webhook_and_commands(backend: Backend) {
     let fake = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
@@ -94,15 +95,7 @@ async fn webhook_and_commands(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn webhook_and_commands_sqlite() {
-    webhook_and_commands(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn webhook_and_commands_postgres() {
-    webhook_and_commands(Backend::Postgres).await;
-}
+store_test!(webhook_and_commands, backend: webhook_and_commands);
 
 async fn staff_alerts_and_buttons(backend: Backend) {
     let fake = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
@@ -203,15 +196,7 @@ async fn staff_alerts_and_buttons(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn staff_alerts_and_buttons_sqlite() {
-    staff_alerts_and_buttons(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn staff_alerts_and_buttons_postgres() {
-    staff_alerts_and_buttons(Backend::Postgres).await;
-}
+store_test!(staff_alerts_and_buttons, backend: staff_alerts_and_buttons);
 
 /// 300 customers with an order each (copies of one placed order), ready for status changes.
 async fn many_orders(app: &TestApp, customers: i64) -> Vec<(i64, i64)> {
@@ -358,25 +343,9 @@ async fn burst(backend: Backend, restart: bool) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn burst_within_limits_sqlite() {
-    burst(Backend::Sqlite, false).await;
-}
+store_test!(burst_within_limits, backend: |b| burst(b, false), worker_threads = 4);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn burst_within_limits_postgres() {
-    burst(Backend::Postgres, false).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn burst_survives_a_restart_sqlite() {
-    burst(Backend::Sqlite, true).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn burst_survives_a_restart_postgres() {
-    burst(Backend::Postgres, true).await;
-}
+store_test!(burst_survives_a_restart, backend: |b| burst(b, true), worker_threads = 4);
 
 async fn blocked_customer(backend: Backend) {
     let fake = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
@@ -447,15 +416,7 @@ async fn blocked_customer(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn blocked_customer_gets_no_retries_sqlite() {
-    blocked_customer(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn blocked_customer_gets_no_retries_postgres() {
-    blocked_customer(Backend::Postgres).await;
-}
+store_test!(blocked_customer_gets_no_retries, backend: blocked_customer);
 
 /// The benchmark behind docs/PERFORMANCE.md (run by `bench/notify.sh`, not by the test
 /// command): sustained customer notifications per second against the fake with Telegram's
