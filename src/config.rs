@@ -88,6 +88,33 @@ impl Default for ServerConfig {
     }
 }
 
+/// Which database a `database.url` names, read from its scheme here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    /// `sqlite:…` or `postgres://` / `postgresql://`; anything else is no database we speak.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
@@ -98,6 +125,12 @@ pub struct DatabaseConfig {
     pub busy_timeout: Duration,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    pub fn kind(&self) -> Option<DatabaseKind> {
+        DatabaseKind::of_url(self.url.expose())
+    }
 }
 
 impl Default for DatabaseConfig {
@@ -807,11 +840,7 @@ impl Config {
                 "expected a positive duration such as \"30s\"".into(),
             );
         }
-        let db = self.database.url.expose();
-        if !(db.starts_with("sqlite:")
-            || db.starts_with("postgres://")
-            || db.starts_with("postgresql://"))
-        {
+        if self.database.kind().is_none() {
             return invalid(
                 "database.url",
                 "expected sqlite://path/to/file.db or postgres://user@host/db".into(),
@@ -1175,7 +1204,7 @@ impl Config {
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.database.url.expose().starts_with("sqlite:")
+        self.database.kind() == Some(DatabaseKind::Sqlite)
     }
 }
 

@@ -298,6 +298,7 @@ pub async fn order(
         customer.id,
         &key,
         &req,
+        state.checkout_hooks.as_ref(),
     )
     .await?;
     Ok(Json(SeedOrderResponse {
