@@ -8,7 +8,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use utoipa::ToSchema;
 
 use crate::auth::CustomerId;
-use crate::catalog::http::Money;
+use crate::money::Money;
 use std::future::Future;
 use std::pin::Pin;
 
