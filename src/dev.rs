@@ -1,5 +1,8 @@
 //! Helpers for the demo and local development, mounted only when `dev.enabled` is on.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -8,17 +11,33 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::config::{CheckoutPause, Config};
+use crate::orders::{CheckoutHooks, NoCheckoutHooks};
 use crate::state::AppState;
 
-/// Hangs here when `dev.checkout_pause` names this point, so a crash test can kill the
-/// process at a known place; a no-op otherwise.
-pub async fn checkout_pause(config: &Config, point: CheckoutPause) {
-    if config.dev.enabled && config.dev.checkout_pause == Some(point) {
-        tracing::warn!(
-            ?point,
-            "dev pause point reached: checkout is waiting to be killed"
-        );
-        std::future::pending::<()>().await;
+/// Hangs checkout at the point `dev.checkout_pause` names, so a crash test can kill the
+/// process at a known place. Installed only by the dev server ([`hooks`]).
+pub struct CheckoutPauser(CheckoutPause);
+
+impl CheckoutHooks for CheckoutPauser {
+    fn reached(&self, point: CheckoutPause) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if point == self.0 {
+                tracing::warn!(
+                    ?point,
+                    "dev pause point reached: checkout is waiting to be killed"
+                );
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
+
+/// The checkout hooks for this configuration: the pause when `dev.enabled` and
+/// `dev.checkout_pause` ask for it, none otherwise.
+pub fn hooks(config: &Config) -> Arc<dyn CheckoutHooks> {
+    match config.dev.checkout_pause {
+        Some(point) if config.dev.enabled => Arc::new(CheckoutPauser(point)),
+        _ => Arc::new(NoCheckoutHooks),
     }
 }
 

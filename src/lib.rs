@@ -14,6 +14,7 @@ pub mod error;
 pub mod exchange;
 pub mod extract;
 pub mod metrics;
+pub mod money;
 pub mod ops;
 pub mod orders;
 pub mod outbox;

@@ -234,3 +234,54 @@ fn render_docs(spec: &serde_json::Value) -> String {
              quote <code>request_id</code> when reporting a problem.</p></body></html>";
     html
 }
+
+#[cfg(test)]
+mod tests {
+    /// The Mini App's types are generated from `web/src/openapi.json` (`npm run gen:api`), so
+    /// that copy must be this server's document. `UPDATE_OPENAPI=1 cargo test --lib
+    /// committed_openapi` rewrites it; then run `npm run gen:api` in web/.
+    #[test]
+    fn committed_openapi_is_the_servers() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/src/openapi.json");
+        let live = serde_json::to_value(super::openapi()).expect("the spec serialises");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            use serde::Serialize;
+            let mut text = Vec::new();
+            let format = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            super::openapi()
+                .serialize(&mut serde_json::Serializer::with_formatter(
+                    &mut text, format,
+                ))
+                .expect("the spec serialises");
+            text.push(b'\n');
+            std::fs::write(&path, text).expect("web/src/openapi.json is writable");
+        }
+        let committed: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&path).expect("web/src/openapi.json exists"),
+        )
+        .expect("web/src/openapi.json is JSON");
+        assert!(
+            committed == live,
+            "web/src/openapi.json differs from the server's /api/openapi.json; refresh it with \
+             UPDATE_OPENAPI=1 cargo test --lib committed_openapi, then npm run gen:api in web/"
+        );
+    }
+
+    /// Generated clients name functions after operationIds: two operations with one id make
+    /// the web types fail to compile (or silently merge) far from the route that caused it.
+    #[test]
+    fn operation_ids_are_unique() {
+        let spec = serde_json::to_value(super::openapi()).expect("the spec serialises");
+        let mut seen = std::collections::HashMap::new();
+        for (path, methods) in spec["paths"].as_object().expect("paths") {
+            for (method, op) in methods.as_object().expect("methods") {
+                let Some(id) = op["operationId"].as_str() else {
+                    continue;
+                };
+                if let Some(first) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                    panic!("operationId {id} is used by {first} and by {method} {path}");
+                }
+            }
+        }
+    }
+}

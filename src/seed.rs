@@ -119,7 +119,7 @@ fn item(p: &Product) -> SeedItem {
 }
 
 /// Seed-compatible product (`/api/telegram/catalog/{id}`).
-#[utoipa::path(get, path = "/api/telegram/catalog/{id}", tag = "seed", params(("id" = String, Path)), responses(
+#[utoipa::path(get, path = "/api/telegram/catalog/{id}", operation_id = "seed_product", tag = "seed", params(("id" = String, Path)), responses(
     (status = 200, body = SeedItem),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -150,7 +150,7 @@ pub struct SeedAuthResponse {
 }
 
 /// Seed-compatible sign-in (`/api/telegram/auth` from the 1C-Bitrix article): `{token}`.
-#[utoipa::path(post, path = "/api/telegram/auth", tag = "seed", request_body = AuthRequest, responses(
+#[utoipa::path(post, path = "/api/telegram/auth", operation_id = "seed_auth", tag = "seed", request_body = AuthRequest, responses(
     (status = 200, body = SeedAuthResponse), AuthErrors, BodyErrors,
 ))]
 pub async fn auth(
@@ -298,6 +298,7 @@ pub async fn order(
         customer.id,
         &key,
         &req,
+        state.checkout_hooks.as_ref(),
     )
     .await?;
     Ok(Json(SeedOrderResponse {
@@ -318,7 +319,7 @@ pub struct SeedInvoiceUrl {
 }
 
 /// Seed-compatible invoice (`/api/telegram/payment/invoice`).
-#[utoipa::path(post, path = "/api/telegram/payment/invoice", tag = "seed", security(("tma" = []), ("bearer" = [])), request_body = SeedInvoice,
+#[utoipa::path(post, path = "/api/telegram/payment/invoice", operation_id = "seed_invoice", tag = "seed", security(("tma" = []), ("bearer" = [])), request_body = SeedInvoice,
     responses(
         (status = 200, body = SeedInvoiceUrl),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),

@@ -107,6 +107,7 @@ impl Application {
         // Config validation guarantees the webhook URL; a malformed one stops the start.
         let bitrix = crate::bitrix::Bitrix::new(config.clone(), store.clone(), outbox.clone())
             .map_err(|e| StartError::Bitrix(e.to_string()))?;
+        let checkout_hooks = crate::dev::hooks(&config);
         let state = AppState::new(Shared {
             auth,
             catalog,
@@ -116,6 +117,7 @@ impl Application {
             store,
             outbox,
             bitrix: bitrix.clone(),
+            checkout_hooks,
             metrics: Arc::new(Metrics::new()),
             instance,
         });

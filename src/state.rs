@@ -42,10 +42,24 @@ pub struct Shared {
     /// The Bitrix backend, when it is the shop's (`backend.kind = "bitrix"`): checkout asks it
     /// for stock through the same client and request budget as everything else.
     pub bitrix: Option<Arc<crate::bitrix::Bitrix>>,
+    /// Test-only pause points in checkout ([`crate::dev::hooks`]); none in production.
+    pub checkout_hooks: Arc<dyn crate::orders::CheckoutHooks>,
 }
 
 impl AppState {
     pub fn new(shared: Shared) -> Self {
         Self(Arc::new(shared))
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Arc<Auth> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Arc<crate::rate_limit::Limits> {
+    fn from_ref(state: &AppState) -> Self {
+        state.limits.clone()
     }
 }

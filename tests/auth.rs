@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
 use vitrina::config::Secret;
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 fn user(id: u64) -> DevUser {
     DevUser {
@@ -125,15 +126,7 @@ async fn signs_in_and_links_customer(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn signs_in_and_links_customer_sqlite() {
-    signs_in_and_links_customer(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn signs_in_and_links_customer_postgres() {
-    signs_in_and_links_customer(Backend::Postgres).await;
-}
+store_test!(signs_in_and_links_customer, backend: signs_in_and_links_customer);
 
 #[tokio::test]
 async fn every_rejection_has_its_code() {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use vitrina::config::{BackendKind, Config, OrderTarget, Secret};
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 const CODE: &str = "webhookcode123";
 
@@ -239,15 +240,7 @@ async fn outage_then_exactly_once(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outage_then_exactly_once_sqlite() {
-    outage_then_exactly_once(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outage_then_exactly_once_postgres() {
-    outage_then_exactly_once(Backend::Postgres).await;
-}
+store_test!(outage_then_exactly_once, backend: outage_then_exactly_once);
 
 async fn post_event(app: &TestApp, body: String) -> u16 {
     app.client
@@ -443,25 +436,9 @@ async fn statuses_come_back(backend: Backend, target: OrderTarget) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn statuses_come_back_sqlite() {
-    statuses_come_back(Backend::Sqlite, OrderTarget::SaleOrder).await;
-}
+store_test!(statuses_come_back, backend: |b| statuses_come_back(b, OrderTarget::SaleOrder));
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn statuses_come_back_postgres() {
-    statuses_come_back(Backend::Postgres, OrderTarget::SaleOrder).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deals_for_portals_without_a_store_sqlite() {
-    statuses_come_back(Backend::Sqlite, OrderTarget::CrmDeal).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deals_for_portals_without_a_store_postgres() {
-    statuses_come_back(Backend::Postgres, OrderTarget::CrmDeal).await;
-}
+store_test!(deals_for_portals_without_a_store, backend: |b| statuses_come_back(b, OrderTarget::CrmDeal));
 
 #[tokio::test]
 async fn check_names_what_is_missing_and_setup_fixes_it() {
@@ -718,15 +695,7 @@ async fn catalog_sync(backend: Backend) {
     assert_eq!(report.requests, 2, "{report:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn catalog_sync_sqlite() {
-    catalog_sync(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn catalog_sync_postgres() {
-    catalog_sync(Backend::Postgres).await;
-}
+store_test!(catalog_sync, backend: catalog_sync);
 
 /// A product's stored pictures (hashes, in order).
 async fn pictures_of(store: &vitrina::store::Store, id: i64) -> Vec<String> {
@@ -1004,15 +973,7 @@ async fn catalog_pictures(backend: Backend) {
     assert_eq!(pictures_of(store, 1).await, portal_pictures(&bx, 1));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn catalog_pictures_sqlite() {
-    catalog_pictures(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn catalog_pictures_postgres() {
-    catalog_pictures(Backend::Postgres).await;
-}
+store_test!(catalog_pictures, backend: catalog_pictures);
 
 /// `vitrina bitrix check|setup|sync` as the shop owner runs them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1115,12 +1076,4 @@ async fn one_instance_runs_the_schedules(backend: Backend) {
     assert!(!take("a").await.unwrap());
 }
 
-#[tokio::test]
-async fn one_instance_runs_the_schedules_sqlite() {
-    one_instance_runs_the_schedules(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn one_instance_runs_the_schedules_postgres() {
-    one_instance_runs_the_schedules(Backend::Postgres).await;
-}
+store_test!(one_instance_runs_the_schedules, backend: one_instance_runs_the_schedules);

@@ -15,6 +15,7 @@ use sqlx::Row;
 use vitrina::bitrix::Bitrix;
 use vitrina::config::{BackendKind, Config, Secret};
 use vitrina::store::{Backend, Store};
+use vitrina::store_test;
 
 const CODE: &str = "webhookcode123";
 
@@ -531,35 +532,7 @@ async fn variation_pictures_and_reactivation(backend_kind: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn variation_pictures_and_reactivation_sqlite() {
-    variation_pictures_and_reactivation(Backend::Sqlite).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn variation_pictures_and_reactivation_postgres() {
-    variation_pictures_and_reactivation(Backend::Postgres).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discounts_and_properties_sqlite() {
-    discounts_and_properties(Backend::Sqlite).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discounts_and_properties_postgres() {
-    discounts_and_properties(Backend::Postgres).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stock_and_activity_sqlite() {
-    stock_and_activity(Backend::Sqlite).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stock_and_activity_postgres() {
-    stock_and_activity(Backend::Postgres).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stock_events_sqlite() {
-    stock_events(Backend::Sqlite).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stock_events_postgres() {
-    stock_events(Backend::Postgres).await;
-}
+store_test!(variation_pictures_and_reactivation, backend: variation_pictures_and_reactivation);
+store_test!(discounts_and_properties, backend: discounts_and_properties);
+store_test!(stock_and_activity, backend: stock_and_activity);
+store_test!(stock_events, backend: stock_events);

@@ -15,6 +15,7 @@ use vitrina::auth::{Auth, DevUser};
 use vitrina::config::Config;
 use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
+use vitrina::store_test;
 
 fn auth(user: u64) -> String {
     let u = DevUser {
@@ -247,12 +248,4 @@ async fn killed_mid_checkout(backend: Backend) {
     server.kill();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_mid_checkout_sqlite() {
-    killed_mid_checkout(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_mid_checkout_postgres() {
-    killed_mid_checkout(Backend::Postgres).await;
-}
+store_test!(killed_mid_checkout, backend: killed_mid_checkout);

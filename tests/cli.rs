@@ -318,7 +318,7 @@ fn orders_commands_show_and_move_orders() {
             "payment_method": "on_receipt"
         }))
         .unwrap();
-        let (order, _) = vitrina::orders::place(&config, &store, &outbox, vitrina::auth::CustomerId(1), "k", &req).await.unwrap();
+        let (order, _) = vitrina::orders::place(&config, &store, &outbox, vitrina::auth::CustomerId(1), "k", &req, &vitrina::orders::NoCheckoutHooks).await.unwrap();
         store.close().await;
         order.id
     });

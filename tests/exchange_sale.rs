@@ -12,6 +12,7 @@ use sqlx::Row;
 use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
 use vitrina::config::Secret;
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 fn text(bytes: &[u8]) -> String {
     encoding_rs::WINDOWS_1251.decode(bytes).0.into_owned()
@@ -216,12 +217,4 @@ async fn sale(backend: Backend) {
     assert!(answer.contains("строка 3"), "{answer}");
 }
 
-#[tokio::test]
-async fn sale_exchange_sqlite() {
-    sale(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn sale_exchange_postgres() {
-    sale(Backend::Postgres).await;
-}
+store_test!(sale_exchange, backend: sale);

@@ -14,6 +14,7 @@ use sqlx::Row;
 use vitrina::config::{Config, PaymentMethod, Secret};
 use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
+use vitrina::store_test;
 
 const PROVIDER_TOKEN: &str = "381764678:TEST:provider-token";
 const HOLD: Duration = Duration::from_secs(5);
@@ -296,15 +297,7 @@ async fn expiry(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unpaid_order_expires_sqlite() {
-    expiry(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn unpaid_order_expires_postgres() {
-    expiry(Backend::Postgres).await;
-}
+store_test!(unpaid_order_expires, backend: expiry);
 
 /// The expiry job outlives the instance that placed the order, and two instances running the
 /// outbox cancel each order once.
@@ -341,15 +334,7 @@ async fn across_instances(backend: Backend) {
     second.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn holds_expire_once_across_instances_and_restarts_sqlite() {
-    across_instances(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn holds_expire_once_across_instances_and_restarts_postgres() {
-    across_instances(Backend::Postgres).await;
-}
+store_test!(holds_expire_once_across_instances_and_restarts, backend: across_instances);
 
 /// A payment approved just before the deadline and delivered after it.
 async fn late_payment(backend: Backend) {
@@ -468,15 +453,7 @@ async fn late_payment(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn payment_after_expiry_is_kept_and_flagged_sqlite() {
-    late_payment(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn payment_after_expiry_is_kept_and_flagged_postgres() {
-    late_payment(Backend::Postgres).await;
-}
+store_test!(payment_after_expiry_is_kept_and_flagged, backend: late_payment);
 
 async fn unpaid_limit(backend: Backend) {
     let fake = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
@@ -527,15 +504,7 @@ async fn unpaid_limit(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unpaid_orders_per_customer_are_capped_sqlite() {
-    unpaid_limit(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn unpaid_orders_per_customer_are_capped_postgres() {
-    unpaid_limit(Backend::Postgres).await;
-}
+store_test!(unpaid_orders_per_customer_are_capped, backend: unpaid_limit);
 
 async fn line_cap(backend: Backend) {
     let (app, _fake, _media) = shop(backend).await;
@@ -625,12 +594,4 @@ async fn line_cap(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn lines_are_capped_in_cart_and_checkout_sqlite() {
-    line_cap(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn lines_are_capped_in_cart_and_checkout_postgres() {
-    line_cap(Backend::Postgres).await;
-}
+store_test!(lines_are_capped_in_cart_and_checkout, backend: line_cap);

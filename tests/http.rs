@@ -6,6 +6,7 @@ use common::TestApp;
 use serde_json::Value;
 use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
+use vitrina::store_test;
 
 async fn problem(response: reqwest::Response) -> (reqwest::StatusCode, Option<String>, Value) {
     let status = response.status();
@@ -62,15 +63,7 @@ async fn ops_endpoints_answer(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn ops_endpoints_answer_sqlite() {
-    ops_endpoints_answer(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn ops_endpoints_answer_postgres() {
-    ops_endpoints_answer(Backend::Postgres).await;
-}
+store_test!(ops_endpoints_answer, backend: ops_endpoints_answer);
 
 #[tokio::test]
 async fn readyz_fails_until_migrations_are_applied() {

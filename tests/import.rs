@@ -7,6 +7,7 @@ use vitrina::catalog::import::{ImportError, Importer};
 use vitrina::config::CatalogConfig;
 use vitrina::store::testing::TestDb;
 use vitrina::store::{Backend, Store};
+use vitrina::store_test;
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -195,15 +196,7 @@ async fn full_package_2_04(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn full_package_2_04_sqlite() {
-    full_package_2_04(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn full_package_2_04_postgres() {
-    full_package_2_04(Backend::Postgres).await;
-}
+store_test!(full_package_2_04, backend: full_package_2_04);
 
 async fn split_files_2_10(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -278,15 +271,7 @@ async fn split_files_2_10(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn split_files_2_10_sqlite() {
-    split_files_2_10(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn split_files_2_10_postgres() {
-    split_files_2_10(Backend::Postgres).await;
-}
+store_test!(split_files_2_10, backend: split_files_2_10);
 
 async fn failed_import_keeps_the_served_catalog(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -332,15 +317,7 @@ async fn failed_import_keeps_the_served_catalog(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn failed_import_keeps_the_served_catalog_sqlite() {
-    failed_import_keeps_the_served_catalog(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn failed_import_keeps_the_served_catalog_postgres() {
-    failed_import_keeps_the_served_catalog(Backend::Postgres).await;
-}
+store_test!(failed_import_keeps_the_served_catalog, backend: failed_import_keeps_the_served_catalog);
 
 async fn changes_apply_on_top(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -425,15 +402,7 @@ async fn changes_apply_on_top(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn changes_apply_on_top_sqlite() {
-    changes_apply_on_top(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn changes_apply_on_top_postgres() {
-    changes_apply_on_top(Backend::Postgres).await;
-}
+store_test!(changes_apply_on_top, backend: changes_apply_on_top);
 
 #[tokio::test]
 async fn windows_1251_and_bad_input() {
@@ -632,6 +601,7 @@ async fn every_offers_fixture_imports(backend: Backend) {
         let distinct: std::collections::HashSet<&str> =
             expected.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(rows as usize, distinct.len(), "{rel}");
+        let (mut stocks, mut prices) = (0, 0);
         for o in expected.iter().take(50) {
             let stock = o.quantity.as_ref().map(|q| {
                 let (m, s) = (q.mantissa(), q.scale());
@@ -642,6 +612,7 @@ async fn every_offers_fixture_imports(backend: Backend) {
                 }
             });
             if let Some(stock) = stock {
+                stocks += 1;
                 assert_eq!(
                     int(
                         &db.store,
@@ -660,6 +631,7 @@ async fn every_offers_fixture_imports(backend: Backend) {
                 .flatten()
                 .find(|p| retail_types.contains(&p.price_type_id));
             if let Some(price) = retail.and_then(|p| p.minor_units(2)) {
+                prices += 1;
                 assert_eq!(
                     int(&db.store, "SELECT price FROM offers WHERE id = $1", &o.id).await,
                     Some(price),
@@ -668,18 +640,20 @@ async fn every_offers_fixture_imports(backend: Backend) {
                 );
             }
         }
+        // The checks above ran, not just compiled: every file states stock, and every file
+        // with a retail price type (all but two, whose types are wholesale only) had its
+        // prices compared.
+        assert!(stocks > 0, "{rel}: no offer's stock was compared");
+        let wholesale_only = matches!(rel, "v2.03/offers.xml" | "v2.08/offers.xml");
+        assert_eq!(retail_types.is_empty(), wholesale_only, "{rel}");
+        assert!(
+            wholesale_only || prices > 0,
+            "{rel}: no offer's retail price was compared"
+        );
     }
 }
 
-#[tokio::test]
-async fn every_offers_fixture_imports_sqlite() {
-    every_offers_fixture_imports(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_offers_fixture_imports_postgres() {
-    every_offers_fixture_imports(Backend::Postgres).await;
-}
+store_test!(every_offers_fixture_imports, backend: every_offers_fixture_imports);
 
 /// A package of one product in one import.xml; `body` goes inside its `Товар`, written by
 /// `fill` in pieces so a 100 MB element never sits in the test's memory either.
@@ -793,12 +767,4 @@ async fn oversized_input_is_refused(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn oversized_input_is_refused_sqlite() {
-    oversized_input_is_refused(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn oversized_input_is_refused_postgres() {
-    oversized_input_is_refused(Backend::Postgres).await;
-}
+store_test!(oversized_input_is_refused, backend: oversized_input_is_refused);

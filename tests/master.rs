@@ -18,6 +18,7 @@ use sqlx::Row;
 use vitrina::config::{BackendKind, Config, Secret};
 use vitrina::outbox::{JobState, Outbox};
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 const CODE: &str = "webhookcode123";
 
@@ -312,15 +313,7 @@ async fn bitrix_statuses(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bitrix_statuses_reach_the_customer_sqlite() {
-    bitrix_statuses(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bitrix_statuses_reach_the_customer_postgres() {
-    bitrix_statuses(Backend::Postgres).await;
-}
+store_test!(bitrix_statuses_reach_the_customer, backend: bitrix_statuses);
 
 async fn bitrix_edits(backend: Backend) {
     let (app, bx, bot, _media) = start(backend).await;
@@ -403,15 +396,7 @@ async fn bitrix_edits(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bitrix_edits_reach_the_customer_sqlite() {
-    bitrix_edits(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bitrix_edits_reach_the_customer_postgres() {
-    bitrix_edits(Backend::Postgres).await;
-}
+store_test!(bitrix_edits_reach_the_customer, backend: bitrix_edits);
 
 // --- 1C -----------------------------------------------------------------------------------
 
@@ -568,15 +553,7 @@ async fn one_c(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_c_states_reach_the_customer_sqlite() {
-    one_c(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_c_states_reach_the_customer_postgres() {
-    one_c(Backend::Postgres).await;
-}
+store_test!(one_c_states_reach_the_customer, backend: one_c);
 
 // --- Bitrix prices, coupons, stock at checkout, existing buyers ----------------------------
 
@@ -773,15 +750,7 @@ async fn bitrix_checkout(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bitrix_checkout_sqlite() {
-    bitrix_checkout(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bitrix_checkout_postgres() {
-    bitrix_checkout(Backend::Postgres).await;
-}
+store_test!(bitrix_checkout, backend: bitrix_checkout);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coupons_are_refused_without_bitrix() {
@@ -891,12 +860,4 @@ async fn deal_stages(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deal_stages_reach_the_customer_sqlite() {
-    deal_stages(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deal_stages_reach_the_customer_postgres() {
-    deal_stages(Backend::Postgres).await;
-}
+store_test!(deal_stages_reach_the_customer, backend: deal_stages);

@@ -11,6 +11,7 @@ use sqlx::Row;
 use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
 use vitrina::config::Secret;
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 /// A catalog of `(offer id, price in kopecks, stock)`; each offer its own product.
 async fn shop(backend: Backend, offers: &[(&str, i64, i64)]) -> (TestApp, tempfile::TempDir) {
@@ -363,15 +364,7 @@ async fn app_state(app: &TestApp) -> (vitrina::config::Config, vitrina::outbox::
     (config, outbox)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn cart_and_checkout_sqlite() {
-    cart_and_checkout(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn cart_and_checkout_postgres() {
-    cart_and_checkout(Backend::Postgres).await;
-}
+store_test!(cart_and_checkout, backend: cart_and_checkout);
 
 /// 24 customers race for the last 5 units: exactly 5 orders, stock 0, nobody oversold.
 async fn no_oversell(backend: Backend) {
@@ -411,15 +404,7 @@ async fn no_oversell(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn no_oversell_sqlite() {
-    no_oversell(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn no_oversell_postgres() {
-    no_oversell(Backend::Postgres).await;
-}
+store_test!(no_oversell, backend: no_oversell, worker_threads = 4);
 
 /// A double tap: the same key twice at the same moment places one order.
 async fn double_submit(backend: Backend) {
@@ -439,15 +424,7 @@ async fn double_submit(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn double_submit_sqlite() {
-    double_submit(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn double_submit_postgres() {
-    double_submit(Backend::Postgres).await;
-}
+store_test!(double_submit, backend: double_submit, worker_threads = 4);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_routes_place_one_order_per_double_tap() {

@@ -9,6 +9,7 @@ use vitrina::config::{DatabaseConfig, OutboxConfig, Secret};
 use vitrina::outbox::{Handlers, JobState, NewJob, Outbox, Worker};
 use vitrina::store::testing::TestDb;
 use vitrina::store::{Backend, Store};
+use vitrina::store_test;
 
 const LEASE: Duration = Duration::from_secs(2);
 
@@ -23,11 +24,15 @@ fn config() -> OutboxConfig {
 #[tokio::test]
 #[ignore = "spawned by killed_worker_job_is_retried_after_lease_expiry"]
 async fn child_worker() {
+    // Run by hand (`--ignored`) without its parent, it has nothing to do: fail rather than pass.
     let (Ok(url), Ok(marker)) = (
         std::env::var("OUTBOX_CHILD_DB"),
         std::env::var("OUTBOX_CHILD_MARKER"),
     ) else {
-        return;
+        panic!(
+            "child_worker runs only as the child of killed_worker_job_is_retried \
+             (OUTBOX_CHILD_DB and OUTBOX_CHILD_MARKER unset)"
+        );
     };
     let store = Store::connect(&DatabaseConfig {
         url: Secret::new(url),
@@ -104,12 +109,4 @@ async fn killed_worker_job_is_retried(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_worker_job_is_retried_after_lease_expiry_sqlite() {
-    killed_worker_job_is_retried(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_worker_job_is_retried_after_lease_expiry_postgres() {
-    killed_worker_job_is_retried(Backend::Postgres).await;
-}
+store_test!(killed_worker_job_is_retried_after_lease_expiry, backend: killed_worker_job_is_retried);

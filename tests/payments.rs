@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use vitrina::config::{Config, PaymentMethod, Secret};
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 const PROVIDER_TOKEN: &str = "381764678:TEST:provider-token";
 
@@ -197,15 +198,7 @@ async fn provider_payment(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn provider_payment_sqlite() {
-    provider_payment(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn provider_payment_postgres() {
-    provider_payment(Backend::Postgres).await;
-}
+store_test!(provider_payment, backend: provider_payment);
 
 async fn stars_payment_and_refund(backend: Backend) {
     let (app, fake, _media) = shop(backend).await;
@@ -283,15 +276,7 @@ async fn stars_payment_and_refund(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn stars_payment_and_refund_sqlite() {
-    stars_payment_and_refund(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stars_payment_and_refund_postgres() {
-    stars_payment_and_refund(Backend::Postgres).await;
-}
+store_test!(stars_payment_and_refund, backend: stars_payment_and_refund);
 
 async fn forged_and_stale(backend: Backend) {
     let (app, fake, _media) = shop(backend).await;
@@ -400,15 +385,7 @@ async fn forged_and_stale(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn forged_and_stale_payments_refused_sqlite() {
-    forged_and_stale(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn forged_and_stale_payments_refused_postgres() {
-    forged_and_stale(Backend::Postgres).await;
-}
+store_test!(forged_and_stale_payments_refused, backend: forged_and_stale);
 
 /// The real binary killed with SIGKILL after receiving successful_payment and before
 /// committing it: the stored update's job runs again on the next process and records the
@@ -568,12 +545,4 @@ async fn killed_mid_payment(backend: Backend) {
     server.kill();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_mid_payment_sqlite() {
-    killed_mid_payment(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_mid_payment_postgres() {
-    killed_mid_payment(Backend::Postgres).await;
-}
+store_test!(killed_mid_payment, backend: killed_mid_payment);

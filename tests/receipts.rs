@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use vitrina::config::{PaymentMethod, ReceiptContact, Secret};
 use vitrina::store::Backend;
+use vitrina::store_test;
 
 async fn shop(backend: Backend, contact: ReceiptContact) -> (TestApp, FakeBot, tempfile::TempDir) {
     let fake = FakeBot::start(TOKEN, Limits::default()).await.unwrap();
@@ -177,15 +178,7 @@ async fn receipts(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receipts_sqlite() {
-    receipts(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receipts_postgres() {
-    receipts(Backend::Postgres).await;
-}
+store_test!(receipts, backend: receipts);
 
 /// The fake provider refuses a receipt that does not add up, so the check above can fail.
 #[tokio::test]

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use initdata::WebAppUser;
@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::rate_limit::Limits;
 use crate::store::{Store, StoreError, now_ms};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -33,23 +33,33 @@ pub struct Customer {
     pub start_param: Option<String>,
 }
 
-impl FromRequestParts<AppState> for Customer {
+/// What the extractor needs of the app's state: the sign-in checks and the request limits
+/// (the state provides both; `auth` does not depend on the state that holds it).
+impl<S> FromRequestParts<S> for Customer
+where
+    S: Send + Sync,
+    Arc<super::Auth>: FromRef<S>,
+    Arc<Limits>: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or("\u{0}"));
-        let customer = state.auth.authenticate(header).await?;
+        let auth = Arc::<super::Auth>::from_ref(state);
+        let customer = auth.authenticate(header).await?;
         // Only now, with the credentials checked: nobody can spend another customer's budget.
         let route = parts
             .extensions
             .get::<axum::extract::MatchedPath>()
             .map(|p| p.as_str());
-        state
-            .limits
-            .customer_request(customer.telegram_id, &parts.method, route)?;
+        Arc::<Limits>::from_ref(state).customer_request(
+            customer.telegram_id,
+            &parts.method,
+            route,
+        )?;
         Ok(customer)
     }
 }

@@ -9,9 +9,10 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use crate::auth::{Customer, CustomerId};
-use crate::catalog::http::{Money, THUMB, image_url};
+use crate::catalog::http::{THUMB, image_url};
 use crate::error::{ApiError, AuthErrors, BodyErrors, Problem};
 use crate::extract::ApiJson;
+use crate::money::Money;
 use crate::state::AppState;
 use crate::store::{StoreError, now_ms};
 

@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::snapshot::{Product, Snapshot, SortKey};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::money::Money;
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: usize = 20;
@@ -26,14 +27,6 @@ pub const LARGE: &str = "1080x1080";
 
 pub fn image_url(hash: &str, size: &str) -> String {
     format!("/images/{hash}/{size}.jpg")
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Money {
-    /// Minor units (kopecks).
-    pub amount: i64,
-    /// ISO 4217.
-    pub currency: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -121,6 +121,7 @@ pub async fn create(
         customer.id,
         &key,
         &req,
+        state.checkout_hooks.as_ref(),
     )
     .await?;
     let status = if created {

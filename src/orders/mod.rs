@@ -8,7 +8,10 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use utoipa::ToSchema;
 
 use crate::auth::CustomerId;
-use crate::catalog::http::Money;
+use crate::money::Money;
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::config::{CheckoutPause, Config, DeliveryMethod, PaymentMethod};
 use crate::error::FieldError;
 use crate::outbox::{NewJob, Outbox};
@@ -322,6 +325,22 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.is_unique_violation())
 }
 
+/// Points in [`place`] where a crash test may stop the process. Production passes
+/// [`NoCheckoutHooks`]; `dev.checkout_pause` installs the dev server's pause
+/// ([`crate::dev::CheckoutPauser`]).
+pub trait CheckoutHooks: Send + Sync {
+    fn reached(&self, point: CheckoutPause) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// No hooks: checkout runs straight through.
+pub struct NoCheckoutHooks;
+
+impl CheckoutHooks for NoCheckoutHooks {
+    fn reached(&self, _: CheckoutPause) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
+}
+
 /// Places an order from the customer's cart. `Ok((order, true))` when created now,
 /// `Ok((order, false))` when this key already placed it (a retry).
 pub async fn place(
@@ -331,6 +350,7 @@ pub async fn place(
     customer: CustomerId,
     key: &str,
     req: &CheckoutRequest,
+    hooks: &dyn CheckoutHooks,
 ) -> Result<(Order, bool), PlaceOrderError> {
     let (req, delivery) = validate(config, req)?;
     let hash: String = Sha256::digest(serde_json::to_vec(&req).unwrap_or_default())
@@ -338,7 +358,10 @@ pub async fn place(
         .map(|b| format!("{b:02x}"))
         .collect();
     loop {
-        match try_place(config, store, outbox, customer, key, &hash, &req, &delivery).await {
+        let placed = try_place(
+            config, store, outbox, customer, key, &hash, &req, &delivery, hooks,
+        );
+        match placed.await {
             Err(PlaceError::SameKeyRace) => continue, // the other request committed: replay it
             Err(PlaceError::Failed(e)) => return Err(e),
             Ok(done) => return Ok(done),
@@ -372,6 +395,7 @@ async fn try_place(
     hash: &str,
     req: &CheckoutRequest,
     delivery: &DeliveryMethod,
+    hooks: &dyn CheckoutHooks,
 ) -> Result<(Order, bool), PlaceError> {
     let mut tx = write_tx(store).await?;
     if let Some(row) = sqlx::query(
@@ -524,9 +548,9 @@ async fn try_place(
         .bind(customer.0)
         .execute(&mut *tx)
         .await?;
-    crate::dev::checkout_pause(config, CheckoutPause::BeforeCommit).await;
+    hooks.reached(CheckoutPause::BeforeCommit).await;
     tx.commit().await?;
-    crate::dev::checkout_pause(config, CheckoutPause::AfterCommit).await;
+    hooks.reached(CheckoutPause::AfterCommit).await;
     outbox.notify();
     tracing::info!(order = %number, total = items_total + delivery_price, "order placed");
     let order = load(store, customer, id)

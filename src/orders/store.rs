@@ -7,7 +7,7 @@ use sqlx::AnyPool;
 
 use super::{Contact, DeliveryView, Order, OrderItem, TimelineEntry};
 use crate::auth::CustomerId;
-use crate::catalog::http::Money;
+use crate::money::Money;
 use crate::store::{Store, StoreError};
 
 /// Ids bound in one `IN (…)` list: far below SQLite's and PostgreSQL's parameter limits.

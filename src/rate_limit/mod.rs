@@ -29,6 +29,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::config::{Exchange1cConfig, RateLimitConfig};
 use crate::error::ApiError;
+use crate::routes::{Limit, limit_of};
 use crate::state::AppState;
 
 pub mod lockout;
@@ -178,7 +179,7 @@ impl Limits {
             return Ok(());
         }
         self.customer.check(&telegram_id)?;
-        if *method == Method::POST && route.is_some_and(|r| CHECKOUT_ROUTES.contains(&r)) {
+        if *method == Method::POST && route.and_then(limit_of) == Some(Limit::Checkout) {
             self.checkout.check(&telegram_id)?;
         }
         Ok(())
@@ -204,48 +205,15 @@ impl Limits {
     }
 }
 
-/// Routes that spend from the per-customer `checkout` budget (on POST).
-const CHECKOUT_ROUTES: &[&str] = &[
-    "/api/v1/orders",
-    "/api/v1/orders/{id}/invoice",
-    "/api/telegram/order",
-    "/api/telegram/payment/invoice",
-];
-
-/// Routes limited per customer instead of per address (their handlers take `Customer`).
-const CUSTOMER_ROUTES: &[&str] = &[
-    "/api/v1/me",
-    "/api/v1/cart",
-    "/api/v1/cart/items",
-    "/api/v1/cart/items/{offer_id}",
-    "/api/v1/checkout/options",
-    "/api/v1/orders",
-    "/api/v1/orders/{id}",
-    "/api/v1/orders/{id}/invoice",
-    "/api/telegram/cart",
-    "/api/telegram/cart/add",
-    "/api/telegram/order",
-    "/api/telegram/payment/invoice",
-];
-
-/// Machine endpoints with their own credentials, callers and protections: Telegram's and
-/// Bitrix's servers, 1C (a lockout of its own), and probes.
-const MACHINE_ROUTES: &[&str] = &[
-    "/telegram/webhook",
-    "/bitrix/events",
-    "/1c/exchange",
-    "/bitrix/admin/1c_exchange.php",
-    "/healthz",
-    "/readyz",
-];
-
-/// Routes whose 401s are protocol answers with a lockout of their own (the 1C exchange).
-const OWN_LOCKOUT_ROUTES: &[&str] = &["/1c/exchange", "/bitrix/admin/1c_exchange.php"];
-
 /// Whether a route is limited per client address. Everything not known to be a customer's or
 /// a machine's is (unknown paths, pages and the fallback included): the safe default.
 pub fn is_anonymous(route: Option<&str>) -> bool {
-    route.is_none_or(|r| !CUSTOMER_ROUTES.contains(&r) && !MACHINE_ROUTES.contains(&r))
+    matches!(route.and_then(limit_of), None | Some(Limit::Address))
+}
+
+/// Machine endpoints: not limited per address, nor documented as answering 429.
+fn is_machine(route: &str) -> bool {
+    matches!(limit_of(route), Some(Limit::Machine | Limit::OwnLockout))
 }
 
 /// The per-address limits, as a middleware: the anonymous budget before the handler, the
@@ -274,7 +242,7 @@ pub async fn by_address(State(state): State<AppState>, request: Request, next: N
     if response.status() == StatusCode::UNAUTHORIZED
         && !route
             .as_deref()
-            .is_some_and(|r| OWN_LOCKOUT_ROUTES.contains(&r))
+            .is_some_and(|r| limit_of(r) == Some(Limit::OwnLockout))
         && let Err(limited) = limits.auth_failures.check(&key)
     {
         return refuse(limited, client.ip, route.as_deref());
@@ -315,7 +283,7 @@ impl utoipa::Modify for OpenApiResponses {
             )
             .build();
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if MACHINE_ROUTES.contains(&path.as_str()) {
+            if is_machine(path) {
                 continue;
             }
             for op in [
@@ -430,8 +398,9 @@ mod tests {
         assert!(is_anonymous(None), "pages and unknown paths");
         assert!(!is_anonymous(Some("/api/v1/cart")));
         assert!(!is_anonymous(Some("/telegram/webhook")));
-        for r in CHECKOUT_ROUTES {
-            assert!(CUSTOMER_ROUTES.contains(r), "{r}");
-        }
+        assert!(!is_anonymous(Some("/api/v1/orders/{id}/invoice")));
+        assert!(!is_anonymous(Some("/1c/exchange")));
+        assert!(is_machine("/readyz") && is_machine("/bitrix/admin/1c_exchange.php"));
+        assert!(!is_machine("/api/v1/orders"));
     }
 }

@@ -16,9 +16,9 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use crate::auth::{Customer, CustomerId};
-use crate::catalog::http::Money;
 use crate::error::{ApiError, AuthErrors, BodyErrors, Problem};
 use crate::extract::ApiJson;
+use crate::money::Money;
 use crate::outbox::{JobError, NewJob};
 use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
@@ -431,7 +431,7 @@ pub async fn unsubscribe_blocked(store: &Store, customer: i64) -> Result<u64, St
 
 /// Subscribes to a back-in-stock (`back_in_stock`) or price-drop (`price_drop`) alert for an
 /// offer. Idempotent: an open subscription to the same offer and kind is returned again.
-#[utoipa::path(post, path = "/api/v1/subscriptions", tag = "subscriptions", security(("tma" = []), ("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/subscriptions", operation_id = "subscribe", tag = "subscriptions", security(("tma" = []), ("bearer" = [])),
     request_body = NewSubscription,
     responses(
         (status = 201, body = Subscription),

@@ -9,8 +9,9 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::auth::{Customer, CustomerId};
-use crate::catalog::http::{Money, THUMB, image_url};
+use crate::catalog::http::{THUMB, image_url};
 use crate::error::{ApiError, AuthErrors, Problem};
+use crate::money::Money;
 use crate::state::AppState;
 use crate::store::{Store, StoreError, now_ms};
 

@@ -21,20 +21,8 @@ pub mod testing;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
-}
+/// The database behind a store (parsed from the URL in [`crate::config::DatabaseKind`]).
+pub use crate::config::DatabaseKind as Backend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -67,11 +55,8 @@ impl Store {
         sqlx::any::install_default_drivers();
         let raw = config.url.expose();
         let shown = redact_url(raw);
-        let backend = if raw.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        };
+        // Validation refuses other schemes; one that slips through fails to connect as PostgreSQL.
+        let backend = config.kind().unwrap_or(Backend::Postgres);
         let url = match backend {
             Backend::Sqlite => {
                 prepare_sqlite_url(raw).map_err(|(dir, source)| StoreError::CreateDir {

@@ -138,6 +138,23 @@ impl Drop for TestDb {
 /// Runs a test body against both backends, naming the backend on failure.
 #[macro_export]
 macro_rules! store_test {
+    // A body that opens its own database: `async fn body(backend: Backend)`.
+    ($name:ident, backend: $body:expr) => {
+        $crate::store_test!($name, backend: $body, worker_threads = 2);
+    };
+    ($name:ident, backend: $body:expr, worker_threads = $threads:literal) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn sqlite() {
+                ($body)($crate::store::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn postgres() {
+                ($body)($crate::store::Backend::Postgres).await;
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             use super::*;

@@ -1,176 +1,36 @@
-// The typed client of vitrina's JSON API. Types mirror the server's OpenAPI document
-// (`/api/openapi.json`); `api.test.ts` checks every field named here against the committed
-// copy in `openapi.json`, and the browser tests check that copy against the live server.
+// The typed client of vitrina's JSON API. Types are generated from the server's OpenAPI
+// document (`/api/openapi.json`, committed as `openapi.json`; the browser tests check that copy
+// against the live server).
 
-export interface Money {
-  amount: number;
-  currency: string;
-}
-export interface SectionNode {
-  id: string;
-  name: string;
-  product_count: number;
-  children: SectionNode[];
-}
-export interface ProductSummary {
-  id: string;
-  name: string;
-  article: string | null;
-  price: Money | null;
-  price_max: Money | null;
-  /** The price before a discount (minor units, the price's currency), shown struck through. */
-  old_price?: number | null;
-  in_stock: boolean;
-  image: string | null;
-  section_id: string | null;
-}
-export interface FacetValue {
-  value: string;
-  count: number;
-}
-export interface Facet {
-  id: string;
-  name: string;
-  values: FacetValue[];
-}
-export interface ProductList {
-  items: ProductSummary[];
-  next_cursor: string | null;
-  total: number;
-  facets: Facet[] | null;
-}
-export interface Offer {
-  id: string;
-  name: string;
-  characteristics: { name: string; value: string }[];
-  price: Money | null;
-  old_price?: number | null;
-  in_stock: boolean;
-  stock: number | null;
-}
-export interface Product {
-  id: string;
-  name: string;
-  article: string | null;
-  description: string | null;
-  unit: string | null;
-  price: Money | null;
-  old_price?: number | null;
-  in_stock: boolean;
-  images: { thumb: string; large: string }[];
-  properties: { name: string; values: string[] }[];
-  offers: Offer[];
-  sections: { id: string; name: string }[];
-}
-export interface Suggestion {
-  id: string;
-  name: string;
-  price: Money | null;
-  image: string | null;
-}
-export interface CartLine {
-  offer_id: string;
-  product_id: string;
-  name: string;
-  variant: string | null;
-  image: string | null;
-  quantity: number;
-  price: Money | null;
-  line_total: number;
-  stock: number | null;
-  max_quantity: number;
-  price_was: number | null;
-  removed: boolean;
-  insufficient_stock: boolean;
-}
-export interface Cart {
-  lines: CartLine[];
-  total: Money;
-  items: number;
-  has_changes: boolean;
-}
-export interface DeliveryOption {
-  id: string;
-  name: string;
-  price: number;
-  free_from: number | null;
-  needs_address: boolean;
-  pickup_points: string[];
-}
-export type PaymentMethod = 'on_receipt' | 'telegram' | 'stars';
-export interface CheckoutOptions {
-  currency: string;
-  delivery: DeliveryOption[];
-  payment_methods: PaymentMethod[];
-  payment_hold_seconds: number;
-  max_line_quantity: number;
-  coupons: boolean;
-}
-export interface CheckoutRequest {
-  contact: { name: string; phone: string; email?: string };
-  delivery: { method: string; address?: string; pickup_point?: string };
-  payment_method: PaymentMethod;
-  comment?: string;
-  coupon?: string;
-}
-export interface OrderItem {
-  offer_id: string;
-  product_id: string;
-  name: string;
-  variant: string | null;
-  price: number;
-  quantity: number;
-  total: number;
-}
-export interface TimelineEntry {
-  status: string;
-  note: string | null;
-  actor: string;
-  at: number;
-}
-export interface Order {
-  id: number;
-  number: string;
-  status: string;
-  payment_state: string;
-  payment_method: string;
-  items: OrderItem[];
-  items_total: number;
-  delivery: { method: string; price: number; address: string | null; pickup_point: string | null };
-  total: Money;
-  contact: { name: string; phone: string; email: string | null };
-  comment: string | null;
-  created_at: number;
-  timeline: TimelineEntry[];
-  status_name: string | null;
-  cancel_reason: string | null;
-  tracking_number: string | null;
-  refund_due: number;
-  coupon: string | null;
-}
-export interface InvoiceLink {
-  invoice_link: string;
-}
-export interface Me {
-  id: number;
-  telegram_id: number;
-  first_name: string;
-  language_code: string | null;
-  phone: string | null;
-}
-export interface FieldError {
-  field: string;
-  code: string;
-  message: string;
-}
+import type { components } from './api.gen';
+
+// Generated from the server's OpenAPI document by `npm run gen:api`; `api.gen.test.ts` fails
+// when the committed `api.gen.ts` no longer matches `openapi.json`.
+type Schemas = components['schemas'];
+
+export type Money = Schemas['Money'];
+export type SectionNode = Schemas['SectionNode'];
+export type ProductSummary = Schemas['ProductSummary'];
+export type FacetValue = Schemas['FacetValue'];
+export type Facet = Schemas['Facet'];
+export type ProductList = Schemas['ProductList'];
+export type Offer = Schemas['OfferView'];
+export type Product = Schemas['ProductCard'];
+export type Suggestion = Schemas['Suggestion'];
+export type CartLine = Schemas['CartLine'];
+export type Cart = Schemas['Cart'];
+export type DeliveryOption = Schemas['DeliveryOption'];
+export type PaymentMethod = Schemas['PaymentMethod'];
+export type CheckoutOptions = Schemas['CheckoutOptions'];
+export type CheckoutRequest = Schemas['CheckoutRequest'];
+export type OrderItem = Schemas['OrderItem'];
+export type TimelineEntry = Schemas['TimelineEntry'];
+export type Order = Schemas['Order'];
+export type InvoiceLink = Schemas['InvoiceLink'];
+export type Me = Schemas['CustomerProfile'];
+export type FieldError = Schemas['FieldError'];
 /** An RFC 9457 problem as the server sends it. */
-export interface Problem {
-  status: number;
-  code: string;
-  title?: string;
-  detail?: string;
-  errors?: FieldError[];
-}
+export type Problem = Schemas['Problem'];
 
 export class ApiError extends Error {
   constructor(

@@ -5,7 +5,7 @@ import type { DeliveryOption } from './api';
 
 export function deliveryPrice(option: DeliveryOption | undefined, itemsTotal: number): number {
   if (!option) return 0;
-  if (option.free_from !== null && itemsTotal >= option.free_from) return 0;
+  if (option.free_from != null && itemsTotal >= option.free_from) return 0;
   return option.price;
 }
 

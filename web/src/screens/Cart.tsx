@@ -49,16 +49,16 @@ export function Cart() {
       <ul className="lines">
         {data.lines.map((l) => (
           <li key={l.offer_id} className={`line-item${l.removed ? ' gone' : ''}`} data-testid="cart-line">
-            <Thumb src={l.image} alt={l.name} size={160} />
+            <Thumb src={l.image ?? null} alt={l.name} size={160} />
             <div className="line-body">
               <div className="card-name">{l.name}</div>
               {l.variant ? <div className="hint">{l.variant}</div> : null}
               {l.price ? <Price amount={l.line_total} currency={l.price.currency} /> : null}
-              {l.price_was !== null && l.price ? (
+              {l.price_was != null && l.price ? (
                 <div className="warn">{t('priceChanged')(formatPrice(l.price_was, l.price.currency))}</div>
               ) : null}
               {l.removed ? <div className="warn">{t('removed')}</div> : null}
-              {l.insufficient_stock && l.stock !== null ? <div className="warn">{t('notEnough')(l.stock)}</div> : null}
+              {l.insufficient_stock && l.stock != null ? <div className="warn">{t('notEnough')(l.stock)}</div> : null}
             </div>
             <Stepper
               value={l.quantity}

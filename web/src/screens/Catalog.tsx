@@ -154,10 +154,10 @@ function ProductCard({ p }: { p: ProductSummary }) {
         navigate(`/product/${encodeURIComponent(p.id)}`);
       }}
     >
-      <Thumb src={p.image} alt={p.name} />
+      <Thumb src={p.image ?? null} alt={p.name} />
       <div className="card-name">{p.name}</div>
       {p.price ? (
-        <Price amount={p.price.amount} currency={p.price.currency} from={p.price_max !== null} old={p.old_price} />
+        <Price amount={p.price.amount} currency={p.price.currency} from={p.price_max != null} old={p.old_price} />
       ) : null}
       {!p.in_stock ? <div className="hint">{t('outOfStock')}</div> : null}
     </a>

@@ -172,7 +172,7 @@ export function Checkout() {
             <span>{d.name}</span>
             <span className="hint">
               {deliveryPrice(d, itemsTotal) === 0 ? t('free') : formatPrice(d.price, currency)}
-              {d.free_from !== null && deliveryPrice(d, itemsTotal) > 0 ? ` · ${t('freeFrom')(formatPrice(d.free_from, currency))}` : ''}
+              {d.free_from != null && deliveryPrice(d, itemsTotal) > 0 ? ` · ${t('freeFrom')(formatPrice(d.free_from, currency))}` : ''}
             </span>
           </label>
         ))}

@@ -66,7 +66,7 @@ export function SearchBox({ initial }: { initial: string }) {
                   navigate(`/product/${encodeURIComponent(s.id)}`);
                 }}
               >
-                <Thumb src={s.image} alt="" size={160} />
+                <Thumb src={s.image ?? null} alt="" size={160} />
                 <span className="suggest-name">{s.name}</span>
                 {s.price ? <Price amount={s.price.amount} currency={s.price.currency} /> : null}
               </button>
