@@ -47,6 +47,20 @@ impl Limiter {
         }
     }
 
+    /// The call booked for `chat` has been answered: its window runs from now, not from the
+    /// booking. Telegram counts a message when it arrives; a request held up on the way (a busy
+    /// host, a slow network) would otherwise land less than a window before the next one.
+    pub fn sent(&self, chat: i64) {
+        self.mark_sent(chat, Instant::now());
+    }
+
+    fn mark_sent(&self, chat: i64, now: Instant) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = s.chats.get_mut(&chat).and_then(|v| v.back_mut()) {
+            *t = (*t).max(now);
+        }
+    }
+
     /// None when booked now; otherwise how long to wait before trying again.
     fn try_book(&self, chat: i64, now: Instant) -> Option<Duration> {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -113,6 +127,17 @@ mod tests {
             messages_per_second: per_second,
             ..TelegramConfig::default()
         })
+    }
+
+    #[test]
+    fn the_window_runs_from_the_answer() {
+        let l = limiter(30);
+        let t0 = Instant::now();
+        assert!(l.try_book(7, t0).is_none());
+        // The request took 300 ms to be answered: the next one waits a window from then.
+        l.mark_sent(7, t0 + Duration::from_millis(300));
+        assert!(l.try_book(7, t0 + Duration::from_millis(1020)).is_some());
+        assert!(l.try_book(7, t0 + Duration::from_millis(1320)).is_none());
     }
 
     #[test]

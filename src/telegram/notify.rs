@@ -206,7 +206,9 @@ pub async fn send(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
     let params = payload.get("params").cloned().unwrap_or(Value::Null);
     let chat = params.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
     bot.limiter.acquire(chat).await;
-    match bot.api.call(method, &params).await {
+    let answer = bot.api.call(method, &params).await;
+    bot.limiter.sent(chat);
+    match answer {
         Ok(result) => {
             if let Some(order) = payload.get("staff_order").and_then(Value::as_i64)
                 && let Some(message) = result.get("message_id").and_then(Value::as_i64)
