@@ -224,3 +224,128 @@ impl Default for Exchange1cConfig {
         }
     }
 }
+
+impl BitrixConfig {
+    /// With `backend.kind = "bitrix"`: a portal to call and a positive request rate. With the
+    /// embedded backend nothing here is read.
+    pub(super) fn validate(&self, backend: BackendKind) -> Result<(), ConfigError> {
+        if backend != BackendKind::Bitrix {
+            return Ok(());
+        }
+        if self.webhook_url.is_none() {
+            return invalid(
+                "bitrix.webhook_url",
+                "required when backend.kind = \"bitrix\" (https://<portal>/rest/<user>/<code>/)",
+            );
+        }
+        if self.burst == 0 || self.requests_per_second <= 0.0 {
+            return invalid(
+                "bitrix.requests_per_second",
+                "expected a positive burst and rate (cloud portals: 50 and 2)",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Exchange1cConfig {
+    /// The exchange on (user and password) or off (neither), a file part 1C can split to,
+    /// a lockout that locks.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.user.is_some() != self.password.is_some() {
+            return invalid(
+                "exchange_1c.password",
+                "set both exchange_1c.user and exchange_1c.password, or neither",
+            );
+        }
+        if self.file_limit < 64 * 1024 {
+            return invalid("exchange_1c.file_limit", "expected at least 65536 bytes");
+        }
+        if self.lockout_after == 0 || self.lockout.is_zero() {
+            return invalid(
+                "exchange_1c.lockout",
+                "expected lockout_after of at least 1 and a positive lockout",
+            );
+        }
+        Ok(())
+    }
+
+    /// The exchange is on: 1C signs in with `user` and `password`.
+    pub(super) fn is_on(&self) -> bool {
+        self.user.is_some() && self.password.is_some()
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn bitrix_rules_only_for_the_bitrix_backend() {
+        let unset = BitrixConfig::default();
+        assert_eq!(refused_key(unset.validate(BackendKind::Embedded)), None);
+        assert_eq!(
+            refused_key(unset.validate(BackendKind::Bitrix)),
+            Some("bitrix.webhook_url")
+        );
+        let set = BitrixConfig {
+            webhook_url: Some(Secret::new("https://portal/rest/1/code/")),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(set.validate(BackendKind::Bitrix)), None);
+        for (burst, rate) in [(0, 2.0), (50, 0.0), (50, -1.0)] {
+            let slow = BitrixConfig {
+                burst,
+                requests_per_second: rate,
+                ..set.clone()
+            };
+            assert_eq!(refused_key(slow.validate(BackendKind::Embedded)), None);
+            assert_eq!(
+                refused_key(slow.validate(BackendKind::Bitrix)),
+                Some("bitrix.requests_per_second")
+            );
+        }
+    }
+
+    #[test]
+    fn exchange_1c_rules() {
+        let off = Exchange1cConfig::default();
+        assert_eq!(refused_key(off.validate()), None);
+        assert!(!off.is_on());
+        let on = Exchange1cConfig {
+            user: Some("1c".into()),
+            password: Some(Secret::new("pw")),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(on.validate()), None);
+        assert!(on.is_on());
+        let half = Exchange1cConfig {
+            user: Some("1c".into()),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(half.validate()), Some("exchange_1c.password"));
+        let half = Exchange1cConfig {
+            password: Some(Secret::new("pw")),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(half.validate()), Some("exchange_1c.password"));
+        let small = Exchange1cConfig {
+            file_limit: 64 * 1024 - 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            refused_key(small.validate()),
+            Some("exchange_1c.file_limit")
+        );
+        let never = Exchange1cConfig {
+            lockout_after: 0,
+            ..Default::default()
+        };
+        assert_eq!(refused_key(never.validate()), Some("exchange_1c.lockout"));
+        let instant = Exchange1cConfig {
+            lockout: Duration::ZERO,
+            ..Default::default()
+        };
+        assert_eq!(refused_key(instant.validate()), Some("exchange_1c.lockout"));
+    }
+}

@@ -103,3 +103,161 @@ pub enum CheckoutPause {
     BeforeCommit,
     AfterCommit,
 }
+
+impl OutboxConfig {
+    /// Jobs get at least one attempt, a lease a worker can finish in, a positive poll.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_attempts == 0 {
+            return invalid("outbox.max_attempts", "expected at least 1");
+        }
+        if self.lease < Duration::from_secs(1) {
+            return invalid("outbox.lease", "expected at least 1s");
+        }
+        if self.poll_interval.is_zero() {
+            return invalid(
+                "outbox.poll_interval",
+                "expected a positive duration such as \"1s\"",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl RateLimitConfig {
+    /// Every limit a positive, finite burst and rate; room for enough clients.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        for (key, burst, per_second) in [
+            (
+                "rate_limit.anonymous_per_second",
+                self.anonymous_burst,
+                self.anonymous_per_second,
+            ),
+            (
+                "rate_limit.auth_failures_per_second",
+                self.auth_failures_burst,
+                self.auth_failures_per_second,
+            ),
+            (
+                "rate_limit.customer_per_second",
+                self.customer_burst,
+                self.customer_per_second,
+            ),
+            (
+                "rate_limit.sign_in_per_second",
+                self.sign_in_burst,
+                self.sign_in_per_second,
+            ),
+            (
+                "rate_limit.checkout_per_second",
+                self.checkout_burst,
+                self.checkout_per_second,
+            ),
+        ] {
+            if burst == 0 || !(per_second > 0.0 && per_second.is_finite()) {
+                return invalid(
+                    key,
+                    format!("expected a positive burst and rate, got {burst} and {per_second}/s"),
+                );
+            }
+        }
+        if self.max_clients < 100 {
+            return invalid("rate_limit.max_clients", "expected at least 100");
+        }
+        Ok(())
+    }
+}
+
+impl DevConfig {
+    /// The fault-injection points only with the dev helpers on.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.payment_pause && !self.enabled {
+            return invalid(
+                "dev.payment_pause",
+                "a fault-injection point for tests; it needs dev.enabled = true",
+            );
+        }
+        if self.checkout_pause.is_some() && !self.enabled {
+            return invalid(
+                "dev.checkout_pause",
+                "a fault-injection point for tests; it needs dev.enabled = true",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    /// An edit that breaks one setting, and the key the rule must name.
+    type Case<T> = (fn(&mut T), &'static str);
+
+    #[test]
+    fn outbox_rules() {
+        assert_eq!(refused_key(OutboxConfig::default().validate()), None);
+        let cases: [Case<OutboxConfig>; 3] = [
+            (|o| o.max_attempts = 0, "outbox.max_attempts"),
+            (|o| o.lease = Duration::from_millis(999), "outbox.lease"),
+            (|o| o.poll_interval = Duration::ZERO, "outbox.poll_interval"),
+        ];
+        for (edit, key) in cases {
+            let mut o = OutboxConfig::default();
+            edit(&mut o);
+            assert_eq!(refused_key(o.validate()), Some(key));
+        }
+    }
+
+    #[test]
+    fn rate_limit_rules() {
+        assert_eq!(refused_key(RateLimitConfig::default().validate()), None);
+        let cases: [Case<RateLimitConfig>; 7] = [
+            (|r| r.anonymous_burst = 0, "rate_limit.anonymous_per_second"),
+            (
+                |r| r.auth_failures_per_second = 0.0,
+                "rate_limit.auth_failures_per_second",
+            ),
+            (
+                |r| r.customer_per_second = f64::INFINITY,
+                "rate_limit.customer_per_second",
+            ),
+            (
+                |r| r.sign_in_per_second = f64::NAN,
+                "rate_limit.sign_in_per_second",
+            ),
+            (
+                |r| r.checkout_per_second = -1.0,
+                "rate_limit.checkout_per_second",
+            ),
+            (|r| r.checkout_burst = 0, "rate_limit.checkout_per_second"),
+            (|r| r.max_clients = 99, "rate_limit.max_clients"),
+        ];
+        for (edit, key) in cases {
+            let mut r = RateLimitConfig::default();
+            edit(&mut r);
+            assert_eq!(refused_key(r.validate()), Some(key));
+        }
+    }
+
+    #[test]
+    fn pauses_need_dev_enabled() {
+        assert_eq!(refused_key(DevConfig::default().validate()), None);
+        let payment = DevConfig {
+            payment_pause: true,
+            ..Default::default()
+        };
+        assert_eq!(refused_key(payment.validate()), Some("dev.payment_pause"));
+        let checkout = DevConfig {
+            checkout_pause: Some(CheckoutPause::AfterCommit),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(checkout.validate()), Some("dev.checkout_pause"));
+        for dev in [payment, checkout] {
+            let on = DevConfig {
+                enabled: true,
+                ..dev
+            };
+            assert_eq!(refused_key(on.validate()), None);
+        }
+    }
+}

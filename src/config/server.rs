@@ -108,3 +108,113 @@ impl Default for DatabaseConfig {
         }
     }
 }
+
+impl ServerConfig {
+    /// An absolute public URL to build links from, a usable body limit and timeout.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.public_url;
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url
+                .parse::<http::Uri>()
+                .map(|u| u.host().is_none())
+                .unwrap_or(true)
+        {
+            return invalid(
+                "server.public_url",
+                format!(
+                    "expected an absolute http(s) URL such as https://shop.example.com, got {url:?}"
+                ),
+            );
+        }
+        if self.max_body_bytes < 1024 {
+            return invalid("server.max_body_bytes", "expected at least 1024 bytes");
+        }
+        if self.request_timeout.is_zero() {
+            return invalid(
+                "server.request_timeout",
+                "expected a positive duration such as \"30s\"",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl DatabaseConfig {
+    /// A database we speak, and a pool that can hold a connection.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.kind().is_none() {
+            return invalid(
+                "database.url",
+                "expected sqlite://path/to/file.db or postgres://user@host/db",
+            );
+        }
+        if self.max_connections == 0 {
+            return invalid("database.max_connections", "expected at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn server_rules() {
+        let ok = ServerConfig {
+            public_url: "https://shop.example.com/app".into(),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(ok.validate()), None);
+        for url in [
+            "shop.example.com",
+            "ftp://shop.example.com",
+            "https://",
+            "http:///x",
+        ] {
+            let bad = ServerConfig {
+                public_url: url.into(),
+                ..Default::default()
+            };
+            assert_eq!(
+                refused_key(bad.validate()),
+                Some("server.public_url"),
+                "{url}"
+            );
+        }
+        let bad = ServerConfig {
+            max_body_bytes: 1023,
+            ..Default::default()
+        };
+        assert_eq!(refused_key(bad.validate()), Some("server.max_body_bytes"));
+        let bad = ServerConfig {
+            request_timeout: Duration::ZERO,
+            ..Default::default()
+        };
+        assert_eq!(refused_key(bad.validate()), Some("server.request_timeout"));
+    }
+
+    #[test]
+    fn database_rules() {
+        for url in ["sqlite://x.db", "postgres://u@h/db", "postgresql://u@h/db"] {
+            let ok = DatabaseConfig {
+                url: Secret::new(url),
+                ..Default::default()
+            };
+            assert_eq!(refused_key(ok.validate()), None, "{url}");
+        }
+        let bad = DatabaseConfig {
+            url: Secret::new("mysql://u@h/db"),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(bad.validate()), Some("database.url"));
+        let bad = DatabaseConfig {
+            max_connections: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            refused_key(bad.validate()),
+            Some("database.max_connections")
+        );
+    }
+}

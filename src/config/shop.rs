@@ -273,3 +273,244 @@ impl Default for SellingConfig {
         }
     }
 }
+
+impl CheckoutConfig {
+    /// Stars priced, delivery methods distinct and not negative, something to pay with, a
+    /// receipt a provider accepts, a line that can hold one unit.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.stars_rate <= 0 {
+            return invalid(
+                "checkout.stars_rate",
+                "expected the price of one Star in minor units, at least 1",
+            );
+        }
+        if self.delivery.is_empty() {
+            return invalid("checkout.delivery", "expected at least one delivery method");
+        }
+        let mut ids = std::collections::HashSet::new();
+        for d in &self.delivery {
+            if !ids.insert(d.id.as_str()) {
+                return invalid(
+                    "checkout.delivery",
+                    format!("delivery method id {:?} appears twice", d.id),
+                );
+            }
+            if d.price < 0 || d.free_from.is_some_and(|f| f < 0) {
+                return invalid(
+                    "checkout.delivery",
+                    format!("delivery method {:?}: prices cannot be negative", d.id),
+                );
+            }
+        }
+        if self.payment_methods.is_empty() {
+            return invalid(
+                "checkout.payment_methods",
+                "expected at least one of on_receipt, telegram, stars",
+            );
+        }
+        self.receipt.validate()?;
+        if self.max_line_quantity < 1 {
+            return invalid("checkout.max_line_quantity", "expected at least 1");
+        }
+        Ok(())
+    }
+
+    /// Some payment method is paid online (`telegram`, `stars`), so orders wait for it.
+    pub(super) fn takes_online_payments(&self) -> bool {
+        self.payment_methods
+            .iter()
+            .any(|m| *m != PaymentMethod::OnReceipt)
+    }
+}
+
+impl ReceiptConfig {
+    /// When receipts are on: ЮKassa's codes only. Off, nothing here is read.
+    fn validate(&self) -> Result<(), ConfigError> {
+        use crate::payments::receipt::{PAYMENT_MODES, PAYMENT_SUBJECTS};
+        if !self.enabled {
+            return Ok(());
+        }
+        if !matches!(self.vat_code, 1..=12) {
+            return invalid(
+                "checkout.receipt.vat_code",
+                format!(
+                    "expected one of ЮKassa's VAT codes 1-12, got {}",
+                    self.vat_code
+                ),
+            );
+        }
+        if let Some(code) = self.tax_system_code
+            && !matches!(code, 1..=6)
+        {
+            return invalid(
+                "checkout.receipt.tax_system_code",
+                format!("expected 1-6, got {code}"),
+            );
+        }
+        if !PAYMENT_SUBJECTS.contains(&self.payment_subject.as_str()) {
+            return invalid(
+                "checkout.receipt.payment_subject",
+                format!(
+                    "expected one of {}, got {:?}",
+                    PAYMENT_SUBJECTS.join(", "),
+                    self.payment_subject
+                ),
+            );
+        }
+        if !PAYMENT_MODES.contains(&self.payment_mode.as_str()) {
+            return invalid(
+                "checkout.receipt.payment_mode",
+                format!(
+                    "expected one of {}, got {:?}",
+                    PAYMENT_MODES.join(", "),
+                    self.payment_mode
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl OrdersConfig {
+    /// At least one status, and transitions only between known statuses.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.statuses.is_empty() {
+            return invalid("orders.statuses", "expected at least one status");
+        }
+        for (from, tos) in &self.transitions {
+            for status in std::iter::once(from).chain(tos) {
+                if !self.statuses.contains(status) {
+                    return invalid(
+                        "orders.transitions",
+                        format!("status {status:?} is not in orders.statuses"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AuthConfig {
+    /// A token key long enough to resist guessing, tokens that live at least a minute.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(key) = &self.token_key
+            && key.expose().len() < 32
+        {
+            return invalid(
+                "auth.token_key",
+                "expected at least 32 characters of random text",
+            );
+        }
+        if self.token_ttl < Duration::from_secs(60) {
+            return invalid("auth.token_ttl", "expected at least 1m");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    fn checkout(edit: impl FnOnce(&mut CheckoutConfig)) -> Option<&'static str> {
+        let mut c = CheckoutConfig::default();
+        edit(&mut c);
+        refused_key(c.validate())
+    }
+
+    #[test]
+    fn checkout_rules() {
+        assert_eq!(checkout(|_| {}), None);
+        assert_eq!(checkout(|c| c.stars_rate = 0), Some("checkout.stars_rate"));
+        assert_eq!(checkout(|c| c.delivery.clear()), Some("checkout.delivery"));
+        assert_eq!(
+            checkout(|c| c.delivery[1].id = c.delivery[0].id.clone()),
+            Some("checkout.delivery")
+        );
+        assert_eq!(
+            checkout(|c| c.delivery[0].price = -1),
+            Some("checkout.delivery")
+        );
+        assert_eq!(
+            checkout(|c| c.delivery[0].free_from = Some(-1)),
+            Some("checkout.delivery")
+        );
+        assert_eq!(
+            checkout(|c| c.payment_methods.clear()),
+            Some("checkout.payment_methods")
+        );
+        assert_eq!(
+            checkout(|c| c.max_line_quantity = 0),
+            Some("checkout.max_line_quantity")
+        );
+    }
+
+    #[test]
+    fn receipt_rules_apply_only_when_enabled() {
+        let off = |c: &mut CheckoutConfig| c.receipt.vat_code = 0;
+        assert_eq!(checkout(off), None);
+        let on = |edit: fn(&mut ReceiptConfig)| {
+            checkout(|c| {
+                c.receipt.enabled = true;
+                c.receipt.tax_system_code = Some(1);
+                edit(&mut c.receipt);
+            })
+        };
+        assert_eq!(on(|_| {}), None);
+        assert_eq!(on(|r| r.vat_code = 13), Some("checkout.receipt.vat_code"));
+        assert_eq!(
+            on(|r| r.tax_system_code = Some(7)),
+            Some("checkout.receipt.tax_system_code")
+        );
+        assert_eq!(
+            on(|r| r.payment_subject = "gift".into()),
+            Some("checkout.receipt.payment_subject")
+        );
+        assert_eq!(
+            on(|r| r.payment_mode = "on_credit".into()),
+            Some("checkout.receipt.payment_mode")
+        );
+    }
+
+    #[test]
+    fn online_payments_are_any_but_on_receipt() {
+        let mut c = CheckoutConfig::default();
+        assert!(!c.takes_online_payments());
+        c.payment_methods.push(PaymentMethod::Stars);
+        assert!(c.takes_online_payments());
+    }
+
+    #[test]
+    fn orders_rules() {
+        assert_eq!(refused_key(OrdersConfig::default().validate()), None);
+        let mut o = OrdersConfig::default();
+        o.statuses.clear();
+        assert_eq!(refused_key(o.validate()), Some("orders.statuses"));
+        let mut o = OrdersConfig::default();
+        o.transitions.insert("new".into(), vec!["lost".into()]);
+        assert_eq!(refused_key(o.validate()), Some("orders.transitions"));
+        let mut o = OrdersConfig::default();
+        o.transitions.insert("lost".into(), vec![]);
+        assert_eq!(refused_key(o.validate()), Some("orders.transitions"));
+    }
+
+    #[test]
+    fn auth_rules() {
+        let ok = AuthConfig {
+            token_key: Some(Secret::new("k".repeat(32))),
+            token_ttl: Duration::from_secs(60),
+        };
+        assert_eq!(refused_key(ok.validate()), None);
+        let short_key = AuthConfig {
+            token_key: Some(Secret::new("k".repeat(31))),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(short_key.validate()), Some("auth.token_key"));
+        let short_ttl = AuthConfig {
+            token_ttl: Duration::from_secs(59),
+            ..Default::default()
+        };
+        assert_eq!(refused_key(short_ttl.validate()), Some("auth.token_ttl"));
+    }
+}

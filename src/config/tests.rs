@@ -239,3 +239,28 @@ fn redacts_database_password() {
     assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
     assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
 }
+
+#[test]
+fn validate_reports_a_cause_before_what_it_breaks() {
+    // An empty status list would make every mapped status "unknown"; the list is named first.
+    let mut c = Config::default();
+    c.orders.statuses.clear();
+    c.orders.transitions.clear();
+    c.exchange_1c
+        .sale_statuses
+        .insert("[F] Выполнен".into(), "delivered".into());
+    assert_eq!(refused_key(c.validate()), Some("orders.statuses"));
+    // A section's own check comes before a rule that reads it with another section.
+    let mut c = Config::default();
+    c.backend.kind = BackendKind::Bitrix;
+    c.bitrix.statuses.insert("X".into(), "lost".into());
+    assert_eq!(refused_key(c.validate()), Some("bitrix.webhook_url"));
+    c.bitrix.webhook_url = Some(Secret::new("https://b.example.ru/rest/1/x/"));
+    assert_eq!(refused_key(c.validate()), Some("bitrix.statuses"));
+    // Server before everything: a broken public_url is what an operator sees first.
+    let mut c = Config::default();
+    c.server.public_url = "shop".into();
+    c.outbox.max_attempts = 0;
+    c.checkout.payment_methods.clear();
+    assert_eq!(refused_key(c.validate()), Some("server.public_url"));
+}
