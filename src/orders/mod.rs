@@ -184,9 +184,9 @@ pub fn validate(
             "enter a name (up to 100 characters)",
         ));
     }
-    match crate::auth::http::normalize_phone(&req.contact.phone) {
-        Some(p) => clean.contact.phone = p,
-        None => errors.push(field(
+    match crate::phone::Phone::parse(&req.contact.phone) {
+        Ok(p) => clean.contact.phone = p.into_string(),
+        Err(_) => errors.push(field(
             "contact.phone",
             "invalid_phone",
             "expected a phone number with country code",
