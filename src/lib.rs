@@ -19,6 +19,7 @@ pub mod ops;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod phone;
 pub mod proxy;
 pub mod rate_limit;
 pub mod routes;

@@ -231,7 +231,7 @@ impl Application {
 
 /// The integrations that receive order events (see [`crate::orders::events`]): the bot when
 /// it has a token, Bitrix when it is the backend.
-fn subscribers(config: &Config) -> Vec<String> {
+fn subscribers(config: &Config) -> Vec<crate::orders::events::Subscriber> {
     let mut subscribers = Vec::new();
     let demo_token = crate::auth::DEMO_BOT_TOKEN;
     if config
@@ -240,10 +240,10 @@ fn subscribers(config: &Config) -> Vec<String> {
         .as_ref()
         .is_some_and(|t| t.expose() != demo_token)
     {
-        subscribers.push("telegram".to_string());
+        subscribers.push(crate::orders::events::Subscriber::Telegram);
     }
     if config.backend.kind == crate::config::BackendKind::Bitrix {
-        subscribers.push("bitrix".to_string());
+        subscribers.push(crate::orders::events::Subscriber::Bitrix);
     }
     subscribers
 }

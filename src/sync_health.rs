@@ -6,12 +6,11 @@
 //! outage once, not every fifteen minutes.
 
 use serde::Serialize;
-use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::config::Config;
-use crate::outbox::{NewJob, Outbox};
+use crate::outbox::Outbox;
 use crate::store::{Store, StoreError, now_ms};
 
 /// Where a catalog comes from.
@@ -206,7 +205,7 @@ async fn alert(
         tracing::warn!(source = source.label(), "{text}");
         return Ok(());
     }
-    let payload = json!({"method": "sendMessage", "params": {"chat_id": chat, "text": text}});
+    let payload = crate::telegram::notify::BotCall::message(chat, &text);
     // One message per failing spell (and one per recovery), whichever instance gets here.
     let dedupe = format!(
         "sync:{}:{}:{at}",
@@ -217,9 +216,7 @@ async fn alert(
             "alert"
         }
     );
-    outbox
-        .enqueue_now(NewJob::new(crate::telegram::JOB_SEND, payload).dedupe(dedupe))
-        .await?;
+    outbox.enqueue_now(payload.job()?.dedupe(dedupe)).await?;
     Ok(())
 }
 

@@ -87,9 +87,9 @@ pub async fn update_me(
     let phone = match update.phone.as_deref().map(str::trim) {
         None => None,
         Some("") => Some(None),
-        Some(p) => match normalize_phone(p) {
-            Some(p) => Some(Some(p)),
-            None => {
+        Some(p) => match crate::phone::Phone::parse(p) {
+            Ok(p) => Some(Some(p.into_string())),
+            Err(_) => {
                 errors.push(FieldError {
                     field: "phone".into(),
                     code: "invalid_phone".into(),
@@ -120,26 +120,6 @@ pub async fn update_me(
     Ok(Json(load_profile(&state, &customer).await?))
 }
 
-/// `+7 (999) 123-45-67` → `+79991234567`; a Russian `8…` trunk prefix becomes `+7…`.
-pub fn normalize_phone(input: &str) -> Option<String> {
-    if !input
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
-        return None;
-    }
-    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
-    let digits =
-        if !input.trim_start().starts_with('+') && digits.len() == 11 && digits.starts_with('8') {
-            format!("7{}", &digits[1..])
-        } else {
-            digits
-        };
-    (10..=15)
-        .contains(&digits.len())
-        .then(|| format!("+{digits}"))
-}
-
 #[derive(Debug, Serialize)]
 pub struct DevInitData {
     pub init_data: String,
@@ -167,29 +147,6 @@ pub async fn dev_init_data(
         authorization: format!("tma {init_data}"),
         init_data,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalize_phone;
-
-    #[test]
-    fn phones() {
-        assert_eq!(
-            normalize_phone("+7 (999) 123-45-67").as_deref(),
-            Some("+79991234567")
-        );
-        assert_eq!(
-            normalize_phone("8 999 123 45 67").as_deref(),
-            Some("+79991234567")
-        );
-        assert_eq!(
-            normalize_phone("+44 20 7946 0958").as_deref(),
-            Some("+442079460958")
-        );
-        assert_eq!(normalize_phone("12345"), None);
-        assert_eq!(normalize_phone("+7 999 abc"), None);
-    }
 }
 
 impl From<SignInError> for ApiError {

@@ -22,9 +22,8 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
-use super::{Bitrix, BitrixError, JOB_ORDER_CHANGED, state_get, state_set};
+use super::{Bitrix, BitrixError, state_get, state_set};
 use crate::config::{BackendKind, OrderTarget};
-use crate::outbox::NewJob;
 use crate::state::AppState;
 use crate::store::now_ms;
 use bitrix::Safety;
@@ -127,9 +126,12 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             return reply(StatusCode::SERVICE_UNAVAILABLE, "retry");
         }
     }
-    let job = NewJob::new(JOB_ORDER_CHANGED, json!({ "bitrix_id": id }))
-        .dedupe(format!("bitrix:event:{key}"));
-    if let Err(e) = state.outbox.enqueue_now(job).await {
+    let job = super::OrderChanged::job(id).map(|j| j.dedupe(format!("bitrix:event:{key}")));
+    let queued = match job {
+        Ok(job) => state.outbox.enqueue_now(job).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = queued {
         tracing::error!(error = %e, "cannot queue a Bitrix event");
         return reply(StatusCode::SERVICE_UNAVAILABLE, "retry");
     }
@@ -418,8 +420,7 @@ pub async fn reconcile(bx: &Bitrix) -> Result<u64, BitrixError> {
             .unwrap_or_default();
         bx.outbox
             .enqueue_now(
-                NewJob::new(JOB_ORDER_CHANGED, json!({ "bitrix_id": id }))
-                    .dedupe(format!("bitrix:reconcile:{id}:{changed}")),
+                super::OrderChanged::job(id)?.dedupe(format!("bitrix:reconcile:{id}:{changed}")),
             )
             .await?;
     }

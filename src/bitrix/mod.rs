@@ -24,7 +24,8 @@ use sqlx::Row;
 use tokio::sync::watch;
 
 use crate::config::{BackendKind, Config};
-use crate::outbox::{Handlers, Job, JobError, Outbox, payload_i64};
+use crate::orders::events::{OrderCreated, StatusChanged};
+use crate::outbox::{Handlers, Job, JobError, NewJob, Outbox};
 use crate::store::{Store, StoreError, now_ms};
 
 /// Outbox job kinds handled here.
@@ -32,6 +33,19 @@ pub const JOB_ORDER_CREATED: &str = "bitrix.order_created";
 pub const JOB_STATUS_CHANGED: &str = "bitrix.status_changed";
 /// An order changed in Bitrix (from an event): read it and apply its status here.
 pub const JOB_ORDER_CHANGED: &str = "bitrix.order_changed";
+
+/// The payload of [`JOB_ORDER_CHANGED`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderChanged {
+    pub bitrix_id: i64,
+}
+
+impl OrderChanged {
+    /// The job that reads this Bitrix order and applies it here.
+    pub fn job(bitrix_id: i64) -> Result<NewJob, StoreError> {
+        NewJob::typed(JOB_ORDER_CHANGED, &OrderChanged { bitrix_id })
+    }
+}
 
 pub struct Bitrix {
     pub client: bitrix::Client,
@@ -129,31 +143,31 @@ pub fn handlers(bx: &Arc<Bitrix>) -> Handlers {
     let b = bx.clone();
     let created = move |job: Job| {
         let b = b.clone();
-        async move { orders::push_order(&b, payload_i64(&job.payload, "order_id")?).await }
+        async move {
+            let OrderCreated { order_id } = job.parse()?;
+            orders::push_order(&b, order_id).await
+        }
     };
     let b = bx.clone();
     let changed = move |job: Job| {
         let b = b.clone();
         async move {
+            let change: StatusChanged = job.parse()?;
             // What Bitrix itself decided is not sent back to it.
-            if job.payload.get("actor").and_then(serde_json::Value::as_str) == Some("bitrix") {
+            if change.actor.as_deref() == Some("bitrix") {
                 return Ok(());
             }
-            let to = job
-                .payload
-                .get("to")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            orders::push_status(&b, payload_i64(&job.payload, "order_id")?, &to).await
+            orders::push_status(&b, change.order_id, &change.to).await
         }
     };
     let b = bx.clone();
     let pulled = move |job: Job| {
         let b = b.clone();
         async move {
-            let id = payload_i64(&job.payload, "bitrix_id")?;
-            events::pull_order(&b, id).await.map_err(JobError::from)
+            let OrderChanged { bitrix_id } = job.parse()?;
+            events::pull_order(&b, bitrix_id)
+                .await
+                .map_err(JobError::from)
         }
     };
     Handlers::new()
@@ -382,4 +396,25 @@ pub(crate) async fn state_set_in(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod payload_tests {
+    use super::*;
+    use crate::outbox::testing::{assert_refused, claimed};
+
+    #[test]
+    fn order_changed_parses_from_what_is_enqueued() {
+        let new = OrderChanged::job(31).expect("serializes");
+        assert_eq!(new.kind, JOB_ORDER_CHANGED);
+        assert_eq!(
+            claimed(new).parse::<OrderChanged>().expect("parses"),
+            OrderChanged { bitrix_id: 31 }
+        );
+        assert_refused::<OrderChanged>(
+            JOB_ORDER_CHANGED,
+            serde_json::json!({"id": 31}),
+            "bitrix_id",
+        );
+    }
 }

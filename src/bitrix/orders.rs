@@ -120,7 +120,8 @@ pub async fn push_order(bx: &Bitrix, order_id: i64) -> Result<(), JobError> {
     if let Some(id) = link.bitrix_id {
         bx.outbox
             .enqueue_now(
-                crate::outbox::NewJob::new(super::JOB_ORDER_CHANGED, json!({ "bitrix_id": id }))
+                super::OrderChanged::job(id)
+                    .map_err(|e| JobError::Permanent(format!("order {order_id}: {e}")))?
                     .dedupe(format!("bitrix:created:{id}")),
             )
             .await

@@ -130,7 +130,7 @@ pub async fn file(state: &AppState, body: &Bytes) -> Result<Response, StoreError
                 state
                     .outbox
                     .enqueue_now(
-                        NewJob::new(JOB_ORDER_STATE, serde_json::json!({ "document": doc }))
+                        NewJob::typed(JOB_ORDER_STATE, &OrderStateRef { document: doc })?
                             .dedupe(format!("1c:document:{}:{}", doc.id, now_ms())),
                     )
                     .await?;
@@ -148,6 +148,18 @@ pub async fn file(state: &AppState, body: &Bytes) -> Result<Response, StoreError
 
 /// An order's state from 1C that could not be applied when it came (outbox job).
 pub const JOB_ORDER_STATE: &str = "1c.order_state";
+
+/// The payload of [`JOB_ORDER_STATE`] as the handler reads it.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+pub struct OrderState {
+    pub document: Document,
+}
+
+/// [`OrderState`] as it is written, borrowing the document.
+#[derive(Debug, serde::Serialize)]
+pub struct OrderStateRef<'a> {
+    pub document: &'a Document,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
@@ -186,12 +198,8 @@ pub fn handlers(state: &AppState) -> crate::outbox::Handlers {
     crate::outbox::Handlers::new().on(JOB_ORDER_STATE, move |job: crate::outbox::Job| {
         let state = state.clone();
         async move {
-            let doc: Document =
-                serde_json::from_value(job.payload.get("document").cloned().unwrap_or_default())
-                    .map_err(|e| {
-                        crate::outbox::JobError::Permanent(format!("unreadable document: {e}"))
-                    })?;
-            apply_document(&state.config, &state.store, &state.outbox, &doc)
+            let OrderState { document } = job.parse()?;
+            apply_document(&state.config, &state.store, &state.outbox, &document)
                 .await
                 .map(|_| ())
                 .map_err(Into::into)
@@ -703,6 +711,31 @@ mod tests {
             .insert("Дата отгрузки по 1С".into(), "0001-01-01T00:00:00".into());
         let u = update_from_1c(&doc, &config).unwrap();
         assert_eq!((u.cancelled, u.shipped), (Some(true), Some(false)));
+    }
+
+    #[test]
+    fn the_deferred_document_parses_from_what_is_enqueued() {
+        use crate::outbox::{NewJob, testing};
+        let mut doc = Document {
+            id: "d1".into(),
+            number: "A-1".into(),
+            sum: Some("10.00".into()),
+            ..Default::default()
+        };
+        doc.requisites.insert("Отменен".into(), "true".into());
+        let new = NewJob::typed(JOB_ORDER_STATE, &OrderStateRef { document: &doc }).unwrap();
+        let OrderState { document } = testing::claimed(new).parse().unwrap();
+        assert_eq!(document, doc);
+        testing::assert_refused::<OrderState>(
+            JOB_ORDER_STATE,
+            serde_json::json!({"doc": {}}),
+            "document",
+        );
+        testing::assert_refused::<OrderState>(
+            JOB_ORDER_STATE,
+            serde_json::json!({"document": {"id": "d1", "requisites": {}}}),
+            "number",
+        );
     }
 
     #[test]

@@ -12,18 +12,23 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::{JOB_STATUS_CHANGED, Order, add_event, write_tx};
 use crate::config::{Config, PaymentMethod};
 use crate::error::ApiError;
-use crate::outbox::{Handlers, JobError, NewJob, Outbox, payload_i64};
+use crate::outbox::{Handlers, JobError, NewJob, Outbox};
 use crate::state::AppState;
 use crate::store::{Backend, Store, StoreError, duration_ms, now_ms};
 
 /// The outbox job that ends an order's hold.
 pub const JOB_PAYMENT_HOLD: &str = "order.payment_hold";
+
+/// The payload of [`JOB_PAYMENT_HOLD`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentHold {
+    pub order_id: i64,
+}
 /// Timeline note of an order cancelled because its hold ran out. A stable code: the bot and
 /// the Mini App show it in the customer's language.
 pub const NOTE_EXPIRED: &str = "payment_hold_expired";
@@ -154,7 +159,7 @@ pub async fn schedule(
     if !online || hold.is_zero() {
         return Ok(());
     }
-    let mut job = NewJob::new(JOB_PAYMENT_HOLD, json!({ "order_id": order }))
+    let mut job = NewJob::typed(JOB_PAYMENT_HOLD, &PaymentHold { order_id: order })?
         .dedupe(format!("order:{order}:payment_hold"));
     job.delay = hold;
     outbox.enqueue(conn, job).await?;
@@ -171,7 +176,7 @@ pub fn handlers(state: &AppState) -> Handlers {
     Handlers::new().on(JOB_PAYMENT_HOLD, move |job| {
         let (config, store, outbox) = (config.clone(), store.clone(), outbox.clone());
         async move {
-            let order = payload_i64(&job.payload, "order_id")?;
+            let PaymentHold { order_id: order } = job.parse()?;
             match expire(&config, &store, &outbox, order).await {
                 Ok(outcome) => {
                     tracing::info!(order, ?outcome, "payment hold ended");
@@ -279,10 +284,16 @@ pub async fn expire(
     outbox
         .enqueue(
             &mut tx,
-            NewJob::new(
+            NewJob::typed(
                 JOB_STATUS_CHANGED,
-                json!({ "order_id": order, "from": from, "to": to }),
-            )
+                &super::events::StatusChanged {
+                    order_id: order,
+                    from: from.clone(),
+                    to: to.to_string(),
+                    actor: None,
+                    changes: None,
+                },
+            )?
             .dedupe(format!("order:{order}:event:{event}")),
         )
         .await?;
@@ -294,6 +305,19 @@ pub async fn expire(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hold_payload_parses_from_what_schedule_writes() {
+        use crate::outbox::testing::{assert_refused, claimed};
+        let hold = PaymentHold { order_id: 9 };
+        let new = NewJob::typed(JOB_PAYMENT_HOLD, &hold).expect("serializes");
+        assert_eq!(claimed(new).parse::<PaymentHold>().expect("parses"), hold);
+        assert_refused::<PaymentHold>(
+            JOB_PAYMENT_HOLD,
+            serde_json::json!({"order": 9}),
+            "order_id",
+        );
+    }
 
     #[test]
     fn deadlines_apply_to_online_payment_only() {

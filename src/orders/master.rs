@@ -465,13 +465,16 @@ pub async fn apply_master_state(
     outbox
         .enqueue(
             &mut tx,
-            NewJob::new(
+            NewJob::typed(
                 JOB_STATUS_CHANGED,
-                serde_json::json!({
-                    "order_id": order, "from": from, "to": status,
-                    "actor": master.actor(), "changes": changes,
-                }),
-            )
+                &super::events::StatusChanged {
+                    order_id: order,
+                    from,
+                    to: status.clone(),
+                    actor: Some(master.actor().to_string()),
+                    changes: Some(changes.clone()),
+                },
+            )?
             .dedupe(format!("order:{order}:event:{event}")),
         )
         .await?;

@@ -184,9 +184,9 @@ pub fn validate(
             "enter a name (up to 100 characters)",
         ));
     }
-    match crate::auth::http::normalize_phone(&req.contact.phone) {
-        Some(p) => clean.contact.phone = p,
-        None => errors.push(field(
+    match crate::phone::Phone::parse(&req.contact.phone) {
+        Ok(p) => clean.contact.phone = p.into_string(),
+        Err(_) => errors.push(field(
             "contact.phone",
             "invalid_phone",
             "expected a phone number with country code",
@@ -540,7 +540,7 @@ async fn try_place(
     outbox
         .enqueue(
             &mut tx,
-            NewJob::new(JOB_ORDER_CREATED, serde_json::json!({ "order_id": id }))
+            NewJob::typed(JOB_ORDER_CREATED, &events::OrderCreated { order_id: id })?
                 .dedupe(format!("order:{id}:created")),
         )
         .await?;
@@ -719,10 +719,16 @@ pub async fn set_status(
     outbox
         .enqueue(
             &mut tx,
-            NewJob::new(
+            NewJob::typed(
                 JOB_STATUS_CHANGED,
-                serde_json::json!({ "order_id": id, "from": from, "to": to }),
-            )
+                &events::StatusChanged {
+                    order_id: id,
+                    from: from.clone(),
+                    to: to.to_string(),
+                    actor: None,
+                    changes: None,
+                },
+            )?
             .dedupe(format!("order:{id}:event:{event}")),
         )
         .await?;

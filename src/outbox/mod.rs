@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sqlx::{AnyConnection, Row};
 use tokio::sync::Notify;
 
@@ -34,6 +35,43 @@ fn backoff_for(config: &OutboxConfig, attempt: i64) -> Duration {
 #[cfg(test)]
 mod tests;
 
+/// Test helpers for job payloads: what the enqueuing side writes, read back as the handler
+/// reads it.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Job, JobError, NewJob};
+
+    pub fn job(kind: &str, payload: serde_json::Value) -> Job {
+        Job {
+            id: 7,
+            kind: kind.into(),
+            payload,
+            attempt: 1,
+            max_attempts: 5,
+        }
+    }
+
+    /// The claimed job an enqueued one becomes (id 7).
+    pub fn claimed(new: NewJob) -> Job {
+        job(&new.kind, new.payload)
+    }
+
+    /// Asserts that the payload is refused as a dead letter naming the job and `field`.
+    pub fn assert_refused<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+        kind: &str,
+        payload: serde_json::Value,
+        field: &str,
+    ) {
+        match job(kind, payload).parse::<T>() {
+            Err(JobError::Permanent(m)) => {
+                assert!(m.contains("job 7") && m.contains(kind), "{m}");
+                assert!(m.contains(&format!("`{field}`")), "{m}");
+            }
+            other => panic!("{kind}: expected a dead letter naming {field}, got {other:?}"),
+        }
+    }
+}
+
 /// A job to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -53,6 +91,12 @@ impl NewJob {
             delay: Duration::ZERO,
         }
     }
+    /// A job whose payload is a typed value: the handler parses the same type back with
+    /// [`Job::parse`], so what is written and what is read cannot drift apart.
+    pub fn typed<P: Serialize>(kind: impl Into<String>, payload: &P) -> Result<Self, StoreError> {
+        let payload = serde_json::to_value(payload).map_err(StoreError::Payload)?;
+        Ok(Self::new(kind, payload))
+    }
     pub fn dedupe(mut self, key: impl Into<String>) -> Self {
         self.dedupe_key = Some(key.into());
         self
@@ -70,13 +114,18 @@ pub struct Job {
     pub max_attempts: i64,
 }
 
-/// An integer the job's payload must carry (`order_id`, …); a payload without it can never
-/// succeed, so the job is dead at once.
-pub fn payload_i64(payload: &serde_json::Value, key: &str) -> Result<i64, JobError> {
-    payload
-        .get(key)
-        .and_then(serde_json::Value::as_i64)
-        .ok_or_else(|| JobError::Permanent(format!("payload without {key}")))
+impl Job {
+    /// The job's payload as its kind's type, parsed once at the start of the handler. A
+    /// payload that does not parse (a missing field, a wrong type) can never succeed: the job
+    /// is dead at once, and the dead letter names the job and what is wrong with it.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, JobError> {
+        serde_json::from_value(self.payload.clone()).map_err(|e| {
+            JobError::Permanent(format!(
+                "job {} ({}): unreadable payload: {e}",
+                self.id, self.kind
+            ))
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

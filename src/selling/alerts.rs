@@ -28,6 +28,13 @@ use crate::telegram::texts::{Lang, money};
 /// Sends the messages of the subscriptions a catalog version made due.
 pub const JOB_ALERTS: &str = "selling.alerts";
 
+/// The payload of [`JOB_ALERTS`]: the catalog version that made subscriptions due (the
+/// handler sends every due one, whichever version made it so).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Alerts {
+    pub version: i64,
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
@@ -289,7 +296,7 @@ pub async fn on_publish(
     if due > 0 {
         crate::outbox::enqueue_on(
             conn,
-            NewJob::new(JOB_ALERTS, json!({ "version": version }))
+            NewJob::typed(JOB_ALERTS, &Alerts { version })?
                 .dedupe(format!("selling:alerts:{version}")),
             max_attempts,
         )
@@ -404,11 +411,19 @@ async fn deliver_one(bot: &Bot, r: &sqlx::any::AnyRow) -> Result<(), JobError> {
             "web_app": {"url": bot.url(&format!("/product/{}", percent_encoding::utf8_percent_encode(&product_id, percent_encoding::NON_ALPHANUMERIC)))}
         }]]},
     });
-    let payload = json!({"method": "sendMessage", "params": params, "customer_id": customer});
+    let payload = crate::telegram::notify::BotCall {
+        method: "sendMessage".into(),
+        params,
+        customer_id: Some(customer),
+        staff_order: None,
+    };
     bot.outbox
         .enqueue(
             &mut tx,
-            NewJob::new(crate::telegram::JOB_SEND, payload).dedupe(format!("tg:alert:{id}")),
+            payload
+                .job()
+                .map_err(retry)?
+                .dedupe(format!("tg:alert:{id}")),
         )
         .await
         .map_err(retry)?;
@@ -486,5 +501,22 @@ pub async fn delete_subscription(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("subscription"))
+    }
+}
+
+#[cfg(test)]
+mod payload_tests {
+    use super::*;
+    use crate::outbox::testing::{assert_refused, claimed};
+
+    #[test]
+    fn the_alerts_payload_parses_from_what_on_publish_writes() {
+        let new = NewJob::typed(JOB_ALERTS, &Alerts { version: 12 }).expect("serializes");
+        assert_eq!(new.payload, json!({"version": 12}));
+        assert_eq!(
+            claimed(new).parse::<Alerts>().expect("parses"),
+            Alerts { version: 12 }
+        );
+        assert_refused::<Alerts>(JOB_ALERTS, json!({}), "version");
     }
 }

@@ -42,6 +42,10 @@ pub enum StoreError {
     NotMigrated { applied: usize, known: usize },
     #[error("database: {0}")]
     Query(#[from] sqlx::Error),
+    /// An outbox job's payload that cannot be written as JSON (not for the plain structs used
+    /// as payloads; an error rather than a panic all the same).
+    #[error("outbox job payload cannot be written as JSON: {0}")]
+    Payload(serde_json::Error),
 }
 
 #[derive(Clone, Debug)]

@@ -138,16 +138,17 @@ impl Dispatcher {
     }
 }
 
+use crate::orders::events::{OrderEvent, Subscriber};
+
 /// The outbox handlers of the bot's jobs; `dispatcher` takes the updates other features
 /// handle (payments).
 pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
     let b = bot.clone();
-    let created = move |job: crate::outbox::Job| notify::order_created(b.clone(), job.payload);
+    let created = move |job: crate::outbox::Job| notify::order_created(b.clone(), job);
     let b = bot.clone();
-    let changed =
-        move |job: crate::outbox::Job| notify::status_changed(b.clone(), job.payload, job.id);
+    let changed = move |job: crate::outbox::Job| notify::status_changed(b.clone(), job);
     let b = bot.clone();
-    let send = move |job: crate::outbox::Job| notify::send(b.clone(), job.payload);
+    let send = move |job: crate::outbox::Job| notify::send(b.clone(), job);
     let b = bot.clone();
     let dispatcher = Arc::new(dispatcher);
     let update = move |job: crate::outbox::Job| {
@@ -155,14 +156,17 @@ pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
         async move { updates::handle(bot, &dispatcher, job.payload).await }
     };
     let b = bot.clone();
-    let alerts = move |_job: crate::outbox::Job| crate::selling::alerts::deliver(b.clone());
+    let alerts = move |job: crate::outbox::Job| {
+        let b = b.clone();
+        async move {
+            let _: crate::selling::alerts::Alerts = job.parse()?;
+            crate::selling::alerts::deliver(b).await
+        }
+    };
     Handlers::new()
+        .on(Subscriber::Telegram.kind(OrderEvent::Created), created)
         .on(
-            &crate::orders::events::subscriber_kind("telegram", crate::orders::JOB_ORDER_CREATED),
-            created,
-        )
-        .on(
-            &crate::orders::events::subscriber_kind("telegram", crate::orders::JOB_STATUS_CHANGED),
+            Subscriber::Telegram.kind(OrderEvent::StatusChanged),
             changed,
         )
         .on(JOB_SEND, send)

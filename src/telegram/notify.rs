@@ -12,7 +12,8 @@ use sqlx::Row;
 use super::client::BotError;
 use super::texts::{self, Lang};
 use super::{Bot, JOB_SEND};
-use crate::outbox::{JobError, NewJob, payload_i64};
+use crate::orders::events::{OrderCreated, StatusChanged};
+use crate::outbox::{Job, JobError, NewJob};
 use crate::store::{StoreError, now_ms};
 
 fn store_err(e: StoreError) -> JobError {
@@ -100,8 +101,8 @@ async fn customer_message(
         .await
 }
 
-pub async fn order_created(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
-    let id = payload_i64(&payload, "order_id")?;
+pub async fn order_created(bot: Arc<Bot>, job: Job) -> Result<(), JobError> {
+    let OrderCreated { order_id: id } = job.parse()?;
     if let Some(staff) = bot.config.telegram.staff_chat_id {
         let Some(order) = crate::orders::load_any(&bot.store, id)
             .await
@@ -126,17 +127,15 @@ pub async fn order_created(bot: Arc<Bot>, payload: Value) -> Result<(), JobError
     customer_message(&bot, id, None, format!("tg:customer:{id}:created")).await
 }
 
-pub async fn status_changed(bot: Arc<Bot>, payload: Value, job_id: i64) -> Result<(), JobError> {
-    let id = payload_i64(&payload, "order_id")?;
+pub async fn status_changed(bot: Arc<Bot>, job: Job) -> Result<(), JobError> {
     // A change from the master says what it changed; one that cannot be read is a bug to
     // see in the dead letters, not a message to guess.
-    let changes: Option<crate::orders::master::Changes> = match payload.get("changes") {
-        None => None,
-        Some(c) => Some(
-            serde_json::from_value(c.clone())
-                .map_err(|e| JobError::Permanent(format!("unreadable changes {c}: {e}")))?,
-        ),
-    };
+    let StatusChanged {
+        order_id: id,
+        changes,
+        ..
+    } = job.parse()?;
+    let job_id = job.id;
     customer_message(
         &bot,
         id,
@@ -197,20 +196,47 @@ pub async fn status_changed(bot: Arc<Bot>, payload: Value, job_id: i64) -> Resul
     Ok(())
 }
 
+/// The payload of `telegram.send`: one Bot API call.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BotCall {
+    pub method: String,
+    /// The call's parameters as the Bot API takes them (`chat_id`, `text`, ...).
+    pub params: Value,
+    /// The customer it goes to: a 403 marks them as having blocked the bot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+    /// The order whose staff message this is: its id is kept to edit it later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_order: Option<i64>,
+}
+
+impl BotCall {
+    pub fn message(chat_id: i64, text: &str) -> Self {
+        Self {
+            method: "sendMessage".into(),
+            params: json!({"chat_id": chat_id, "text": text}),
+            customer_id: None,
+            staff_order: None,
+        }
+    }
+
+    pub fn job(&self) -> Result<NewJob, StoreError> {
+        NewJob::typed(JOB_SEND, self)
+    }
+}
+
 /// `telegram.send`: one Bot API call, rate-limited.
-pub async fn send(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
-    let method = payload
-        .get("method")
-        .and_then(Value::as_str)
-        .ok_or_else(|| JobError::Permanent("send without method".into()))?;
-    let params = payload.get("params").cloned().unwrap_or(Value::Null);
+pub async fn send(bot: Arc<Bot>, job: Job) -> Result<(), JobError> {
+    let payload: BotCall = job.parse()?;
+    let params = &payload.params;
+    // Calls without a chat (none today) share the limiter's bucket 0.
     let chat = params.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
     bot.limiter.acquire(chat).await;
-    let answer = bot.api.call(method, &params).await;
+    let answer = bot.api.call(&payload.method, params).await;
     bot.limiter.sent(chat);
     match answer {
         Ok(result) => {
-            if let Some(order) = payload.get("staff_order").and_then(Value::as_i64)
+            if let Some(order) = payload.staff_order
                 && let Some(message) = result.get("message_id").and_then(Value::as_i64)
             {
                 sqlx::query(
@@ -227,7 +253,7 @@ pub async fn send(bot: Arc<Bot>, payload: Value) -> Result<(), JobError> {
             Ok(())
         }
         Err(BotError::Forbidden(description)) => {
-            if let Some(customer) = payload.get("customer_id").and_then(Value::as_i64) {
+            if let Some(customer) = payload.customer_id {
                 sqlx::query("UPDATE customers SET bot_blocked_at = $1 WHERE id = $2")
                     .bind(now_ms())
                     .bind(customer)
@@ -267,17 +293,49 @@ impl Bot {
         staff_order: Option<i64>,
         dedupe: String,
     ) -> Result<(), JobError> {
-        let mut payload = json!({"method": method, "params": params});
-        if let Some(c) = customer_id {
-            payload["customer_id"] = c.into();
-        }
-        if let Some(o) = staff_order {
-            payload["staff_order"] = o.into();
-        }
+        let payload = BotCall {
+            method: method.to_string(),
+            params,
+            customer_id,
+            staff_order,
+        };
         self.outbox
-            .enqueue_now(NewJob::new(JOB_SEND, payload).dedupe(dedupe))
+            .enqueue_now(payload.job().map_err(store_err)?.dedupe(dedupe))
             .await
             .map(|_| ())
             .map_err(store_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::testing::{assert_refused, claimed};
+
+    #[test]
+    fn send_parses_from_what_is_enqueued() {
+        let plain = BotCall::message(5, "hi");
+        let new = plain.job().expect("serializes");
+        assert_eq!(new.kind, JOB_SEND);
+        // The wire format of existing rows: no optional keys when absent.
+        assert_eq!(
+            new.payload,
+            json!({"method": "sendMessage", "params": {"chat_id": 5, "text": "hi"}})
+        );
+        assert_eq!(claimed(new).parse::<BotCall>().expect("parses"), plain);
+        let full = BotCall {
+            customer_id: Some(3),
+            staff_order: Some(4),
+            ..plain
+        };
+        let new = full.job().expect("serializes");
+        assert_eq!(new.payload["customer_id"], 3);
+        assert_eq!(claimed(new).parse::<BotCall>().expect("parses"), full);
+    }
+
+    #[test]
+    fn send_without_method_or_params_is_refused() {
+        assert_refused::<BotCall>(JOB_SEND, json!({"params": {"chat_id": 5}}), "method");
+        assert_refused::<BotCall>(JOB_SEND, json!({"method": "sendMessage"}), "params");
     }
 }

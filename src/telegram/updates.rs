@@ -144,19 +144,15 @@ pub async fn poll(bot: Arc<Bot>, mut stop: tokio::sync::watch::Receiver<bool>) {
 /// Bitrix backend may match the customer to an existing buyer by it.
 async fn verified_phone(bot: &Bot, from: &User, contact: &Contact) -> Result<(), StoreError> {
     let own = contact.user_id == Some(from.id);
-    let phone = if contact.phone_number.starts_with('+') {
-        contact.phone_number.clone()
-    } else {
-        format!("+{}", contact.phone_number)
-    };
-    let (true, Some(phone)) = (own, crate::auth::http::normalize_phone(&phone)) else {
+    let phone = crate::phone::Phone::from_telegram(&contact.phone_number);
+    let (true, Ok(phone)) = (own, phone) else {
         tracing::info!("a contact that is not the sender's own: not taken as verified");
         return Ok(());
     };
     sqlx::query(
         "UPDATE customers SET phone_verified = $1, phone = COALESCE(phone, $1), updated_at = $2 WHERE telegram_id = $3",
     )
-    .bind(&phone)
+    .bind(phone.as_str())
     .bind(crate::store::now_ms())
     .bind(from.id)
     .execute(bot.store.pool())
