@@ -15,6 +15,9 @@ generator says on its first output line which kind it wrote.
 (same --seed, --products, --offers-per-product), both documents marked
 СодержитТолькоИзменения="true", and only PCT percent of the products and their offers, with
 new prices and stock.
+
+--id-seed N draws the ids from seed N while --seed varies the rest (names, prices, stock): the
+next full export of the same 1C base, whose objects keep their GUIDs.
 """
 import argparse
 import os
@@ -60,13 +63,15 @@ def main():
     ap.add_argument("--images", type=int, default=200)
     ap.add_argument("--warehouses", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--id-seed", type=int, default=None,
+                    help="seed of the ids only (default: --seed); the same ids with other content")
     ap.add_argument("--encoding", choices=["utf-8", "cp1251"], default="utf-8")
     ap.add_argument("--sequential", action="store_true", help="ordered ids instead of random uuid4")
     ap.add_argument("--changes-only", type=float, metavar="PCT", default=None,
                     help="a changes-only package with PCT percent of the products")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
-    guid = Ids(a.seed, a.sequential)
+    guid = Ids(a.seed if a.id_seed is None else a.id_seed, a.sequential)
     # Ids are drawn in a fixed order (sections, properties, values, price types, warehouses,
     # then per product its id and its offers' ids), so a changes-only run with the same seed
     # reproduces the full package's ids.

@@ -229,7 +229,10 @@ def main():
                    VITRINA_LOG="warn")
         for v in (1, 2):
             subprocess.run([sys.executable, os.path.join(HERE, "gen_commerceml.py"), os.path.join(work, f"v{v}"),
-                            "--products", str(args.products), "--offers-per-product", "2", "--images", "20", "--seed", str(v)],
+                            "--products", str(args.products), "--offers-per-product", "2", "--images", "20", "--seed", str(v),
+                            # The second version is the same 1C base exported again: its
+                            # objects keep their GUIDs, so carts made before it still buy.
+                            "--id-seed", "1"],
                            check=True, capture_output=True)
             # Plenty of stock in both versions: a sold-out item would be a refused checkout,
             # not a failover error, and would blur what this run measures.
