@@ -674,40 +674,10 @@ impl FakeBitrix {
     /// Posts a catalog event (`CATALOG.PRODUCT.ON.UPDATE`…) with `data[FIELDS][ID]` and
     /// `data[FIELDS][TYPE]` (1 product, 3 product with SKUs, 4 variation) to its handlers.
     pub async fn fire_catalog(&self, event: &str, id: i64, kind: i64) -> Vec<u16> {
-        let (handlers, token, ts) = {
-            let inner = self.lock();
-            (
-                inner
-                    .handlers
-                    .iter()
-                    .filter(|(_, e, _)| e.eq_ignore_ascii_case(event))
-                    .cloned()
-                    .collect::<Vec<_>>(),
-                inner.application_token.clone(),
-                inner.clock,
-            )
-        };
-        let mut statuses = Vec::new();
-        let client = reqwest::Client::new();
-        for (hid, _, url) in handlers {
-            let body = format!(
-                "{}&{}",
-                event_body(event, hid, id, ts, &token),
-                form_urlencoded::Serializer::new(String::new())
-                    .append_pair("data[FIELDS][TYPE]", &kind.to_string())
-                    .finish()
-            );
-            let status = client
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .unwrap_or(0);
-            statuses.push(status);
-        }
-        statuses
+        let kind = form_urlencoded::Serializer::new(String::new())
+            .append_pair("data[FIELDS][TYPE]", &kind.to_string())
+            .finish();
+        self.post_event(event, id, Some(&kind)).await
     }
 
     /// Deactivates or activates a product or a variation, moving its timestampX to now.
@@ -901,6 +871,12 @@ impl FakeBitrix {
     /// Posts an event to every handler bound for it, as the portal's event queue does:
     /// form-encoded `event`, `event_handler_id`, `data[FIELDS][ID]`, `ts`, `auth[…]`.
     pub async fn fire(&self, event: &str, id: i64) -> Vec<u16> {
+        self.post_event(event, id, None).await
+    }
+
+    /// Posts `event` for element `id` to each handler bound for it, with `extra` form fields
+    /// after the common ones; the HTTP status each handler answered (0: unreachable).
+    async fn post_event(&self, event: &str, id: i64, extra: Option<&str>) -> Vec<u16> {
         let (handlers, token, ts) = {
             let inner = self.lock();
             (
@@ -917,7 +893,11 @@ impl FakeBitrix {
         let mut statuses = Vec::new();
         let client = reqwest::Client::new();
         for (hid, _, url) in handlers {
-            let body = event_body(event, hid, id, ts, &token);
+            let mut body = event_body(event, hid, id, ts, &token);
+            if let Some(extra) = extra {
+                body.push('&');
+                body.push_str(extra);
+            }
             let status = client
                 .post(url)
                 .header("content-type", "application/x-www-form-urlencoded")
