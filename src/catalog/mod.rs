@@ -14,6 +14,7 @@ pub mod images;
 pub mod import;
 pub mod media;
 pub mod package;
+pub mod query;
 pub mod ready;
 pub mod search;
 pub mod snapshot;
