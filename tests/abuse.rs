@@ -7,13 +7,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use common::TestApp;
 use common::bot::seeded_db;
+use common::{TestApp, dev_init_data as init_data};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
+use vitrina::auth::DEMO_BOT_TOKEN;
 use vitrina::config::{Config, Secret};
 use vitrina::store::Backend;
 
@@ -28,18 +28,6 @@ async fn shop(tweak: impl FnOnce(&mut Config) + Send + 'static) -> (TestApp, tem
     })
     .await;
     (app, media)
-}
-
-fn init_data(user: u64) -> String {
-    let u = DevUser {
-        id: user,
-        first_name: "Покупатель".into(),
-        last_name: None,
-        username: None,
-        language_code: "ru".into(),
-        start_param: None,
-    };
-    Auth::dev_init_data(&u, SystemTime::now())
 }
 
 /// One request as a client at `ip` (behind the trusted proxy on 127.0.0.1).

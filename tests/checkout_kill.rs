@@ -5,29 +5,17 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use common::dev_auth as auth;
 use common::spawned::Server;
 
 use serde_json::{Value, json};
 use sqlx::Row;
-use vitrina::auth::{Auth, DevUser};
 use vitrina::config::Config;
 use vitrina::store::Backend;
 use vitrina::store::testing::TestDb;
 use vitrina::store_test;
-
-fn auth(user: u64) -> String {
-    let u = DevUser {
-        id: user,
-        first_name: "Покупатель".into(),
-        last_name: None,
-        username: None,
-        language_code: "ru".into(),
-        start_param: None,
-    };
-    format!("tma {}", Auth::dev_init_data(&u, SystemTime::now()))
-}
 
 async fn call(
     base: &str,

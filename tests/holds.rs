@@ -166,29 +166,6 @@ async fn invoice(app: &TestApp, user: i64, order: i64) -> (u16, Value) {
     .await
 }
 
-fn pre_checkout(update_id: i64, user: i64, currency: &str, amount: i64, payload: &str) -> Value {
-    json!({"update_id": update_id, "pre_checkout_query": {
-        "id": format!("pcq-{update_id}"),
-        "from": {"id": user, "is_bot": false, "first_name": "Анна", "language_code": "ru"},
-        "currency": currency, "total_amount": amount, "invoice_payload": payload}})
-}
-
-fn successful_payment(
-    update_id: i64,
-    user: i64,
-    currency: &str,
-    amount: i64,
-    payload: &str,
-    charge: &str,
-) -> Value {
-    json!({"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1_700_000_000,
-        "from": {"id": user, "is_bot": false, "first_name": "Анна"},
-        "chat": {"id": user, "type": "private"},
-        "successful_payment": {"currency": currency, "total_amount": amount, "invoice_payload": payload,
-            "telegram_payment_charge_id": charge, "provider_payment_charge_id": format!("prov-{charge}")}}})
-}
-
 async fn expiry(backend: Backend) {
     let (app, fake, _media) = shop(backend).await;
     let offer = top_offer(&app).await;

@@ -3,12 +3,10 @@
 
 mod common;
 
-use std::time::SystemTime;
-
-use common::TestApp;
+use common::{TestApp, dev_auth as auth};
 use serde_json::{Value, json};
 use sqlx::Row;
-use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
+use vitrina::auth::DEMO_BOT_TOKEN;
 use vitrina::config::Secret;
 use vitrina::store::Backend;
 use vitrina::store_test;
@@ -53,18 +51,6 @@ async fn shop(backend: Backend, offers: &[(&str, i64, i64)]) -> (TestApp, tempfi
         .await
         .unwrap();
     (app, media)
-}
-
-fn auth(user: u64) -> String {
-    let u = DevUser {
-        id: user,
-        first_name: "Покупатель".into(),
-        last_name: None,
-        username: None,
-        language_code: "ru".into(),
-        start_param: None,
-    };
-    format!("tma {}", Auth::dev_init_data(&u, SystemTime::now()))
 }
 
 struct Client<'a> {

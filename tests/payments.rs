@@ -61,29 +61,6 @@ async fn order_row(app: &TestApp, order: i64) -> (String, String) {
     (r.get(0), r.get(1))
 }
 
-fn pre_checkout(update_id: i64, user: i64, currency: &str, amount: i64, payload: &str) -> Value {
-    json!({"update_id": update_id, "pre_checkout_query": {
-        "id": format!("pcq-{update_id}"),
-        "from": {"id": user, "is_bot": false, "first_name": "Анна", "language_code": "ru"},
-        "currency": currency, "total_amount": amount, "invoice_payload": payload}})
-}
-
-fn successful_payment(
-    update_id: i64,
-    user: i64,
-    currency: &str,
-    amount: i64,
-    payload: &str,
-    charge: &str,
-) -> Value {
-    json!({"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1_700_000_000,
-        "from": {"id": user, "is_bot": false, "first_name": "Анна"},
-        "chat": {"id": user, "type": "private"},
-        "successful_payment": {"currency": currency, "total_amount": amount, "invoice_payload": payload,
-            "telegram_payment_charge_id": charge, "provider_payment_charge_id": format!("prov-{charge}")}}})
-}
-
 async fn answers(fake: &FakeBot, n: usize) -> Vec<Value> {
     wait_for("pre-checkout answers", Duration::from_secs(10), || {
         fake.calls_to("answerPreCheckoutQuery").len() >= n

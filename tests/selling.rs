@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::time::SystemTime;
-
-use common::TestApp;
+use common::{TestApp, dev_auth as auth};
 use serde_json::{Value, json};
-use vitrina::auth::{Auth, DEMO_BOT_TOKEN, DevUser};
+use vitrina::auth::DEMO_BOT_TOKEN;
 use vitrina::config::{Config, Secret};
 use vitrina::store::testing::TestDb;
 use vitrina::store_test;
@@ -76,18 +74,6 @@ async fn shop(
     .await;
     import(&app, media.path(), offers, false).await;
     (app, media)
-}
-
-fn auth(user: u64) -> String {
-    let u = DevUser {
-        id: user,
-        first_name: "Покупатель".into(),
-        last_name: None,
-        username: None,
-        language_code: "ru".into(),
-        start_param: None,
-    };
-    format!("tma {}", Auth::dev_init_data(&u, SystemTime::now()))
 }
 
 async fn call(

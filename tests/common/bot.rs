@@ -125,3 +125,34 @@ pub async fn post_update(app: &TestApp, secret: Option<&str>, update: &Value) ->
     }
     r.send().await.unwrap().status().as_u16()
 }
+
+/// A `pre_checkout_query` update as Telegram sends it for an invoice.
+pub fn pre_checkout(
+    update_id: i64,
+    user: i64,
+    currency: &str,
+    amount: i64,
+    payload: &str,
+) -> Value {
+    json!({"update_id": update_id, "pre_checkout_query": {
+        "id": format!("pcq-{update_id}"),
+        "from": {"id": user, "is_bot": false, "first_name": "Анна", "language_code": "ru"},
+        "currency": currency, "total_amount": amount, "invoice_payload": payload}})
+}
+
+/// A message with `successful_payment`, as Telegram sends it once the payment went through.
+pub fn successful_payment(
+    update_id: i64,
+    user: i64,
+    currency: &str,
+    amount: i64,
+    payload: &str,
+    charge: &str,
+) -> Value {
+    json!({"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1_700_000_000,
+        "from": {"id": user, "is_bot": false, "first_name": "Анна"},
+        "chat": {"id": user, "type": "private"},
+        "successful_payment": {"currency": currency, "total_amount": amount, "invoice_payload": payload,
+            "telegram_payment_charge_id": charge, "provider_payment_charge_id": format!("prov-{charge}")}}})
+}

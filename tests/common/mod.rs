@@ -7,6 +7,7 @@ pub mod spawned;
 use std::net::SocketAddr;
 
 use tokio::sync::oneshot;
+use vitrina::auth::{Auth, DevUser};
 use vitrina::config::Config;
 use vitrina::server::Application;
 use vitrina::store::Backend;
@@ -97,4 +98,23 @@ impl TestApp {
             let _ = task.await;
         }
     }
+}
+
+/// initData for a customer signed with the demo bot token (tests configure
+/// `telegram.bot_token = DEMO_BOT_TOKEN`), as the dev sign-in makes it.
+pub fn dev_init_data(user: u64) -> String {
+    let u = DevUser {
+        id: user,
+        first_name: "Покупатель".into(),
+        last_name: None,
+        username: None,
+        language_code: "ru".into(),
+        start_param: None,
+    };
+    Auth::dev_init_data(&u, std::time::SystemTime::now())
+}
+
+/// `Authorization: tma …` with [`dev_init_data`].
+pub fn dev_auth(user: u64) -> String {
+    format!("tma {}", dev_init_data(user))
 }
