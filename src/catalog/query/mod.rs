@@ -14,6 +14,10 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+mod facets;
+
+pub use self::facets::FacetCounts;
+use self::facets::facets;
 use super::snapshot::{Product, Snapshot, SortKey};
 
 pub const DEFAULT_LIMIT: usize = 20;
@@ -269,7 +273,7 @@ impl Query {
             .all(|(prop, wanted)| has_any(p, *prop, wanted))
     }
 
-    fn price_matches(&self, p: &Product) -> bool {
+    pub(super) fn price_matches(&self, p: &Product) -> bool {
         !(self.params.price_min.is_some_and(|min| p.max_price < min)
             || self.params.price_max.is_some_and(|max| p.min_price > max))
     }
@@ -283,7 +287,7 @@ impl Query {
     }
 }
 
-fn has_any(p: &Product, prop: u32, wanted: &[u32]) -> bool {
+pub(super) fn has_any(p: &Product, prop: u32, wanted: &[u32]) -> bool {
     p.facet_values
         .iter()
         .any(|(pp, vs)| *pp == prop && vs.iter().any(|v| wanted.contains(v)))
@@ -377,13 +381,6 @@ pub struct Page {
     pub facets: Option<Vec<FacetCounts>>,
     /// First page only: (min, max) price of the products matching every filter but price.
     pub price_range: Option<(i64, i64)>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct FacetCounts {
-    pub property: u32,
-    /// (value index, products), most products first, then by value.
-    pub values: Vec<(u32, u32)>,
 }
 
 /// Runs a resolved query: the page, the total, and on the first page the facets.
@@ -499,301 +496,15 @@ fn sorted_page(
 }
 
 /// The products a filter can match: a section's own list, or all.
-fn candidates<'a>(snapshot: &'a Snapshot, query: &Query) -> Box<dyn Iterator<Item = u32> + 'a> {
+pub(super) fn candidates<'a>(
+    snapshot: &'a Snapshot,
+    query: &Query,
+) -> Box<dyn Iterator<Item = u32> + 'a> {
     match query.section {
         Some(s) => Box::new(snapshot.sections[s as usize].products.iter().copied()),
         None => Box::new(0..snapshot.products.len() as u32),
     }
 }
 
-/// The products to consider: the search hits in the section when there is a query (a few
-/// hundred), else the whole section.
-fn candidates_among<'a>(
-    snapshot: &'a Snapshot,
-    query: &Query,
-    hits: Option<&'a [u32]>,
-) -> Box<dyn Iterator<Item = u32> + 'a> {
-    match (hits, query.section) {
-        (Some(hits), Some(s)) => Box::new(
-            hits.iter()
-                .copied()
-                .filter(move |&i| snapshot.products[i as usize].section_path.contains(&s)),
-        ),
-        (Some(hits), None) => Box::new(hits.iter().copied()),
-        (None, _) => candidates(snapshot, query),
-    }
-}
-
-/// For each filterable property, the values among products matching every other filter.
-/// One pass: a product failing no property filter counts for every facet, one failing exactly
-/// one counts only for that property's facet, one failing more counts for none.
-fn facets(
-    snapshot: &Snapshot,
-    query: &Query,
-    hits: Option<&[u32]>,
-) -> (Vec<FacetCounts>, Option<(i64, i64)>) {
-    // Dense counters per property value (values are small indexes): no hashing in the loop
-    // that runs once per matching product.
-    let mut counts: Vec<Vec<u32>> = snapshot
-        .properties
-        .iter()
-        .map(|prop| {
-            if prop.filterable {
-                vec![0; prop.values.len()]
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-    let mut range: Option<(i64, i64)> = None;
-    for i in candidates_among(snapshot, query, hits) {
-        let p = &snapshot.products[i as usize];
-        if query.params.in_stock && !p.in_stock {
-            continue;
-        }
-        let mut misses = 0;
-        let mut missed = None;
-        for (prop, wanted) in &query.properties {
-            if !has_any(p, *prop, wanted) {
-                misses += 1;
-                missed = Some(*prop);
-                if misses > 1 {
-                    break;
-                }
-            }
-        }
-        if misses > 1 {
-            continue;
-        }
-        if misses == 0 {
-            range = Some(match range {
-                None => (p.min_price, p.max_price),
-                Some((lo, hi)) => (lo.min(p.min_price), hi.max(p.max_price)),
-            });
-        }
-        if !query.price_matches(p) {
-            continue;
-        }
-        for (prop, values) in &p.facet_values {
-            if !snapshot.properties[*prop as usize].filterable || missed.is_some_and(|m| m != *prop)
-            {
-                continue;
-            }
-            let counts = &mut counts[*prop as usize];
-            for &v in values {
-                if let Some(c) = counts.get_mut(v as usize) {
-                    *c += 1;
-                }
-            }
-        }
-    }
-    let facets = snapshot
-        .properties
-        .iter()
-        .zip(counts)
-        .enumerate()
-        .filter(|(_, (prop, counts))| prop.filterable && counts.iter().any(|&c| c > 0))
-        .map(|(pi, (prop, counts))| {
-            let mut values: Vec<(u32, u32)> = counts
-                .into_iter()
-                .enumerate()
-                .filter(|&(_, count)| count > 0)
-                .map(|(v, count)| (v as u32, count))
-                .collect();
-            values.sort_by(|a, b| {
-                b.1.cmp(&a.1)
-                    .then_with(|| prop.values[a.0 as usize].cmp(&prop.values[b.0 as usize]))
-            });
-            FacetCounts {
-                property: pi as u32,
-                values,
-            }
-        })
-        .collect();
-    (facets, range)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(raw: &str) -> Result<ListParams, QueryError> {
-        ListParams::parse(Some(raw))
-    }
-
-    #[test]
-    fn no_query_is_the_default_list() {
-        let p = ListParams::parse(None).unwrap();
-        assert_eq!(p, ListParams::default());
-        assert_eq!(p.limit, DEFAULT_LIMIT);
-        assert_eq!(parse("").unwrap(), p);
-    }
-
-    #[test]
-    fn every_parameter_parses_into_its_type() {
-        let p = parse(
-            "section=s1&q=%20plinth%20&sort=price_desc&price_min=100&price_max=900\
-             &in_stock=1&limit=100&f%5Bcolor%5D=red&f[size]=M&_=123",
-        )
-        .unwrap();
-        assert_eq!(p.section.as_deref(), Some("s1"));
-        assert_eq!(p.q.as_deref(), Some("plinth"));
-        assert_eq!(p.sort, Some(SortKey::PriceDesc));
-        assert!(!p.relevance);
-        assert_eq!((p.price_min, p.price_max), (Some(100), Some(900)));
-        assert!(p.in_stock);
-        assert_eq!(p.limit, MAX_LIMIT);
-        assert_eq!(
-            p.properties().collect::<Vec<_>>(),
-            [("color", "red"), ("size", "M")]
-        );
-    }
-
-    #[test]
-    fn empty_values_count_as_absent_and_the_last_value_wins() {
-        let p = parse("section=&sort=&cursor=&q=a&q=&in_stock=true&in_stock=").unwrap();
-        assert_eq!(p.section, None);
-        assert_eq!(p.sort, None);
-        assert_eq!(p.cursor, None);
-        assert_eq!(p.q, None);
-        assert!(!p.in_stock);
-        let p = parse("sort=name&sort=relevance").unwrap();
-        assert_eq!(p.sort, Some(SortKey::Name));
-        assert!(p.relevance, "relevance is remembered apart from the sort");
-    }
-
-    #[test]
-    fn invalid_values_name_their_parameter() {
-        for (raw, error, field) in [
-            ("sort=cheap", QueryError::Sort, "sort"),
-            (
-                "price_min=-1",
-                QueryError::Price { field: "price_min" },
-                "price_min",
-            ),
-            (
-                "price_max=1.5",
-                QueryError::Price { field: "price_max" },
-                "price_max",
-            ),
-            (
-                "price_min=10&price_max=9",
-                QueryError::PriceRange,
-                "price_min",
-            ),
-            ("in_stock=yes", QueryError::InStock, "in_stock"),
-            ("limit=0", QueryError::Limit, "limit"),
-            ("limit=101", QueryError::Limit, "limit"),
-            ("limit=", QueryError::Limit, "limit"),
-            ("cursor=!!", QueryError::Cursor, "cursor"),
-            ("page=2", QueryError::Unknown { key: "page".into() }, "page"),
-        ] {
-            let e = parse(raw).expect_err(raw);
-            assert_eq!(e, error, "{raw}");
-            assert_eq!(e.field(), field, "{raw}");
-        }
-        assert_eq!(QueryError::Limit.to_string(), "expected 1 to 100");
-    }
-
-    #[test]
-    fn the_first_invalid_parameter_is_the_error() {
-        assert_eq!(parse("limit=0&sort=cheap"), Err(QueryError::Limit));
-        assert_eq!(parse("sort=cheap&limit=0"), Err(QueryError::Sort));
-    }
-
-    #[test]
-    fn a_cursor_round_trips() {
-        let cursor = Cursor {
-            s: "name".into(),
-            id: "p-7".into(),
-            p: 0,
-            n: 0,
-            name: "плинтус".into(),
-            o: 0,
-        };
-        let text = cursor.encode();
-        assert!(
-            text.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            "URL-safe without padding: {text}"
-        );
-        assert_eq!(Cursor::decode(&text), Ok(cursor.clone()));
-        let p = parse(&format!("cursor={text}")).unwrap();
-        assert_eq!(p.cursor, Some(cursor));
-        let relevance = Cursor::relevance(40);
-        assert_eq!(Cursor::decode(&relevance.encode()), Ok(relevance));
-    }
-
-    #[test]
-    fn a_foreign_cursor_is_refused() {
-        // Valid base64, but not our JSON.
-        let not_json = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"hello");
-        let wrong_shape =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"s":"name"}"#);
-        for text in [not_json.as_str(), wrong_shape.as_str(), "%%%", "eyJzIjoi"] {
-            assert_eq!(Cursor::decode(text), Err(QueryError::Cursor), "{text}");
-        }
-    }
-
-    #[test]
-    fn unknown_section_and_property_are_errors_in_the_order_given() {
-        let empty = Snapshot::empty();
-        let e = parse("section=nope").unwrap().resolve(&empty).unwrap_err();
-        assert_eq!(
-            (e.clone(), e.field()),
-            (QueryError::UnknownSection, "section")
-        );
-        let e = parse("f[color]=red&section=nope")
-            .unwrap()
-            .resolve(&empty)
-            .unwrap_err();
-        assert_eq!(e.field(), "f[color]");
-        assert_eq!(e.to_string(), "no such property");
-        let q = parse("q=x&limit=5").unwrap().resolve(&empty).unwrap();
-        assert_eq!((q.section, q.properties.len()), (None, 0));
-    }
-
-    #[test]
-    fn a_cursor_of_another_sort_is_refused() {
-        let empty = Snapshot::empty();
-        let cursor = Cursor::after_parts("name", "p-1");
-        let q = parse(&format!("sort=price_asc&cursor={}", cursor.encode()))
-            .unwrap()
-            .resolve(&empty)
-            .unwrap();
-        assert_eq!(run(&empty, &q).unwrap_err(), QueryError::CursorSort);
-        let q = parse(&format!("sort=name&cursor={}", cursor.encode()))
-            .unwrap()
-            .resolve(&empty)
-            .unwrap();
-        let page = run(&empty, &q).unwrap();
-        assert!(page.items.is_empty() && page.next_cursor.is_none());
-        assert!(
-            page.facets.is_none(),
-            "facets come with the first page only"
-        );
-    }
-
-    #[test]
-    fn the_first_page_of_an_empty_catalog() {
-        let empty = Snapshot::empty();
-        let q = ListParams::parse(None).unwrap().resolve(&empty).unwrap();
-        let page = run(&empty, &q).unwrap();
-        assert_eq!(page.total, 0);
-        assert_eq!(page.facets, Some(Vec::new()));
-        assert_eq!(page.price_range, None);
-    }
-
-    impl Cursor {
-        fn after_parts(sort: &str, id: &str) -> Self {
-            Cursor {
-                s: sort.into(),
-                id: id.into(),
-                p: 0,
-                n: 0,
-                name: String::new(),
-                o: 0,
-            }
-        }
-    }
-}
+mod tests;
