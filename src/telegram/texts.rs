@@ -81,7 +81,8 @@ pub fn order_status_message(lang: Lang, order: &Order) -> String {
     // Why, when vitrina itself made the change (the note is a stable code).
     if let Some(why) = order
         .timeline
-        .last()
+        .iter()
+        .rfind(|e| e.kind == "status")
         .and_then(|e| e.note.as_deref())
         .and_then(|note| system_note(lang, note))
     {
@@ -312,6 +313,23 @@ pub fn your_orders(lang: Lang) -> &'static str {
         Lang::En => "Your orders:",
     }
 }
+
+pub fn open_desk(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Открыть пульт",
+        Lang::En => "Open the desk",
+    }
+}
+
+pub fn desk_intro(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Пульт магазина: заказы, статусы, сообщения покупателям и продажи за день.",
+        Lang::En => "The shop's desk: orders, statuses, messages to customers and the day's sales.",
+    }
+}
+
+/// The staff alert's button that opens the order on the desk.
+pub const OPEN_IN_DESK: &str = "Открыть в пульте";
 
 pub fn not_staff(lang: Lang) -> &'static str {
     match lang {
