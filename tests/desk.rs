@@ -243,6 +243,7 @@ async fn roles_and_orders(backend: Backend) {
         ("/api/v1/staff/orders?from=2026-02-30", "from"),
         ("/api/v1/staff/orders?limit=0", "limit"),
         ("/api/v1/staff/orders?cursor=abc", "cursor"),
+        ("/api/v1/staff/orders?q=%00", "q"),
         ("/api/v1/staff/orders?from=2026-02-02&to=2026-02-01", "from"),
     ] {
         let (s, b) = get(&app, path, STAFF_USER).await;
@@ -354,6 +355,11 @@ async fn roles_and_orders(backend: Backend) {
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["errors"][0]["code"], "too_long");
     assert!(b["errors"][0]["message"].as_str().unwrap().contains("4096"));
+    let (s, b) = post(&app, &path, STAFF_USER, json!({"text": "a\u{0}b"})).await;
+    assert_eq!(
+        (s, b["errors"][0]["code"].as_str()),
+        (422, Some("invalid_characters"))
+    );
     let (s, b) = post(&app, &path, STAFF_USER, json!({"text": "  "})).await;
     assert_eq!(
         (s, b["errors"][0]["code"].as_str()),

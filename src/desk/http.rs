@@ -171,6 +171,9 @@ fn list_filter(state: &AppState, raw: Option<&str>) -> Result<ListFilter, ApiErr
                 if v.chars().count() > 100 {
                     return Err(invalid("q", "up to 100 characters"));
                 }
+                if v.chars().any(char::is_control) {
+                    return Err(invalid("q", "no control characters"));
+                }
                 f.q = Some(v.to_string());
             }
             "from" => from = Some(parse_day("from", v)?),
@@ -415,6 +418,13 @@ pub async fn set_status(
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.contains('\0')) {
+        return Err(ApiError::validation(vec![FieldError {
+            field: "note".into(),
+            code: "invalid_characters".into(),
+            message: "no NUL characters".into(),
+        }]));
+    }
     if note.is_some_and(|n| n.chars().count() > 1000) {
         return Err(ApiError::validation(vec![FieldError {
             field: "note".into(),
@@ -474,7 +484,7 @@ fn message_error(code: &str, message: String) -> ApiError {
         (status = 403, description = "`forbidden`: not staff, or a viewer", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`customer_unreachable`: the customer has not let the bot write, or blocked it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `text` empty (`required`) or over 4096 characters (`too_long`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `text` empty (`required`), over 4096 characters (`too_long`) or with a NUL (`invalid_characters`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`bot_not_configured`", body = Problem, content_type = "application/problem+json"),
         AuthErrors, BodyErrors,
     ))]
@@ -488,6 +498,12 @@ pub async fn message(
     let text = body.text.trim();
     if text.is_empty() {
         return Err(message_error("required", "write a message".into()));
+    }
+    if text.contains('\0') {
+        return Err(message_error(
+            "invalid_characters",
+            "no NUL characters".into(),
+        ));
     }
     let chars = text.chars().count();
     if chars > MESSAGE_LIMIT {
