@@ -66,9 +66,12 @@ export function Desk({ demo }: { demo: boolean }) {
       <div className="desk-bar">
       <header className="header">
         {!telegramHas('backButton') && inOrder ? (
-          <button className="icon" aria-label={t('back')} onClick={deskBack} data-testid="back">
-            ‹
-          </button>
+          <>
+            <button className="icon" aria-label={t('back')} onClick={deskBack} data-testid="back">
+              ‹
+            </button>
+            <span className="brand">{d('desk')}</span>
+          </>
         ) : (
           <span className="brand">{d('desk')}</span>
         )}

@@ -73,7 +73,7 @@ function SummaryView({ s }: { s: SummaryT }) {
       <div className="desk-stats">
         <Stat label={d('ordersCount')} value={String(s.orders)} testId="stat-orders" />
         <Stat label={d('revenue')} value={money(s.revenue)} testId="stat-revenue" />
-        <Stat label={d('averageOrder')} value={money(s.average_order)} testId="stat-average" />
+        <Stat label={d('averageOrder')} value={money(s.currency === 'XTR' ? s.average_order : Math.round(s.average_order / 100) * 100)} testId="stat-average" />
         <Stat label={d('paidShare')} value={formatShare(s.paid_share, lang)} testId="stat-paid" />
       </div>
       {days.length > 1 ? (

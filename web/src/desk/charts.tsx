@@ -5,7 +5,7 @@ import { bars, labelIndexes, ticks } from './logic';
 
 const W = 336;
 const H = 150;
-const LEFT = 40;
+const LEFT = 48;
 const BOTTOM = 18;
 const TOP = 6;
 
@@ -59,17 +59,17 @@ export function DayBars({
             <title>{`${labels[i] ?? ''}: ${format(values[i] ?? 0)}`}</title>
           </rect>
         ))}
-        {shown.map((i) => (
-          <text
-            key={i}
-            x={LEFT + (rects[i]?.x ?? 0) + (rects[i]?.width ?? 0) / 2}
-            y={H - 4}
-            textAnchor="middle"
-            className="axis"
-          >
-            {labels[i]}
-          </text>
-        ))}
+        {shown.map((i) => {
+          // The first and last labels are aligned to their bar's outer edge, so they stay inside.
+          const r = rects[i];
+          const edge = i === 0 && shown.length > 1 ? 'start' : i === labels.length - 1 && shown.length > 1 ? 'end' : 'middle';
+          const x = LEFT + (r ? (edge === 'start' ? r.x : edge === 'end' ? r.x + r.width : r.x + r.width / 2) : 0);
+          return (
+            <text key={i} x={x} y={H - 4} textAnchor={edge} className="axis">
+              {labels[i]}
+            </text>
+          );
+        })}
       </svg>
       <table className="sr-only">
         <caption>{title}</caption>

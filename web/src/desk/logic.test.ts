@@ -148,7 +148,7 @@ describe('formatting', () => {
   });
   it('short dates for chart labels', () => {
     expect(shortDate('2026-12-05', 'en')).toBe('Dec 5');
-    expect(shortDate('2026-12-05', 'ru')).toMatch(/^5 дек/);
+    expect(shortDate('2026-12-05', 'ru')).toBe('05.12');
     expect(shortDate('junk', 'en')).toBe('junk');
   });
   it('phones: a dialable tel: link and a readable Russian number', () => {

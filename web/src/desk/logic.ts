@@ -159,11 +159,13 @@ export function compactMoney(minor: number, lang: 'ru' | 'en'): string {
   }).format(minor / 100);
 }
 
-/** A YYYY-MM-DD date as "5 дек." / "Dec 5" for chart labels. */
+/** A YYYY-MM-DD date as "05.12" / "Dec 5" for chart labels (short enough for six in a row). */
 export function shortDate(date: string, lang: 'ru' | 'en'): string {
   const [y, m, d] = date.split('-').map(Number);
   if (!y || !m || !d) return date;
-  return new Intl.DateTimeFormat(lang === 'en' ? 'en-US' : 'ru-RU', { day: 'numeric', month: 'short' }).format(
+  const style: Intl.DateTimeFormatOptions =
+    lang === 'en' ? { day: 'numeric', month: 'short' } : { day: '2-digit', month: '2-digit' };
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-US' : 'ru-RU', style).format(
     new Date(y, m - 1, d),
   );
 }
