@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { ApiError, api } from '../api';
 import { formatDate, formatPrice, noteText, t, tk } from '../i18n';
-import { haptic, setMainAction } from '../telegram';
+import { confirmClosing, haptic, setMainAction } from '../telegram';
 import { ErrorState, problemText, RetryBanner } from '../ui';
 import { deskApi } from './api';
 import { formatPhone, MESSAGE_LIMIT, messageLeft, messageSendable, telHref } from './logic';
@@ -76,7 +76,10 @@ function OrderView({ data, me }: { data: StaffOrderDetail; me: StaffMe }) {
     onError: (error) => {
       haptic('error');
       // The transitions changed under us (another manager, the back office): show the new ones.
-      if (error instanceof ApiError && error.status === 409) void qc.invalidateQueries({ queryKey: ['staff-order', o.id] });
+      if (error instanceof ApiError && error.status === 409) {
+        setPending(null);
+        void qc.invalidateQueries({ queryKey: ['staff-order', o.id] });
+      }
     },
   });
   const send = useMutation({
@@ -112,6 +115,10 @@ function OrderView({ data, me }: { data: StaffOrderDetail; me: StaffMe }) {
     }
   }, [manager, pending, note, text, sendable, change.isPending, send.isPending]);
   useEffect(() => () => setMainAction(null), []);
+  // A half-written message is not lost to a stray swipe: Telegram asks before closing.
+  const drafting = text.length > 0;
+  useEffect(() => confirmClosing(drafting), [drafting]);
+  useEffect(() => () => confirmClosing(false), []);
   useEffect(() => {
     if (pending) confirmRef.current?.focus();
   }, [pending]);
