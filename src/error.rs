@@ -28,6 +28,9 @@ pub struct Problem {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `transition_not_allowed`: the statuses the order may move to from where it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -77,6 +80,8 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
     /// Sent as `Retry-After` (whole seconds, rounded up): when a 429 or 503 may be retried.
     pub retry_after: Option<std::time::Duration>,
+    /// The problem's `allowed` member (`transition_not_allowed`: the possible next statuses).
+    pub allowed: Option<Vec<String>>,
 }
 
 impl ApiError {
@@ -87,6 +92,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            allowed: None,
         }
     }
     /// `429 rate_limited` with `Retry-After`.
@@ -118,6 +124,7 @@ impl ApiError {
             detail: "some fields are invalid".into(),
             errors,
             retry_after: None,
+            allowed: None,
         }
     }
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
@@ -160,12 +167,14 @@ fn problem(
         code: code.to_string(),
         request_id: None,
         errors,
+        allowed: None,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = problem(self.status, self.code, Some(self.detail), self.errors);
+        let mut body = problem(self.status, self.code, Some(self.detail), self.errors);
+        body.allowed = self.allowed;
         let mut response = self.status.into_response();
         if let Some(after) = self.retry_after {
             // Whole seconds, never 0: a client told "retry in 0 s" would spin.

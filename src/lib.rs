@@ -9,6 +9,7 @@ pub mod cart;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod dev;
 pub mod error;
 pub mod exchange;

@@ -33,6 +33,9 @@ use crate::state::AppState;
         crate::selling::alerts::delete_subscription,
         crate::seed::auth, crate::seed::catalog, crate::seed::product, crate::seed::cart,
         crate::seed::cart_add, crate::seed::order, crate::seed::invoice,
+        crate::desk::http::me, crate::desk::http::orders, crate::desk::http::order,
+        crate::desk::http::set_status, crate::desk::http::message, crate::desk::http::summary,
+        crate::desk::http::orders_csv, crate::desk::http::event,
     ),
     components(schemas(Problem, FieldError, Health, Readiness, crate::sync_health::SyncState)),
     modifiers(&SecuritySchemes, &RateLimits)

@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{auth, cart, catalog, ops, orders, seed, selling};
+use crate::{auth, cart, catalog, desk, ops, orders, seed, selling};
 
 /// How the request limits ([`crate::rate_limit`]) treat a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +177,35 @@ pub fn table(config: &Config) -> Vec<Route> {
             post(crate::payments::invoice),
         )
         .limit(Limit::Checkout),
+        // The staff desk (crate::desk): staff only, each route checks the role.
+        api("/api/v1/staff/me", &["GET"], get(desk::http::me)).limit(Limit::Customer),
+        api("/api/v1/staff/orders", &["GET"], get(desk::http::orders)).limit(Limit::Customer),
+        api(
+            "/api/v1/staff/orders/{id}",
+            &["GET"],
+            get(desk::http::order),
+        )
+        .limit(Limit::Customer),
+        api(
+            "/api/v1/staff/orders/{id}/status",
+            &["POST"],
+            post(desk::http::set_status),
+        )
+        .limit(Limit::Customer),
+        api(
+            "/api/v1/staff/orders/{id}/message",
+            &["POST"],
+            post(desk::http::message),
+        )
+        .limit(Limit::Customer),
+        api("/api/v1/staff/summary", &["GET"], get(desk::http::summary)).limit(Limit::Customer),
+        api(
+            "/api/v1/staff/orders.csv",
+            &["GET"],
+            get(desk::http::orders_csv),
+        )
+        .limit(Limit::Customer),
+        api("/api/v1/events", &["POST"], post(desk::http::event)).limit(Limit::Customer),
         // The 1C-Bitrix article's routes (crate::seed).
         api("/api/telegram/auth", &["POST"], post(seed::auth)),
         api("/api/telegram/catalog", &["GET"], get(seed::catalog)),

@@ -108,6 +108,9 @@ impl Application {
         let bitrix = crate::bitrix::Bitrix::new(config.clone(), store.clone(), outbox.clone())
             .map_err(|e| StartError::Bitrix(e.to_string()))?;
         let checkout_hooks = crate::dev::hooks(&config);
+        let funnel = Arc::new(crate::desk::funnel::Funnel::new(
+            config.orders.utc_offset_ms(),
+        ));
         let state = AppState::new(Shared {
             auth,
             catalog,
@@ -117,6 +120,7 @@ impl Application {
             store,
             outbox,
             bitrix: bitrix.clone(),
+            funnel,
             checkout_hooks,
             metrics: Arc::new(Metrics::new()),
             instance,

@@ -42,6 +42,8 @@ pub struct Shared {
     /// The Bitrix backend, when it is the shop's (`backend.kind = "bitrix"`): checkout asks it
     /// for stock through the same client and request budget as everything else.
     pub bitrix: Option<Arc<crate::bitrix::Bitrix>>,
+    /// The staff desk's funnel counter (its in-memory part: who was counted today).
+    pub funnel: Arc<crate::desk::funnel::Funnel>,
     /// Test-only pause points in checkout ([`crate::dev::hooks`]); none in production.
     pub checkout_hooks: Arc<dyn crate::orders::CheckoutHooks>,
 }

@@ -36,6 +36,11 @@ pub async fn auth(
 ) -> Result<Json<AuthResponse>, ApiError> {
     let customer = state.auth.sign_in(&body.init_data).await?;
     state.limits.sign_in(customer.telegram_id)?;
+    // The Mini App opened: the funnel's first step.
+    let (store, funnel) = (&state.store, &state.funnel);
+    funnel
+        .note(store, crate::desk::funnel::Kind::AppOpen, customer.id, "")
+        .await;
     let SessionToken { token, expires_at } = state.auth.issue_token(&customer)?;
     let profile = load_profile(&state, &customer).await?;
     Ok(Json(AuthResponse {

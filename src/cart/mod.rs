@@ -243,6 +243,16 @@ pub async fn add_item(
 ) -> Result<Json<Cart>, ApiError> {
     check_quantity(item.quantity)?;
     add(&state, &customer, &item.offer_id, item.quantity).await?;
+    // A cart started (counted once a day per customer).
+    state
+        .funnel
+        .note(
+            &state.store,
+            crate::desk::funnel::Kind::Cart,
+            customer.id,
+            "",
+        )
+        .await;
     Ok(Json(load(&state, customer.id).await?))
 }
 

@@ -23,14 +23,28 @@ pub struct TelegramConfig {
     /// How updates arrive: `webhook` (Telegram POSTs to /telegram/webhook; needs HTTPS) or
     /// `polling` (this process calls getUpdates; for one instance without public HTTPS).
     pub updates: UpdatesMode,
-    /// Telegram user ids allowed to press the staff buttons (Confirm / Shipped / Cancel).
+    /// Telegram user ids of the shop's staff: they press the staff buttons (Confirm / Shipped
+    /// / Cancel) and work in the staff desk, as managers unless `staff_roles` says otherwise.
     pub staff_user_ids: Vec<i64>,
+    /// Staff roles by Telegram user id: `manager` (reads and acts) or `viewer` (reads only).
+    /// An id listed here is staff even when it is not in `staff_user_ids`.
+    pub staff_roles: std::collections::BTreeMap<String, StaffRole>,
     /// Telegram's broadcast limits: messages per second overall, the gap between messages to
     /// one private chat, messages per minute to one group.
     pub messages_per_second: u32,
     #[serde(with = "humantime_serde")]
     pub per_chat_interval: Duration,
     pub group_messages_per_minute: u32,
+}
+
+/// What a staff member may do in the staff desk and with the staff buttons.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffRole {
+    /// Reads everything and acts: changes statuses, writes to customers.
+    Manager,
+    /// Reads orders and the summary; every action is refused.
+    Viewer,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -55,6 +69,7 @@ impl Default for TelegramConfig {
             api_base_url: "https://api.telegram.org".into(),
             updates: UpdatesMode::Webhook,
             staff_user_ids: Vec::new(),
+            staff_roles: Default::default(),
             messages_per_second: 30,
             per_chat_interval: Duration::from_secs(1),
             group_messages_per_minute: 20,
@@ -123,6 +138,18 @@ impl TelegramConfig {
                 "expected at least 1 (Telegram allows 30 per second, 20 per minute per group)",
             );
         }
+        if let Some(bad) = self
+            .staff_roles
+            .keys()
+            .find(|k| k.trim().parse::<i64>().is_err())
+        {
+            return invalid(
+                "telegram.staff_roles",
+                format!(
+                    "{bad:?} is not a Telegram user id (expected digits, e.g. \"123456789\" = \"viewer\")"
+                ),
+            );
+        }
         if !(self.api_base_url.starts_with("https://") || self.api_base_url.starts_with("http://"))
         {
             return invalid(
@@ -133,8 +160,22 @@ impl TelegramConfig {
         Ok(())
     }
 
+    /// The staff role of a Telegram user: `staff_roles` first, then `staff_user_ids` as
+    /// managers; `None` for everyone else (customers).
+    pub fn staff_role(&self, telegram_id: i64) -> Option<StaffRole> {
+        self.staff_roles
+            .iter()
+            .find(|(k, _)| k.trim().parse::<i64>().ok() == Some(telegram_id))
+            .map(|(_, r)| *r)
+            .or_else(|| {
+                self.staff_user_ids
+                    .contains(&telegram_id)
+                    .then_some(StaffRole::Manager)
+            })
+    }
+
     /// A bot token that can reach Telegram (set, and not `vitrina demo`'s).
-    pub(super) fn has_real_bot_token(&self) -> bool {
+    pub fn has_real_bot_token(&self) -> bool {
         self.bot_token
             .as_ref()
             .is_some_and(|t| t.expose() != DEMO_BOT_TOKEN)
@@ -207,6 +248,40 @@ mod rule_tests {
             refused(|t| t.api_base_url = "api.telegram.org".into()),
             Some("telegram.api_base_url")
         );
+    }
+
+    #[test]
+    fn staff_roles_name_their_ids() {
+        assert_eq!(
+            refused(|t| {
+                t.staff_roles.insert("123".into(), StaffRole::Viewer);
+            }),
+            None
+        );
+        assert_eq!(
+            refused(|t| {
+                t.staff_roles.insert("@anna".into(), StaffRole::Viewer);
+            }),
+            Some("telegram.staff_roles")
+        );
+    }
+
+    #[test]
+    fn staff_roles_default_to_manager() {
+        let mut t = TelegramConfig {
+            staff_user_ids: vec![1, 2],
+            ..Default::default()
+        };
+        t.staff_roles.insert("2".into(), StaffRole::Viewer);
+        t.staff_roles.insert("3".into(), StaffRole::Viewer);
+        assert_eq!(t.staff_role(1), Some(StaffRole::Manager));
+        assert_eq!(t.staff_role(2), Some(StaffRole::Viewer));
+        assert_eq!(
+            t.staff_role(3),
+            Some(StaffRole::Viewer),
+            "staff_roles alone is enough"
+        );
+        assert_eq!(t.staff_role(4), None);
     }
 
     #[test]

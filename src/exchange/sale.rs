@@ -629,7 +629,7 @@ fn document(out: &mut String, order: &Order, customer: i64, currency: &str) {
         },
     );
     requisite(out, "Статус заказа", &order.status);
-    if let Some(last) = order.timeline.last() {
+    if let Some(last) = order.timeline.iter().rfind(|e| e.kind == "status") {
         requisite(
             out,
             "Дата изменения статуса",

@@ -43,6 +43,16 @@ pub struct CheckoutOptions {
 #[utoipa::path(get, path = "/api/v1/checkout/options", tag = "orders", security(("tma" = []), ("bearer" = [])),
     responses((status = 200, body = CheckoutOptions), AuthErrors))]
 pub async fn options(State(state): State<AppState>, customer: Customer) -> Json<CheckoutOptions> {
+    // Checkout opened: the funnel's checkout step (once a day per customer).
+    state
+        .funnel
+        .note(
+            &state.store,
+            crate::desk::funnel::Kind::Checkout,
+            customer.id,
+            "",
+        )
+        .await;
     let english = customer
         .language_code
         .as_deref()
@@ -113,6 +123,15 @@ pub async fn create(
     ApiJson(req): ApiJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
+    state
+        .funnel
+        .note(
+            &state.store,
+            crate::desk::funnel::Kind::Checkout,
+            customer.id,
+            "",
+        )
+        .await;
     recheck_stock(&state, customer.id).await?;
     let (order, created) = super::place(
         &state.config,

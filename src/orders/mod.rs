@@ -115,6 +115,9 @@ pub struct OrderItem {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TimelineEntry {
+    /// `status`: the order became `status`; `message`: the shop wrote to the customer (the
+    /// text in `note`; `status` is the order's status then).
+    pub kind: String,
     pub status: String,
     pub note: Option<String>,
     /// `customer`, `staff:<name>`, `cli`, `bitrix`…

@@ -59,6 +59,7 @@ struct ItemRow {
 #[derive(Debug, sqlx::FromRow)]
 struct EventRow {
     order_id: i64,
+    kind: String,
     status: String,
     note: Option<String>,
     actor: String,
@@ -174,7 +175,7 @@ async fn with_details(pool: &AnyPool, rows: Vec<OrderRow>) -> Result<Vec<Order>,
             });
         }
         let mut query = sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT order_id, status, note, actor, created_at FROM order_events \
+            "SELECT order_id, kind, status, note, actor, created_at FROM order_events \
              WHERE order_id IN ({list}) ORDER BY id"
         )));
         for id in chunk {
@@ -182,6 +183,7 @@ async fn with_details(pool: &AnyPool, rows: Vec<OrderRow>) -> Result<Vec<Order>,
         }
         for e in query.fetch_all(pool).await? {
             events.entry(e.order_id).or_default().push(TimelineEntry {
+                kind: e.kind,
                 status: e.status,
                 note: e.note,
                 actor: e.actor,

@@ -81,7 +81,8 @@ pub fn order_status_message(lang: Lang, order: &Order) -> String {
     // Why, when vitrina itself made the change (the note is a stable code).
     if let Some(why) = order
         .timeline
-        .last()
+        .iter()
+        .rfind(|e| e.kind == "status")
         .and_then(|e| e.note.as_deref())
         .and_then(|note| system_note(lang, note))
     {

@@ -216,6 +216,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Counts a step of the funnel the server cannot see (a product page shown). Once per
+         *     customer, product and day; nothing personal is kept.
+         */
+        post: operations["record_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/favorites": {
         parameters: {
             query?: never;
@@ -410,6 +430,131 @@ export interface paths {
         };
         /** The section tree with product counts. */
         get: operations["sections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the caller is on the desk, and the shop's order statuses. */
+        get: operations["staff_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Orders, newest first, filtered by status, text and days, a page at a time. */
+        get: operations["staff_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/orders.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The orders placed on the days `from..=to` as CSV for Excel (UTF-8 with BOM, `;`). */
+        get: operations["staff_orders_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One order with its customer, its master system's id and link, and the next statuses. */
+        get: operations["staff_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/orders/{id}/message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Writes to the order's customer through the bot (managers only); the message is kept in
+         *     the order's timeline (`kind: message`).
+         */
+        post: operations["staff_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/orders/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Moves an order to another status as `orders.transitions` allow (managers only). The
+         *     customer is told as for any change; in Bitrix mode the change goes to Bitrix.
+         */
+        post: operations["staff_set_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Orders and revenue per day, average order, paid share, top products and the funnel. */
+        get: operations["staff_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -669,6 +814,12 @@ export interface components {
             /** Format: int64 */
             price: number;
         };
+        Event: {
+            /** @description `product_view`. */
+            kind: string;
+            /** @description The product viewed (with `product_view`). */
+            product_id?: string | null;
+        };
         Facet: {
             /** @description Filter with `f[<id>]=<value>`. */
             id: string;
@@ -717,6 +868,24 @@ export interface components {
             field: string;
             message: string;
         };
+        /**
+         * @description Each step counts customers once per day (product views once per customer, product and
+         *     day); `orders` and `paid` are the orders placed in the range and those of them paid.
+         */
+        FunnelCounts: {
+            /** Format: int64 */
+            app_opens: number;
+            /** Format: int64 */
+            carts: number;
+            /** Format: int64 */
+            checkouts: number;
+            /** Format: int64 */
+            orders: number;
+            /** Format: int64 */
+            paid: number;
+            /** Format: int64 */
+            product_views: number;
+        };
         Health: {
             /** @description This process's id among several instances. */
             instance: string;
@@ -734,6 +903,15 @@ export interface components {
              *     payment — refetch the order.
              */
             invoice_link: string;
+        };
+        /** @description Where the order lives in the shop's master system, when it has one. */
+        MasterRef: {
+            /** @description The order's id there. */
+            id?: string | null;
+            /** @description `bitrix` or `1c`; null when the order is only vitrina's (or not exported yet). */
+            system?: string | null;
+            /** @description A link to the order in the master's admin (Bitrix); null for 1C. */
+            url?: string | null;
         };
         MeUpdate: {
             /** @description Interface language. */
@@ -872,6 +1050,8 @@ export interface components {
         };
         /** @description RFC 9457 problem details, plus vitrina's `code`, the request id and per-field errors. */
         Problem: {
+            /** @description With `transition_not_allowed`: the statuses the order may move to from where it is. */
+            allowed?: string[] | null;
             /** @description Stable machine-readable code, e.g. `auth_expired`, `not_found`. */
             code: string;
             detail?: string | null;
@@ -1024,6 +1204,86 @@ export interface components {
             /** Format: int64 */
             quantity: number;
         };
+        StaffCustomer: {
+            /** @description The Telegram name. */
+            name: string;
+            /** @description The phone Telegram vouched for, else the profile's, else the order's contact phone. */
+            phone: string;
+            /** Format: int64 */
+            telegram_user_id: number;
+            username?: string | null;
+        };
+        StaffMe: {
+            /** @description `manager` acts (statuses, messages); `viewer` reads only. */
+            role: components["schemas"]["StaffRole"];
+            /** @description Every order status, in the configured order. */
+            statuses: components["schemas"]["StatusInfo"][];
+            /** @description `orders.transitions`: status → the statuses it may become. */
+            transitions: {
+                [key: string]: string[];
+            };
+        };
+        StaffMessage: {
+            /** @description 1 to 4096 characters (Telegram's limit), sent to the customer as it is. */
+            text: string;
+        };
+        StaffOrder: {
+            /** @description The statuses the order may move to now (`orders.transitions`). */
+            allowed_next: string[];
+            customer: components["schemas"]["StaffCustomer"];
+            master: components["schemas"]["MasterRef"];
+            /** @description The order as the customer sees it (items, contact, delivery, payment, timeline). */
+            order: components["schemas"]["Order"];
+        };
+        StaffOrderItem: {
+            /**
+             * Format: int64
+             * @description Unix milliseconds.
+             */
+            created_at: number;
+            currency: string;
+            customer_name: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description Units ordered, all lines together.
+             */
+            items_count: number;
+            number: string;
+            /** @description `unpaid`, `paid`, `refunded`. */
+            payment_state: string;
+            phone: string;
+            status: string;
+            /** @description The status in the staff member's language, or the master system's own name for it. */
+            status_name: string;
+            /**
+             * Format: int64
+             * @description Minor units.
+             */
+            total: number;
+        };
+        StaffOrderList: {
+            items: components["schemas"]["StaffOrderItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description What a staff member may do in the staff desk and with the staff buttons.
+         * @enum {string}
+         */
+        StaffRole: "manager" | "viewer";
+        StatusChange: {
+            /** @description Shown in the timeline (up to 1000 characters). */
+            note?: string | null;
+            /** @description One of `allowed_next`. */
+            status: string;
+        };
+        StatusInfo: {
+            code: string;
+            /** @description In the staff member's language (ru, en). */
+            name: string;
+        };
         Subscription: {
             /**
              * Format: int64
@@ -1051,6 +1311,52 @@ export interface components {
             image?: string | null;
             name: string;
             price: components["schemas"]["Money"];
+        };
+        Summary: {
+            /**
+             * Format: int64
+             * @description Revenue per order that is not cancelled, minor units (0 without orders).
+             */
+            average_order: number;
+            currency: string;
+            /** @description Every day of the range, in order, days without orders included. */
+            days: components["schemas"]["SummaryDay"][];
+            from: string;
+            funnel: components["schemas"]["FunnelCounts"];
+            /** Format: int64 */
+            orders: number;
+            /**
+             * Format: double
+             * @description Paid orders / orders, 0 to 1 (0 without orders).
+             */
+            paid_share: number;
+            /**
+             * Format: int64
+             * @description Minor units, cancelled orders left out.
+             */
+            revenue: number;
+            to: string;
+            /** @description Best sellers by revenue (cancelled orders left out), at most 10. */
+            top_products: components["schemas"]["TopProduct"][];
+        };
+        SummaryDay: {
+            /** @description `YYYY-MM-DD`. */
+            date: string;
+            /**
+             * Format: int64
+             * @description Orders placed that day (cancelled ones included).
+             */
+            orders: number;
+            /**
+             * Format: int64
+             * @description That day's orders that are paid.
+             */
+            paid: number;
+            /**
+             * Format: int64
+             * @description Totals of that day's orders that are not cancelled, minor units.
+             */
+            revenue: number;
         };
         /** @description One source's state, as `/readyz` shows it. */
         SyncState: {
@@ -1082,8 +1388,24 @@ export interface components {
              * @description Unix milliseconds.
              */
             at: number;
+            /**
+             * @description `status`: the order became `status`; `message`: the shop wrote to the customer (the
+             *     text in `note`; `status` is the order's status then).
+             */
+            kind: string;
             note?: string | null;
             status: string;
+        };
+        TopProduct: {
+            name: string;
+            product_id: string;
+            /** Format: int64 */
+            quantity: number;
+            /**
+             * Format: int64
+             * @description Minor units.
+             */
+            revenue: number;
         };
     };
     responses: never;
@@ -2113,6 +2435,93 @@ export interface operations {
             };
         };
     };
+    record_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"];
+            };
+        };
+        responses: {
+            /** @description counted (or counted already today) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: the body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_body` (wrong shape) or `validation_failed` (with per-field `errors`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_favorites: {
         parameters: {
             query?: never;
@@ -2935,6 +3344,610 @@ export interface operations {
                 headers: {
                     /** @description seconds */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMe"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not on the shop's staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_orders: {
+        parameters: {
+            query?: {
+                /** @description One of `orders.statuses`. */
+                status?: string;
+                /** @description Matches the order number, the contact phone (by digits) and the contact name. */
+                q?: string;
+                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`), inclusive. */
+                from?: string;
+                /** @description Last day, `YYYY-MM-DD`, inclusive. */
+                to?: string;
+                /** @description From the previous page's `next_cursor`. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffOrderList"];
+                };
+            };
+            /** @description `invalid_parameter`, naming the parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not on the shop's staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_orders_csv: {
+        parameters: {
+            query: {
+                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`). */
+                from: string;
+                /** @description Last day, inclusive; at most 366 days after `from`. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 with a BOM, `;`-separated, CRLF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description `invalid_parameter`, naming the parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not on the shop's staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `range_too_long`: more than a year */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffOrder"];
+                };
+            };
+            /** @description the id is not a number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not on the shop's staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffMessage"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffOrder"];
+                };
+            };
+            /** @description `bad_request`: the body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not staff, or a viewer */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `customer_unreachable`: the customer has not let the bot write, or blocked it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_body` (wrong shape) or `validation_failed` (with per-field `errors`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_set_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffOrder"];
+                };
+            };
+            /** @description `bad_request`: the body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not staff, or a viewer */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `transition_not_allowed` (with `allowed`: the possible next statuses), `status_changed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_body` (wrong shape) or `validation_failed` (with per-field `errors`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_summary: {
+        parameters: {
+            query: {
+                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`). */
+                from: string;
+                /** @description Last day, inclusive; at most 366 days after `from`. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"];
+                };
+            };
+            /** @description `invalid_parameter`, naming the parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_missing`, `auth_malformed`, `auth_bad_signature` or `auth_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not on the shop's staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `range_too_long`: more than a year */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this client or customer; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth_not_configured`: the shop has no bot token configured. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
