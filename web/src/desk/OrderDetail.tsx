@@ -264,9 +264,9 @@ function OrderView({ data, me }: { data: StaffOrderDetail; me: StaffMe }) {
         <h2>{d('timeline')}</h2>
         <ol className="timeline" data-testid="desk-timeline">
           {o.timeline.map((e, i) => (
-            <li key={`${i}-${e.at}`}>
+            <li key={`${i}-${e.at}`} className={e.kind === 'message' ? 'desk-said' : undefined}>
               <span className="dot" />
-              <span>{name(e.status)}</span>
+              <span>{e.kind === 'message' ? d('messageEntry') : name(e.status)}</span>
               <span className="hint">
                 {formatDate(e.at)} · {d('actor')(e.actor)}
               </span>

@@ -68,6 +68,9 @@ const ru = {
   chartOf: (title: string, from: string, to: string) => `${title}, ${from} — ${to}`,
   'problem.forbidden': 'Недостаточно прав для этого действия',
   'problem.transition_not_allowed': 'Этот переход статуса не разрешён',
+  'problem.bot_not_configured': 'Сообщение не отправить: у магазина не подключён бот (telegram.bot_token)',
+  'problem.customer_unreachable': 'Покупатель не разрешил боту писать ему или заблокировал бота: позвоните ему',
+  messageEntry: 'Сообщение покупателю',
 };
 
 type Dict = typeof ru;
@@ -138,6 +141,9 @@ const en: Dict = {
   chartOf: (title: string, from: string, to: string) => `${title}, ${from} – ${to}`,
   'problem.forbidden': 'You are not allowed to do this',
   'problem.transition_not_allowed': 'This status change is not allowed',
+  'problem.bot_not_configured': 'Cannot send: the shop has no bot connected (telegram.bot_token)',
+  'problem.customer_unreachable': 'The customer has not let the bot write to them or has blocked it: call them instead',
+  messageEntry: 'Message to the customer',
 };
 
 export function d<K extends keyof Dict>(key: K): Dict[K] {

@@ -2,7 +2,7 @@
 // and are in stock, quantity, and add-to-cart on the main button.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, request, type Offer, type Product as ProductT } from '../api';
+import { api, request, type ClientEvent, type Offer, type Product as ProductT } from '../api';
 import { formatPrice, t } from '../i18n';
 import { navigate } from '../router';
 import { haptic, setMainAction } from '../telegram';
@@ -46,7 +46,8 @@ function chosen(offers: Offer[], sel: Selection, dims: number): Offer | undefine
 /** Tells the server a product card was opened (the desk's funnel counts these). Fire and
  * forget: whatever happens to it, the card is not held up and shows no error. */
 function recordView(id: string): void {
-  request('POST', '/api/v1/events', { kind: 'product_view', product_id: id }).catch(() => undefined);
+  const event: ClientEvent = { kind: 'product_view', product_id: id };
+  request('POST', '/api/v1/events', event).catch(() => undefined);
 }
 
 export function Product({ id }: { id: string }) {
