@@ -123,7 +123,10 @@ function OrderView({ data, me }: { data: StaffOrderDetail; me: StaffMe }) {
     if (pending) confirmRef.current?.focus();
   }, [pending]);
 
-  const tel = telHref(customer.phone || o.contact.phone);
+  // The order's contact phone first (the one given for this order); the account's own when it
+  // differs (the phone Telegram vouched for, or the profile's).
+  const tel = telHref(o.contact.phone);
+  const other = customer.phone && customer.phone !== o.contact.phone ? telHref(customer.phone) : null;
   const left = messageLeft(text);
   const systemName = master.system ? (SYSTEMS[master.system] ?? master.system) : null;
 
@@ -188,18 +191,27 @@ function OrderView({ data, me }: { data: StaffOrderDetail; me: StaffMe }) {
 
       <section className="desk-card" aria-label={d('customer')}>
         <h2>{d('customer')}</h2>
-        <div className="strong" data-testid="desk-customer">{customer.name || o.contact.name}</div>
+        <div className="strong" data-testid="desk-customer">{o.contact.name}</div>
+        <div className="hint" data-testid="desk-telegram-name">
+          Telegram: {customer.name}
+          {customer.username ? ` (@${customer.username})` : ''}
+        </div>
         <div className="desk-actions">
           {tel ? (
             <a className="btn-secondary" href={tel} data-testid="desk-call">
-              {d('call')} {formatPhone(customer.phone || o.contact.phone)}
+              {d('call')} {formatPhone(o.contact.phone)}
             </a>
           ) : (
-            <span>{customer.phone || o.contact.phone}</span>
+            <span>{o.contact.phone}</span>
           )}
+          {other ? (
+            <a className="btn-secondary" href={other} data-testid="desk-call-profile">
+              {formatPhone(customer.phone)}
+            </a>
+          ) : null}
           {customer.username ? (
             <a className="btn-secondary" href={`https://t.me/${encodeURIComponent(customer.username)}`} target="_blank" rel="noopener noreferrer">
-              {d('writeInTelegram')} @{customer.username}
+              {d('writeInTelegram')}
             </a>
           ) : null}
         </div>
@@ -213,9 +225,9 @@ function OrderView({ data, me }: { data: StaffOrderDetail; me: StaffMe }) {
             <li key={i.offer_id} className="totals">
               <span>
                 {i.name}
-                {i.variant ? ` (${i.variant})` : ''} × {i.quantity}
+                {i.variant ? ` (${i.variant})` : ''} ×{'\u00a0'}{i.quantity}
               </span>
-              <span>{formatPrice(i.total, o.total.currency)}</span>
+              <span className="desk-amount">{formatPrice(i.total, o.total.currency)}</span>
             </li>
           ))}
         </ul>
