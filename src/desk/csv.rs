@@ -3,8 +3,9 @@
 //! separated by `;` (Excel splits a double-clicked .csv by the system list separator, which
 //! is `;` wherever the decimal separator is a comma, as in the Russian locale; with `,` every
 //! row lands in one column), sums with a decimal comma, dates as `DD.MM.YYYY HH:MM` in the
-//! shop's time zone, CRLF line ends (RFC 4180). A field with `;`, `,`, `"` or a line break is
-//! quoted with its quotes doubled; a text field starting with `=`, `+`, `-`, `@` or a tab is
+//! shop's time zone, CRLF line ends (RFC 4180). A field with `;`, `"` or a line break is
+//! quoted with its quotes doubled (a comma is an ordinary character with `;` between fields,
+//! so sums like `1234,50` stay numbers); a text field starting with `=`, `+`, `-`, `@` or a tab is
 //! prefixed with `'` so Excel never runs a customer's name as a formula (OWASP's CSV
 //! injection advice). `GET /api/v1/staff/orders.csv` and `vitrina orders export` write the
 //! same bytes.
@@ -46,7 +47,7 @@ fn field(out: &mut String, value: &str, text: bool) {
     } else {
         value.to_string()
     };
-    if value.contains([';', ',', '"', '\n', '\r']) {
+    if value.contains([';', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&value.replace('"', "\"\""));
         out.push('"');
@@ -200,6 +201,12 @@ mod tests {
         let mut s = String::new();
         field(&mut s, "+79991234567", true);
         assert_eq!(s, "'+79991234567");
+        let mut s = String::new();
+        field(&mut s, "Москва, ул. Примерная; 1", true);
+        assert_eq!(s, "\"Москва, ул. Примерная; 1\"");
+        let mut s = String::new();
+        field(&mut s, "Москва, 1", true);
+        assert_eq!(s, "Москва, 1");
         let mut s = String::new();
         field(&mut s, "-5", false);
         assert_eq!(s, "-5");

@@ -65,23 +65,27 @@ fn title_case(s: &str) -> String {
         .join(" ")
 }
 
-/// The phone digits to look for when `q` is typed like a phone (3+ digits and only phone
-/// punctuation); a Russian `8…` becomes `7…` as checkout stores it.
-fn phone_digits(q: &str) -> Option<String> {
+/// LIKE patterns for `q` typed like a phone (3+ digits and only phone punctuation): its
+/// digits anywhere, and a Russian trunk `8…` as the `+7…` checkout stores.
+fn phone_patterns(q: &str) -> Vec<String> {
     if !q
         .chars()
         .all(|c| c.is_ascii_digit() || " +()-.".contains(c))
     {
-        return None;
+        return Vec::new();
     }
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
     if digits.len() < 3 {
-        return None;
+        return Vec::new();
     }
-    Some(match digits.strip_prefix('8') {
-        Some(rest) if digits.len() == 11 => format!("7{rest}"),
-        _ => digits,
-    })
+    let mut out = vec![format!("%{digits}%")];
+    if let Some(rest) = digits
+        .strip_prefix('8')
+        .filter(|_| !q.trim_start().starts_with('+'))
+    {
+        out.push(format!("+7{rest}%"));
+    }
+    out
 }
 
 /// One page of orders, newest first. `q` matches the number, the contact phone (by digits)
@@ -114,8 +118,8 @@ pub async fn list(store: &Store, f: &ListFilter) -> Result<Vec<ListRow>, StoreEr
             add("o.contact_name", like(&n), &mut binds);
         }
         add("LOWER(o.contact_name)", like(&q.to_lowercase()), &mut binds);
-        if let Some(d) = phone_digits(q) {
-            add("o.contact_phone", like(&d), &mut binds);
+        for p in phone_patterns(q) {
+            add("o.contact_phone", p, &mut binds);
         }
         sql.push_str(&format!(" AND ({})", any.join(" OR ")));
     }
@@ -223,12 +227,10 @@ mod tests {
     fn search_spellings() {
         assert_eq!(like("50%_a\\"), "%50\\%\\_a\\\\%");
         assert_eq!(title_case("анна ПЕТРОВА"), "Анна Петрова");
-        assert_eq!(
-            phone_digits("8 (999) 123-45-67").as_deref(),
-            Some("79991234567")
-        );
-        assert_eq!(phone_digits("123").as_deref(), Some("123"));
-        assert_eq!(phone_digits("12"), None);
-        assert_eq!(phone_digits("V-42"), None);
+        assert_eq!(phone_patterns("8 (903) 555"), ["%8903555%", "+7903555%"]);
+        assert_eq!(phone_patterns("+7 903"), ["%7903%"]);
+        assert_eq!(phone_patterns("123"), ["%123%"]);
+        assert!(phone_patterns("12").is_empty());
+        assert!(phone_patterns("V-42").is_empty());
     }
 }

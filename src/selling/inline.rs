@@ -108,24 +108,6 @@ pub fn result(bot: &Bot, username: &str, lang: Lang, index: usize, p: &Product) 
     }
 }
 
-/// The bot's username (from `getMe`, asked once).
-async fn username(bot: &Bot) -> Result<String, JobError> {
-    bot.username
-        .get_or_try_init(|| async {
-            let me = bot
-                .api
-                .call("getMe", &json!({}))
-                .await
-                .map_err(|e| JobError::retry(e.to_string()))?;
-            me.get("username")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| JobError::Permanent("getMe without a username".into()))
-        })
-        .await
-        .cloned()
-}
-
 /// Answers one `inline_query` update.
 pub async fn answer(bot: &Bot, query: &InlineQuery) -> Result<(), JobError> {
     let id = query.id.as_str();
@@ -133,7 +115,7 @@ pub async fn answer(bot: &Bot, query: &InlineQuery) -> Result<(), JobError> {
     // The offset is ours (a `next_offset` we sent); anything else starts from the top.
     let offset: usize = query.offset.parse().unwrap_or(0);
     let lang = Lang::of(query.from.language_code.as_deref());
-    let username = username(bot).await?;
+    let username = bot.username().await?;
     let snapshot = bot.catalog.snapshot();
     let (products, next) = page(&snapshot, text, offset);
     let results: Vec<Value> = products

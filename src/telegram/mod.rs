@@ -62,6 +62,33 @@ impl Bot {
         }))
     }
 
+    /// The bot's username (from `getMe`, asked once).
+    pub async fn username(&self) -> Result<String, JobError> {
+        self.username
+            .get_or_try_init(|| async {
+                let me = self
+                    .api
+                    .call("getMe", &serde_json::json!({}))
+                    .await
+                    .map_err(|e| JobError::retry(e.to_string()))?;
+                me.get("username")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| JobError::Permanent("getMe without a username".into()))
+            })
+            .await
+            .cloned()
+    }
+
+    /// `https://t.me/<bot>?startapp=<param>`: the bot's main Mini App with a start parameter,
+    /// a link that works as a URL button in any chat (a `web_app` button only in private ones).
+    pub async fn start_link(&self, param: &str) -> Result<String, JobError> {
+        Ok(format!(
+            "https://t.me/{}?startapp={param}",
+            self.username().await?
+        ))
+    }
+
     /// An absolute URL of the Mini App (`public_url` drives every link the bot sends).
     pub fn url(&self, path: &str) -> String {
         format!(
@@ -191,6 +218,16 @@ pub fn deep_link_path(payload: &str) -> String {
         let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
         return format!("/search?q={q}");
     }
+    // The staff desk (the Mini App checks the role with the server).
+    if payload == "desk" {
+        return "/desk".into();
+    }
+    if let Some(id) = payload
+        .strip_prefix("desk_order_")
+        .filter(|s| s.parse::<u64>().is_ok())
+    {
+        return format!("/desk/orders/{id}");
+    }
     if let Some(id) = payload
         .strip_prefix("order_")
         .filter(|s| s.parse::<u64>().is_ok())
@@ -214,6 +251,9 @@ mod tests {
             "/search?q=%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%B0"
         );
         assert_eq!(deep_link_path("order_x"), "/");
+        assert_eq!(deep_link_path("desk"), "/desk");
+        assert_eq!(deep_link_path("desk_order_42"), "/desk/orders/42");
+        assert_eq!(deep_link_path("desk_order_x"), "/");
         assert_eq!(deep_link_path("product_../admin"), "/");
         assert_eq!(deep_link_path(""), "/");
     }

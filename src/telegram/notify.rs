@@ -56,8 +56,10 @@ fn web_app_button(text: &str, url: String) -> Value {
     json!({"inline_keyboard": [[{"text": text, "web_app": {"url": url}}]]})
 }
 
-/// Staff buttons: the next statuses an order can take, as callback data `st:<order>:<status>`.
-fn staff_buttons(bot: &Bot, order: i64, status: &str) -> Value {
+/// Staff buttons: the next statuses an order can take, as callback data `st:<order>:<status>`,
+/// and a row with «Открыть в пульте», a t.me link opening the order on the desk (a URL
+/// button: the staff chat is a group, where `web_app` buttons are refused).
+async fn staff_buttons(bot: &Bot, order: i64, status: &str) -> Result<Value, JobError> {
     let next = crate::orders::next_statuses(&bot.config, status);
     let row: Vec<Value> = next
         .iter()
@@ -65,11 +67,12 @@ fn staff_buttons(bot: &Bot, order: i64, status: &str) -> Value {
             json!({"text": texts::status(Lang::Ru, to), "callback_data": format!("st:{order}:{to}")})
         })
         .collect();
-    if row.is_empty() {
-        json!({"inline_keyboard": []})
+    let desk = json!([{"text": texts::OPEN_IN_DESK, "url": bot.start_link(&format!("desk_order_{order}")).await?}]);
+    Ok(if row.is_empty() {
+        json!({"inline_keyboard": [desk]})
     } else {
-        json!({"inline_keyboard": [row]})
-    }
+        json!({"inline_keyboard": [row, desk]})
+    })
 }
 
 /// A message to a customer about their order's current status, or about everything the
@@ -113,7 +116,7 @@ pub async fn order_created(bot: Arc<Bot>, job: Job) -> Result<(), JobError> {
         let params = json!({
             "chat_id": staff,
             "text": texts::staff_alert(&order),
-            "reply_markup": staff_buttons(&bot, id, &order.status),
+            "reply_markup": staff_buttons(&bot, id, &order.status).await?,
         });
         bot.enqueue_send(
             "sendMessage",
@@ -182,7 +185,7 @@ pub async fn status_changed(bot: Arc<Bot>, job: Job) -> Result<(), JobError> {
             "chat_id": chat,
             "message_id": message,
             "text": texts::staff_alert(&order),
-            "reply_markup": staff_buttons(&bot, id, &order.status),
+            "reply_markup": staff_buttons(&bot, id, &order.status).await?,
         });
         bot.enqueue_send(
             "editMessageText",

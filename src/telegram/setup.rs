@@ -64,6 +64,28 @@ pub fn plan(config: &Config, webhook_secret: &str) -> Vec<(&'static str, Value)>
             json!({"short_description": "The shop in Telegram: catalog, cart, orders", "language_code": "en"}),
         ),
     ]);
+    // `/desk` for the staff chat's members only: a chat scope replaces the default list
+    // there, so it carries the customer commands too.
+    if let Some(staff) = config.telegram.staff_chat_id {
+        let with_desk = |start: &str, orders: &str, help: &str, desk: &str| {
+            let mut list = commands(start, orders, help);
+            if let Some(a) = list.as_array_mut() {
+                a.push(json!({"command": "desk", "description": desk}));
+            }
+            list
+        };
+        let scope = json!({"type": "chat", "chat_id": staff});
+        calls.extend([
+            (
+                "setMyCommands",
+                json!({"commands": with_desk("Открыть магазин", "Мои заказы", "Помощь", "Пульт: заказы и продажи"), "scope": scope}),
+            ),
+            (
+                "setMyCommands",
+                json!({"commands": with_desk("Open the shop", "My orders", "Help", "Desk: orders and sales"), "scope": scope, "language_code": "en"}),
+            ),
+        ]);
+    }
     calls
 }
 
@@ -141,6 +163,24 @@ mod tests {
             "https://shop.example.com/"
         );
         assert_eq!(redact(&plan[1].1)["secret_token"], "<secret>");
+        assert!(
+            !plan.iter().any(|(_, p)| p.get("scope").is_some()),
+            "no staff chat, no scoped commands"
+        );
+        config.telegram.staff_chat_id = Some(-100500);
+        let scoped: Vec<_> = super::plan(&config, "x")
+            .into_iter()
+            .filter(|(_, p)| p.get("scope").is_some())
+            .collect();
+        assert_eq!(scoped.len(), 2);
+        for (method, p) in &scoped {
+            assert_eq!(*method, "setMyCommands");
+            assert_eq!(
+                p["scope"],
+                serde_json::json!({"type": "chat", "chat_id": -100500})
+            );
+            assert_eq!(p["commands"][3]["command"], "desk");
+        }
         config.telegram.updates = UpdatesMode::Polling;
         assert_eq!(super::plan(&config, "x")[1].0, "deleteWebhook");
     }

@@ -314,6 +314,23 @@ pub fn your_orders(lang: Lang) -> &'static str {
     }
 }
 
+pub fn open_desk(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Открыть пульт",
+        Lang::En => "Open the desk",
+    }
+}
+
+pub fn desk_intro(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Пульт магазина: заказы, статусы, сообщения покупателям и продажи за день.",
+        Lang::En => "The shop's desk: orders, statuses, messages to customers and the day's sales.",
+    }
+}
+
+/// The staff alert's button that opens the order on the desk.
+pub const OPEN_IN_DESK: &str = "Открыть в пульте";
+
 pub fn not_staff(lang: Lang) -> &'static str {
     match lang {
         Lang::Ru => "Эти кнопки — для сотрудников магазина.",

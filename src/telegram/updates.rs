@@ -265,7 +265,25 @@ async fn on_message(
             bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
                 .await?;
         }
-        "/help" => {
+        "/desk" if bot.config.telegram.staff_role(from.id).is_some() => {
+            // A web_app button works only in a private chat with the bot; in a group the
+            // t.me link to the main Mini App opens the same screen.
+            let private = message.chat.kind.as_deref() == Some("private");
+            let button = if private {
+                json!({"text": texts::open_desk(lang), "web_app": {"url": bot.url("/desk")}})
+            } else {
+                json!({"text": texts::open_desk(lang), "url": bot.start_link("desk").await?})
+            };
+            let params = json!({
+                "chat_id": chat,
+                "text": texts::desk_intro(lang),
+                "reply_markup": {"inline_keyboard": [[button]]},
+            });
+            bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
+                .await?;
+        }
+        // Not staff: /desk is answered as /help.
+        "/help" | "/desk" => {
             let params = json!({"chat_id": chat, "text": texts::help(lang)});
             bot.enqueue_send("sendMessage", params, None, None, format!("tg:reply:{id}"))
                 .await?;
@@ -309,11 +327,12 @@ async fn staff_button(bot: &Bot, query: &CallbackQuery) -> Result<(), JobError> 
     let Some((order, status)) = parsed else {
         return Ok(());
     };
-    let reply = if !bot.config.telegram.staff_user_ids.contains(&from) {
+    let manager = bot.config.telegram.staff_role(from) == Some(crate::config::StaffRole::Manager);
+    let reply = if !manager {
         tracing::warn!(
             user = from,
             order,
-            "staff button pressed by someone not on telegram.staff_user_ids"
+            "staff button pressed by someone who is not a manager (telegram.staff_user_ids, telegram.staff_roles)"
         );
         answer(texts::not_staff(lang).to_string(), true)
     } else {

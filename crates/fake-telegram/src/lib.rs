@@ -12,7 +12,13 @@
 //! - `answerInlineQuery`, refused as Telegram refuses a malformed answer;
 //! - `createInvoiceLink`, `answerPreCheckoutQuery`, `refundStarPayment` for payments; a 54-FZ
 //!   receipt in `provider_data` is checked as the provider would (sums to the kopeck);
-//! - the test environment's path `/bot<token>/test/<method>`, counted apart.
+//! - the test environment's path `/bot<token>/test/<method>`, counted apart;
+//! - `setMyCommands` / `getMyCommands` / `deleteMyCommands` per scope and language, refusing
+//!   what Telegram refuses (a command outside 1-32 of `a-z0-9_`, a description outside 1-256
+//!   characters, more than 100 commands, an unknown scope or one without its `chat_id`);
+//! - messages: a text outside 1-4096 characters, and a `web_app` button outside a private
+//!   chat (Telegram allows those "only in private chats between a user and the bot"), are
+//!   refused as Telegram refuses them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -70,6 +76,8 @@ struct Inner {
     invoices: usize,
     /// Calls that came to the test environment's path.
     test_calls: usize,
+    /// Command lists by (scope as JSON text, language code).
+    commands: HashMap<(String, String), Value>,
 }
 
 #[derive(Clone)]
@@ -165,6 +173,15 @@ impl FakeBot {
         self.lock().delay = delay;
     }
 
+    /// The commands set for a scope (`{"type": "default"}` when none was given) and a
+    /// language code ("" for all languages), as `getMyCommands` would answer.
+    pub fn commands(&self, scope: &Value, language_code: &str) -> Option<Value> {
+        self.lock()
+            .commands
+            .get(&(scope_key(Some(scope)), language_code.to_string()))
+            .cloned()
+    }
+
     /// Queues an update for `getUpdates`; `update_id` is the caller's.
     pub fn push_update(&self, update: Value) {
         self.lock().updates.push_back(update);
@@ -174,6 +191,9 @@ impl FakeBot {
         let mut s = self.lock();
         let now = Instant::now();
         let is_message = MESSAGE_METHODS.contains(&method);
+        if let Err(why) = check_message(method, &params) {
+            return error(400, None, &why);
+        }
         if is_message {
             if let Some((status, retry_after)) = s.failures.pop_front() {
                 s.injected += 1;
@@ -257,10 +277,29 @@ impl FakeBot {
             "getWebhookInfo" => {
                 json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
             }
+            "setMyCommands" => {
+                let key = match check_commands(&params) {
+                    Ok(key) => key,
+                    Err(why) => return error(400, None, &why),
+                };
+                s.commands.insert(key, params["commands"].clone());
+                json!(true)
+            }
+            "deleteMyCommands" | "getMyCommands" => {
+                let key = match command_key(&params) {
+                    Ok(key) => key,
+                    Err(why) => return error(400, None, &why),
+                };
+                if method == "deleteMyCommands" {
+                    s.commands.remove(&key);
+                    json!(true)
+                } else {
+                    s.commands.get(&key).cloned().unwrap_or(json!([]))
+                }
+            }
             "setWebhook"
             | "deleteWebhook"
             | "setChatMenuButton"
-            | "setMyCommands"
             | "setMyDescription"
             | "setMyShortDescription"
             | "answerCallbackQuery"
@@ -270,6 +309,119 @@ impl FakeBot {
         };
         (StatusCode::OK, json!({"ok": true, "result": result}))
     }
+}
+
+/// A scope as a map key: `{"type": "default"}` when absent.
+fn scope_key(scope: Option<&Value>) -> String {
+    match scope {
+        None | Some(Value::Null) => json!({"type": "default"}).to_string(),
+        Some(s) => {
+            // Keys in a fixed order, chat ids as numbers or strings as given.
+            let mut m = serde_json::Map::new();
+            for k in ["type", "chat_id", "user_id"] {
+                if let Some(v) = s.get(k) {
+                    m.insert(k.to_string(), v.clone());
+                }
+            }
+            Value::Object(m).to_string()
+        }
+    }
+}
+
+/// The (scope, language) of `setMyCommands`, `getMyCommands`, `deleteMyCommands`
+/// (core.telegram.org/bots/api#botcommandscope): a known scope type with the ids it needs,
+/// and a language code that is empty or two letters (ISO 639-1).
+fn command_key(params: &Value) -> Result<(String, String), String> {
+    let scope = params.get("scope").filter(|s| !s.is_null());
+    if let Some(s) = scope {
+        let has = |k: &str| {
+            s.get(k)
+                .is_some_and(|v| v.is_i64() || v.as_str().is_some_and(|t| !t.is_empty()))
+        };
+        match s.get("type").and_then(Value::as_str) {
+            Some(
+                "default" | "all_private_chats" | "all_group_chats" | "all_chat_administrators",
+            ) => {}
+            Some("chat" | "chat_administrators") if has("chat_id") => {}
+            Some("chat_member") if has("chat_id") && has("user_id") => {}
+            Some("chat" | "chat_administrators" | "chat_member") => {
+                return Err("Bad Request: chat_id is empty".into());
+            }
+            _ => return Err("Bad Request: unsupported scope type".into()),
+        }
+    }
+    let lang = params
+        .get("language_code")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !(lang.is_empty() || (lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()))) {
+        return Err("Bad Request: LANG_CODE_INVALID".into());
+    }
+    Ok((scope_key(scope), lang.to_string()))
+}
+
+/// `setMyCommands`: at most 100 commands, each 1-32 characters of lower-case English
+/// letters, digits and underscores, with a description of 1-256 characters.
+fn check_commands(params: &Value) -> Result<(String, String), String> {
+    let key = command_key(params)?;
+    let commands = params
+        .get("commands")
+        .and_then(Value::as_array)
+        .ok_or("Bad Request: commands must be an array")?;
+    if commands.len() > 100 {
+        return Err("Bad Request: too many commands".into());
+    }
+    for c in commands {
+        let command = c.get("command").and_then(Value::as_str).unwrap_or("");
+        if command.is_empty()
+            || command.len() > 32
+            || !command
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err("Bad Request: BOT_COMMAND_INVALID".into());
+        }
+        let description = c.get("description").and_then(Value::as_str).unwrap_or("");
+        let n = description.chars().count();
+        if n == 0 || n > 256 {
+            return Err("Bad Request: BOT_COMMAND_DESCRIPTION_INVALID".into());
+        }
+    }
+    Ok(key)
+}
+
+/// What Telegram refuses in a message: `sendMessage` / `editMessageText` text outside 1-4096
+/// characters, and an inline keyboard `web_app` button in a chat that is not private (ids of
+/// groups and channels are negative).
+fn check_message(method: &str, params: &Value) -> Result<(), String> {
+    if matches!(method, "sendMessage" | "editMessageText") {
+        let n = params
+            .get("text")
+            .and_then(Value::as_str)
+            .map_or(0, |t| t.trim().chars().count());
+        if n == 0 {
+            return Err("Bad Request: message text is empty".into());
+        }
+        if n > 4096 {
+            return Err("Bad Request: message is too long".into());
+        }
+    }
+    if !MESSAGE_METHODS.contains(&method) {
+        return Ok(());
+    }
+    let group = chat_key(params).starts_with('-');
+    let web_app = params
+        .pointer("/reply_markup/inline_keyboard")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+        .any(|b| b.get("web_app").is_some());
+    if group && web_app {
+        return Err("Bad Request: BUTTON_TYPE_INVALID".into());
+    }
+    Ok(())
 }
 
 /// What the Bot API refuses in `answerInlineQuery` (core.telegram.org/bots/api#answerinlinequery):
