@@ -242,10 +242,29 @@ test('a viewer sees the order read-only', async () => {
   assert.equal(tried.status, 403);
 });
 
+test('a customer opening the shop downloads none of the desk', async () => {
+  // Paired with the next test, which sees the desk arrive as its own chunk.
+  const { page } = await phone(b);
+  const scripts = [];
+  page.on('request', (r) => {
+    if (r.resourceType() === 'script' || r.resourceType() === 'stylesheet') scripts.push(new URL(r.url()).pathname);
+  });
+  await page.goto(`${BASE}/?dev_user=${CUSTOMER}`);
+  await page.getByTestId('grid').locator('.card').first().waitFor();
+  await page.getByTestId('grid').locator('.card').first().click();
+  await page.locator('.product h1').waitFor();
+  assert.ok(scripts.length > 0);
+  assert.deepEqual(scripts.filter((p) => /Desk-/.test(p)), [], 'no desk chunk for a customer');
+});
+
 test('a customer who opens the desk is told it is for staff', async () => {
   const { page } = await phone(b);
+  const scripts = [];
+  page.on('request', (r) => r.resourceType() === 'script' && scripts.push(new URL(r.url()).pathname));
   await openInTelegram(page, { user: CUSTOMER, startParam: 'desk' });
   await page.getByTestId('not-staff').waitFor();
+  // The desk came as its own chunk (the test above: the shop never asks for it).
+  assert.equal(scripts.filter((p) => /\/assets\/Desk-[\w-]+\.js$/.test(p)).length, 1);
   assert.match(await page.getByTestId('not-staff').textContent(), /только для сотрудников/);
   assert.equal(await page.getByTestId('app-error').count(), 0);
   await page.getByTestId('to-shop').click();
