@@ -32,7 +32,11 @@ export function Desk({ demo }: { demo: boolean }) {
   const inOrder = route.screen === 'order';
   useEffect(() => setBackAction(inOrder ? deskBack : null), [inOrder]);
   useEffect(() => {
+    const shop = document.title;
     document.title = d('desk');
+    return () => {
+      document.title = shop;
+    };
   }, []);
 
   let body;
