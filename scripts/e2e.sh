@@ -12,6 +12,10 @@ fi
 cargo build --quiet --bin vitrina
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Two staff accounts for the desk's browser tests (web/e2e/desk.e2e.mjs): a manager and a viewer.
+export DESK_MANAGER_ID=4200001 DESK_VIEWER_ID=4200002
+VITRINA_TELEGRAM__STAFF_USER_IDS="[$DESK_MANAGER_ID, $DESK_VIEWER_ID]" \
+VITRINA_TELEGRAM__STAFF_ROLES="{$DESK_VIEWER_ID=\"viewer\"}" \
 VITRINA_LOG=warn target/debug/vitrina demo --listen "127.0.0.1:$port" --data-dir "$data" >"$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -14,6 +14,8 @@ const Cart = lazy(() => import('./screens/Cart').then((m) => ({ default: m.Cart 
 const Checkout = lazy(() => import('./screens/Checkout').then((m) => ({ default: m.Checkout })));
 const Orders = lazy(() => import('./screens/Orders').then((m) => ({ default: m.Orders })));
 const OrderView = lazy(() => import('./screens/Orders').then((m) => ({ default: m.OrderView })));
+// The staff desk (`startapp=desk`): its own chunk, never loaded by a customer's first open.
+const Desk = lazy(() => import('./desk/Desk').then((m) => ({ default: m.Desk })));
 import { isTelegram, onFallbackMainAction, setBackAction, telegramHas, type MainAction } from './telegram';
 
 function Screen() {
@@ -31,6 +33,18 @@ function Screen() {
 }
 
 export function App({ demo }: { demo: boolean }) {
+  const { path } = useRoute();
+  if (path === '/desk' || path.startsWith('/desk/')) {
+    return (
+      <Suspense fallback={<div className="screen"><div className="line shimmer" /></div>}>
+        <Desk demo={demo} />
+      </Suspense>
+    );
+  }
+  return <Shop demo={demo} />;
+}
+
+function Shop({ demo }: { demo: boolean }) {
   const { path } = useRoute();
   const home = path === '/';
   const cart = useQuery({ queryKey: ['cart'], queryFn: api.cart, staleTime: 10_000 });

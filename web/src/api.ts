@@ -29,6 +29,7 @@ export type Order = Schemas['Order'];
 export type InvoiceLink = Schemas['InvoiceLink'];
 export type Me = Schemas['CustomerProfile'];
 export type FieldError = Schemas['FieldError'];
+export type ClientEvent = Schemas['Event'];
 /** An RFC 9457 problem as the server sends it. */
 export type Problem = Schemas['Problem'];
 

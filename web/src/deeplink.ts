@@ -7,6 +7,7 @@ export type DeepLink =
   | { kind: 'search'; q: string }
   | { kind: 'order'; id: number }
   | { kind: 'cart' }
+  | { kind: 'desk'; order: number | null }
   | null;
 
 // Telegram allows [A-Za-z0-9_-] in start_param, up to 512 chars; ids with other characters
@@ -14,6 +15,9 @@ export type DeepLink =
 export function parseStartParam(param: string | null | undefined): DeepLink {
   if (!param || param.length > 512 || !/^[\w-]+$/.test(param)) return null;
   if (param === 'cart') return { kind: 'cart' };
+  // The staff desk (`desk`) and one order on it (`desk_order_<id>`).
+  const desk = /^desk(?:_order_(\d{1,15}))?$/.exec(param);
+  if (desk) return { kind: 'desk', order: desk[1] ? Number(desk[1]) || null : null };
   const m = /^(product|section|order|search)_(b64)?(.+)$/.exec(param);
   if (!m) return null;
   let id = m[3] ?? '';
@@ -45,5 +49,7 @@ export function pathFor(link: DeepLink): string | null {
       return `/orders/${link.id}`;
     case 'cart':
       return '/cart';
+    case 'desk':
+      return link.order ? `/desk/orders/${link.order}` : '/desk';
   }
 }

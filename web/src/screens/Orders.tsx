@@ -2,10 +2,13 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api } from '../api';
-import { formatDate, formatPrice, formatTime, noteText, t, tk } from '../i18n';
+import { currentLang, formatDate, formatPrice, formatTime, noteText, t, tk } from '../i18n';
 import { navigate } from '../router';
 import { haptic, openInvoice, setMainAction, telegramHas } from '../telegram';
 import { Empty, ErrorState, problemText, RetryBanner } from '../ui';
+
+// Only this lazily loaded screen shows it, so it stays in this chunk, not in the first load.
+const shopWrote = () => (currentLang() === 'en' ? 'Message from the shop' : 'Сообщение от магазина');
 
 export function Orders() {
   const orders = useQuery({ queryKey: ['orders'], queryFn: api.orders });
@@ -61,7 +64,8 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
   if (order.isError) return <ErrorState error={order.error} onRetry={() => void order.refetch()} />;
   const o = order.data;
   const hold = options.data?.payment_hold_seconds ?? 0;
-  const reason = o.timeline.at(-1)?.note;
+  // The last status change's note (a message from the shop is not a reason).
+  const reason = o.timeline.filter((e) => e.kind !== 'message').at(-1)?.note;
   return (
     <div className="screen">
       {placed ? (
@@ -98,11 +102,12 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
       {pay.isError ? <div className="warn" role="alert">{problemText(pay.error)}</div> : null}
       <ol className="timeline">
         {o.timeline.map((e) => (
-          <li key={`${e.status}-${e.at}-${e.note ?? ''}`}>
+          <li key={`${e.kind}-${e.status}-${e.at}-${e.note ?? ''}`}>
             <span className="dot" />
-            <span>{tk(`status.${e.status}`)}</span>
+            {/* A message the shop wrote (staff desk): its text, not another status row. */}
+            <span>{e.kind === 'message' ? shopWrote() : tk(`status.${e.status}`)}</span>
             <span className="hint">{formatDate(e.at)}</span>
-            {e.note ? <span className="hint">{noteText(e.note)}</span> : null}
+            {e.note ? <span className={e.kind === 'message' ? 'description' : 'hint'}>{noteText(e.note)}</span> : null}
           </li>
         ))}
       </ol>

@@ -1,8 +1,8 @@
 // A product card: swipeable gallery, a variant picker that offers only combinations that exist
 // and are in stock, quantity, and add-to-cart on the main button.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
-import { api, type Offer, type Product as ProductT } from '../api';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { api, request, type ClientEvent, type Offer, type Product as ProductT } from '../api';
 import { formatPrice, t } from '../i18n';
 import { navigate } from '../router';
 import { haptic, setMainAction } from '../telegram';
@@ -43,8 +43,22 @@ function chosen(offers: Offer[], sel: Selection, dims: number): Offer | undefine
   );
 }
 
+/** Tells the server a product card was opened (the desk's funnel counts these). Fire and
+ * forget: whatever happens to it, the card is not held up and shows no error. */
+function recordView(id: string): void {
+  const event: ClientEvent = { kind: 'product_view', product_id: id };
+  request('POST', '/api/v1/events', event).catch(() => undefined);
+}
+
 export function Product({ id }: { id: string }) {
   const product = useQuery({ queryKey: ['product', id], queryFn: () => api.product(id) });
+  // Once per card opened (StrictMode's second effect run in development keeps the ref).
+  const viewed = useRef<string | null>(null);
+  useEffect(() => {
+    if (viewed.current === id) return;
+    viewed.current = id;
+    recordView(id);
+  }, [id]);
   if (product.isPending) return <div className="screen"><div className="gallery shimmer" /></div>;
   if (product.isError) return <ErrorState error={product.error} onRetry={() => void product.refetch()} />;
   return (
