@@ -243,6 +243,7 @@ pub async fn add_item(
 ) -> Result<Json<Cart>, ApiError> {
     check_quantity(item.quantity)?;
     add(&state, &customer, &item.offer_id, item.quantity).await?;
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }
 
@@ -340,6 +341,7 @@ pub async fn set_item(
             "this offer is not in the cart",
         ));
     }
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }
 
@@ -356,6 +358,7 @@ pub async fn remove_item(
         .bind(&offer_id)
         .execute(state.store.pool())
         .await?;
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }
 
@@ -370,5 +373,6 @@ pub async fn clear(
         .bind(customer.id.0)
         .execute(state.store.pool())
         .await?;
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }

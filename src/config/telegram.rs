@@ -134,7 +134,7 @@ impl TelegramConfig {
     }
 
     /// A bot token that can reach Telegram (set, and not `vitrina demo`'s).
-    pub(super) fn has_real_bot_token(&self) -> bool {
+    pub fn has_real_bot_token(&self) -> bool {
         self.bot_token
             .as_ref()
             .is_some_and(|t| t.expose() != DEMO_BOT_TOKEN)

@@ -163,6 +163,8 @@ pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
             crate::selling::alerts::deliver(b).await
         }
     };
+    let b = bot.clone();
+    let reminder = move |job: crate::outbox::Job| crate::selling::reminder::remind(b.clone(), job);
     Handlers::new()
         .on(Subscriber::Telegram.kind(OrderEvent::Created), created)
         .on(
@@ -172,6 +174,7 @@ pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
         .on(JOB_SEND, send)
         .on(JOB_UPDATE, update)
         .on(crate::selling::alerts::JOB_ALERTS, alerts)
+        .on(crate::selling::reminder::JOB_CART_REMINDER, reminder)
 }
 
 /// The Mini App path a `/start` payload (the same as `startapp`) opens.
