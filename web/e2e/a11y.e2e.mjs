@@ -3,7 +3,7 @@
 // serious or critical finding.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, axe, browser, openInTelegram, phone, telegramEvent } from './harness.mjs';
+import { api, axe, BASE, browser, openInTelegram, phone, SHOTS, telegramEvent } from './harness.mjs';
 
 let b;
 before(async () => {
@@ -48,8 +48,9 @@ for (const theme of ['light', 'dark']) {
     await page.locator('.alert-toggle:not([disabled])').first().waitFor();
     await check('product');
 
-    // Add from a product in stock, then cart → checkout → order.
-    await page.evaluate(() => window.history.pushState(null, '', '/product/demo-0001'));
+    // Add from a product well in stock, then cart → checkout → order.
+    const target = await plentiful();
+    await page.evaluate((path) => window.history.pushState(null, '', path), `/product/${encodeURIComponent(target)}`);
     await page.evaluate(() => window.dispatchEvent(new PopStateEvent('popstate')));
     await page.locator('.product h1').waitFor();
     await waitMain(page, /В корзину/);
@@ -80,9 +81,20 @@ for (const theme of ['light', 'dark']) {
     await page.getByTestId('nav-favorites').click();
     await page.getByTestId('favorite').first().waitFor();
     await check('favorites');
+    await page.screenshot({ path: `${SHOTS}favorites-${theme}.png` });
 
     const bad = Object.entries(findings).filter(([, v]) => v.length > 0);
     assert.deepEqual(bad, [], `serious or critical axe findings (${theme}):\n${bad.map(([s, v]) => `${s}:\n  ${v.join('\n  ')}`).join('\n')}`);
     assert.deepEqual(Object.keys(findings), ['home', 'section', 'product', 'cart', 'checkout', 'order', 'orders', 'favorites']);
   });
+}
+
+/** A product whose every offer has plenty in stock (so the first variant can be bought). */
+async function plentiful() {
+  const list = await (await fetch(`${BASE}/api/v1/products?in_stock=true&limit=100`)).json();
+  for (const p of list.items) {
+    const card = await (await fetch(`${BASE}/api/v1/products/${encodeURIComponent(p.id)}`)).json();
+    if (card.offers.every((o) => o.in_stock && (o.stock === null || o.stock >= 10))) return p.id;
+  }
+  throw new Error('no product with plenty in stock');
 }
