@@ -117,6 +117,7 @@ impl Application {
             store,
             outbox,
             bitrix: bitrix.clone(),
+            bot_username: Arc::new(tokio::sync::OnceCell::new()),
             checkout_hooks,
             metrics: Arc::new(Metrics::new()),
             instance,
@@ -181,6 +182,18 @@ impl Application {
             state.metrics.clone(),
             &stop_rx,
         );
+        if let Some(bot) = bot.clone() {
+            // The username the Mini App's share links need; asked again on the first inline
+            // query if Telegram cannot be reached now.
+            tokio::spawn(async move {
+                if let Err(e) = crate::selling::inline::username(&bot).await {
+                    tracing::warn!(
+                        error = e.message(),
+                        "getMe failed: share links wait for the bot's username"
+                    );
+                }
+            });
+        }
         if let Some(bot) = bot
             && state.config.telegram.updates == crate::config::UpdatesMode::Polling
         {

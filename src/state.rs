@@ -42,6 +42,9 @@ pub struct Shared {
     /// The Bitrix backend, when it is the shop's (`backend.kind = "bitrix"`): checkout asks it
     /// for stock through the same client and request budget as everything else.
     pub bitrix: Option<Arc<crate::bitrix::Bitrix>>,
+    /// The bot's username once Telegram has told it (`getMe`, asked at start and shared with
+    /// the bot): the Mini App builds `t.me/<bot>?startapp=…` links with it.
+    pub bot_username: Arc<tokio::sync::OnceCell<String>>,
     /// Test-only pause points in checkout ([`crate::dev::hooks`]); none in production.
     pub checkout_hooks: Arc<dyn crate::orders::CheckoutHooks>,
 }

@@ -121,6 +121,23 @@ async fn reminder_sent_once_and_again_for_new_contents(backend: Backend) {
     let app = shop(backend, &fake, media.path(), |_| {}).await;
     let goods = offers(&app, 2).await;
     let anna = who(31, true);
+    // The Mini App's share links learn the bot's username (getMe at start) from here.
+    let mut username = Value::Null;
+    for _ in 0..100 {
+        let r = app
+            .client
+            .get(app.url("/api/v1/checkout/options"))
+            .header("authorization", &anna)
+            .send()
+            .await
+            .unwrap();
+        username = r.json::<Value>().await.unwrap()["bot_username"].clone();
+        if !username.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(username, "vitrina_test_bot");
     add(&app, &anna, &goods[0].0, 1).await;
     // A second change before the reminder is due: it counts from this one.
     tokio::time::sleep(Duration::from_millis(500)).await;

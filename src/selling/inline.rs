@@ -109,7 +109,7 @@ pub fn result(bot: &Bot, username: &str, lang: Lang, index: usize, p: &Product) 
 }
 
 /// The bot's username (from `getMe`, asked once).
-async fn username(bot: &Bot) -> Result<String, JobError> {
+pub async fn username(bot: &Bot) -> Result<String, JobError> {
     bot.username
         .get_or_try_init(|| async {
             let me = bot

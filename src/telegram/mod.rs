@@ -40,8 +40,8 @@ pub struct Bot {
     pub config: Arc<Config>,
     /// The catalog, for inline queries.
     pub catalog: Arc<crate::catalog::snapshot::CatalogReader>,
-    /// The bot's username, from `getMe` once needed.
-    pub username: tokio::sync::OnceCell<String>,
+    /// The bot's username, from `getMe` once needed (shared with [`AppState`]).
+    pub username: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Bot {
@@ -58,7 +58,7 @@ impl Bot {
             outbox: state.outbox.clone(),
             config: state.config.clone(),
             catalog: state.catalog.clone(),
-            username: tokio::sync::OnceCell::new(),
+            username: state.bot_username.clone(),
         }))
     }
 

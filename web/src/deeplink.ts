@@ -61,15 +61,9 @@ export function startParam(kind: 'product' | 'section' | 'search', value: string
   return `${kind}_b64${b64}`;
 }
 
-let bot: string | null = null;
-/** The bot's username, for links that open the Mini App from any chat. */
-export function setBotUsername(username: string | null | undefined): void {
-  bot = username ? username.replace(/^@/, '') : null;
-}
-
 /** The link that opens the shop on a product: the bot's Mini App when its username is known
  * (`https://t.me/<bot>?startapp=product_<id>`), else the shop's own page. */
-export function productLink(id: string): string {
-  if (bot) return `https://t.me/${bot}?startapp=${startParam('product', id)}`;
+export function productLink(id: string, bot?: string | null): string {
+  if (bot) return `https://t.me/${bot.replace(/^@/, '')}?startapp=${startParam('product', id)}`;
   return `${location.origin}/product/${encodeURIComponent(id)}`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryPrice, normalizePhone, orderTotal } from './checkout-math';
-import { parseStartParam, pathFor, startParam } from './deeplink';
+import { parseStartParam, pathFor, productLink, startParam } from './deeplink';
 import { formatPrice, plural, setLang } from './i18n';
 
 // i18n touches document.lang; vitest runs in node here.
@@ -85,6 +85,7 @@ describe('deep links', () => {
     expect(startParam('search', 'куртка')).toBe('search_b640LrRg9GA0YLQutCw');
     expect(parseStartParam(startParam('product', 'abc#def'))).toEqual({ kind: 'product', id: 'abc#def' });
     expect(parseStartParam(startParam('product', 'b64x'))).toEqual({ kind: 'product', id: 'b64x' });
+    expect(productLink('demo-0001', '@shop_bot')).toBe('https://t.me/shop_bot?startapp=product_demo-0001');
   });
   it('rejects garbage', () => {
     expect(parseStartParam('')).toBeNull();

@@ -82,6 +82,8 @@ function ProductView({ p }: { p: ProductT }) {
     onError: () => haptic('error'),
   });
   const price = offer?.price ?? p.price;
+  // The bot's username, for the share link (the same query the order screen uses).
+  const options = useQuery({ queryKey: ['checkout-options'], queryFn: api.checkoutOptions, staleTime: 300_000 });
   useEffect(() => {
     if (added) {
       setMainAction({ text: t('toCart'), onClick: () => navigate('/cart') });
@@ -127,7 +129,7 @@ function ProductView({ p }: { p: ProductT }) {
           aria-label={t('share')}
           title={t('share')}
           data-testid="share"
-          onClick={() => shareProduct(p.name, productLink(p.id))}
+          onClick={() => shareProduct(p.name, productLink(p.id, options.data?.bot_username))}
         >
           <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
             <path d="M12 15V4 M7.5 8.5 12 4l4.5 4.5 M5 13v6h14v-6" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
