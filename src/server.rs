@@ -121,6 +121,7 @@ impl Application {
             outbox,
             bitrix: bitrix.clone(),
             funnel,
+            bot_username: Arc::new(tokio::sync::OnceCell::new()),
             checkout_hooks,
             metrics: Arc::new(Metrics::new()),
             instance,
@@ -185,6 +186,18 @@ impl Application {
             state.metrics.clone(),
             &stop_rx,
         );
+        if let Some(bot) = bot.clone() {
+            // The username the Mini App's share links need; asked again on the first inline
+            // query if Telegram cannot be reached now.
+            tokio::spawn(async move {
+                if let Err(e) = bot.username().await {
+                    tracing::warn!(
+                        error = e.message(),
+                        "getMe failed: share links wait for the bot's username"
+                    );
+                }
+            });
+        }
         if let Some(bot) = bot
             && state.config.telegram.updates == crate::config::UpdatesMode::Polling
         {

@@ -44,6 +44,9 @@ pub struct Shared {
     pub bitrix: Option<Arc<crate::bitrix::Bitrix>>,
     /// The staff desk's funnel counter (its in-memory part: who was counted today).
     pub funnel: Arc<crate::desk::funnel::Funnel>,
+    /// The bot's username once Telegram has told it (`getMe`, asked at start and shared with
+    /// the bot): the Mini App builds `t.me/<bot>?startapp=…` links with it.
+    pub bot_username: Arc<tokio::sync::OnceCell<String>>,
     /// Test-only pause points in checkout ([`crate::dev::hooks`]); none in production.
     pub checkout_hooks: Arc<dyn crate::orders::CheckoutHooks>,
 }

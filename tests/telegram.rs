@@ -193,6 +193,59 @@ async fn staff_alerts_and_buttons(backend: Backend) {
             .unwrap()
             .get(0);
     assert_eq!(actor, "staff:manager");
+    // Until it is delivered the customer's message has one button; then also «Повторить»,
+    // which opens the Mini App on the order to put its items back into the cart.
+    let confirmed = &to_chat(&fake, "sendMessage", 777)[1];
+    assert_eq!(
+        confirmed["reply_markup"]["inline_keyboard"][0]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let mut config = Config::default();
+    configure(
+        &mut config,
+        &fake,
+        media.path().to_path_buf(),
+        Limits::default(),
+    );
+    let outbox = vitrina::outbox::Outbox::new(app.db.store.clone(), config.outbox.clone());
+    for status in ["paid", "shipped", "delivered"] {
+        vitrina::orders::set_status(&config, &app.db.store, &outbox, order, status, None, "test")
+            .await
+            .unwrap();
+    }
+    wait_for("the delivered message", Duration::from_secs(10), || {
+        to_chat(&fake, "sendMessage", 777)
+            .iter()
+            .any(|m| m["text"].as_str().unwrap_or("").contains("доставлен"))
+    })
+    .await;
+    let delivered = to_chat(&fake, "sendMessage", 777)
+        .into_iter()
+        .find(|m| m["text"].as_str().unwrap_or("").contains("доставлен"))
+        .unwrap();
+    let row = &delivered["reply_markup"]["inline_keyboard"][0];
+    assert_eq!(row[0]["text"], "Открыть заказ");
+    assert_eq!(row[1]["text"], "Повторить");
+    assert_eq!(
+        row[1]["web_app"]["url"],
+        format!("https://shop.example.com/orders/{order}?repeat")
+    );
+    for m in to_chat(&fake, "sendMessage", 777) {
+        let text = m["text"].as_str().unwrap_or("");
+        if !text.contains("доставлен") {
+            assert_eq!(
+                m["reply_markup"]["inline_keyboard"][0]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                1,
+                "{text}"
+            );
+        }
+    }
     app.stop().await;
 }
 

@@ -253,6 +253,7 @@ pub async fn add_item(
             "",
         )
         .await;
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }
 
@@ -350,6 +351,7 @@ pub async fn set_item(
             "this offer is not in the cart",
         ));
     }
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }
 
@@ -366,6 +368,7 @@ pub async fn remove_item(
         .bind(&offer_id)
         .execute(state.store.pool())
         .await?;
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }
 
@@ -380,5 +383,6 @@ pub async fn clear(
         .bind(customer.id.0)
         .execute(state.store.pool())
         .await?;
+    crate::selling::reminder::cart_changed(&state, customer.id).await?;
     Ok(Json(load(&state, customer.id).await?))
 }

@@ -36,9 +36,12 @@ pub struct Config {
     pub dev: DevConfig,
     pub sync: SyncConfig,
     pub selling: SellingConfig,
+    pub bot: BotConfig,
+    pub shop: ShopConfig,
 }
 
 mod bitrix;
+mod bot;
 mod rules;
 mod runtime;
 mod secret;
@@ -49,6 +52,7 @@ mod telegram;
 mod tests;
 
 pub use bitrix::*;
+pub use bot::*;
 pub use runtime::*;
 pub use secret::*;
 pub use server::*;
@@ -125,6 +129,7 @@ impl Config {
         rules::payment_hold_can_expire(self)?;
         self.rate_limit.validate()?;
         self.outbox.validate()?;
+        self.shop.validate()?;
         Ok(())
     }
 

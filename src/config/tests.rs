@@ -264,3 +264,31 @@ fn validate_reports_a_cause_before_what_it_breaks() {
     c.checkout.payment_methods.clear();
     assert_eq!(refused_key(c.validate()), Some("server.public_url"));
 }
+
+#[test]
+fn bot_and_shop_sections() {
+    let c = load_str(
+        "[bot]\ncart_reminder_after = \"0s\"\nquiet_hours = \"23:30-07:00\"\n[shop]\ntime_zone = \"Asia/Yekaterinburg\"\n",
+        &[],
+    )
+    .expect("loads");
+    assert!(c.bot.cart_reminder_after.is_zero());
+    assert_eq!(
+        (c.bot.quiet_hours.start, c.bot.quiet_hours.end),
+        (23 * 60 + 30, 7 * 60)
+    );
+    let defaults = Config::default();
+    assert_eq!(
+        defaults.bot.cart_reminder_after,
+        Duration::from_secs(3 * 3600)
+    );
+    assert_eq!(String::from(defaults.bot.quiet_hours), "22:00-09:00");
+    let err = load_str("[shop]\ntime_zone = \"Moscow/Europe\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("shop.time_zone"), "{err}");
+    let err = load_str("[bot]\nquiet_hours = \"late\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("quiet_hours"), "{err}");
+}

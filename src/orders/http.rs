@@ -37,6 +37,10 @@ pub struct CheckoutOptions {
     pub max_line_quantity: i64,
     /// Whether checkout takes a coupon (shops on Bitrix).
     pub coupons: bool,
+    /// The shop bot's username, for links that open the Mini App from any chat
+    /// (`https://t.me/<bot>?startapp=product_<id>`); absent without a bot, or until Telegram
+    /// has answered `getMe`.
+    pub bot_username: Option<String>,
 }
 
 /// Delivery and payment methods this shop offers.
@@ -80,6 +84,7 @@ pub async fn options(State(state): State<AppState>, customer: Customer) -> Json<
         payment_hold_seconds: c.payment_hold.as_secs(),
         max_line_quantity: c.max_line_quantity,
         coupons: state.config.backend.kind == crate::config::BackendKind::Bitrix,
+        bot_username: state.bot_username.get().cloned(),
     })
 }
 

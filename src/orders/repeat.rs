@@ -169,6 +169,9 @@ pub async fn repeat(
             skip(quantity, NotAddedReason::LineQuantityLimit);
         }
     }
+    if !added.is_empty() || not_added.iter().any(|n| n.added > 0) {
+        crate::selling::reminder::cart_changed(&state, customer.id).await?;
+    }
     let mut conn = state.store.pool().acquire().await?;
     let lines = crate::cart::live_lines(&mut conn, customer.id).await?;
     let cart = crate::cart::view(

@@ -5,3 +5,4 @@ pub mod alerts;
 pub mod favorites;
 pub mod inline;
 pub mod links;
+pub mod reminder;

@@ -40,8 +40,8 @@ pub struct Bot {
     pub config: Arc<Config>,
     /// The catalog, for inline queries.
     pub catalog: Arc<crate::catalog::snapshot::CatalogReader>,
-    /// The bot's username, from `getMe` once needed.
-    pub username: tokio::sync::OnceCell<String>,
+    /// The bot's username, from `getMe` once needed (shared with [`AppState`]).
+    pub username: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Bot {
@@ -58,7 +58,7 @@ impl Bot {
             outbox: state.outbox.clone(),
             config: state.config.clone(),
             catalog: state.catalog.clone(),
-            username: tokio::sync::OnceCell::new(),
+            username: state.bot_username.clone(),
         }))
     }
 
@@ -190,6 +190,8 @@ pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
             crate::selling::alerts::deliver(b).await
         }
     };
+    let b = bot.clone();
+    let reminder = move |job: crate::outbox::Job| crate::selling::reminder::remind(b.clone(), job);
     Handlers::new()
         .on(Subscriber::Telegram.kind(OrderEvent::Created), created)
         .on(
@@ -199,6 +201,7 @@ pub fn handlers(bot: &Arc<Bot>, dispatcher: Dispatcher) -> Handlers {
         .on(JOB_SEND, send)
         .on(JOB_UPDATE, update)
         .on(crate::selling::alerts::JOB_ALERTS, alerts)
+        .on(crate::selling::reminder::JOB_CART_REMINDER, reminder)
 }
 
 /// The Mini App path a `/start` payload (the same as `startapp`) opens.

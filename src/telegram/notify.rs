@@ -52,8 +52,16 @@ pub(crate) async fn recipient(bot: &Bot, order: i64) -> Result<Option<Recipient>
     }))
 }
 
-fn web_app_button(text: &str, url: String) -> Value {
-    json!({"inline_keyboard": [[{"text": text, "web_app": {"url": url}}]]})
+/// The buttons under a customer's order message: open the order, and once it is delivered,
+/// «Повторить» (the Mini App on `/orders/<id>?repeat` puts its items back into the cart).
+fn order_buttons(bot: &Bot, lang: Lang, order: &crate::orders::Order) -> Value {
+    let open = json!({"text": texts::open_order(lang), "web_app": {"url": bot.url(&format!("/orders/{}", order.id))}});
+    if order.status == "delivered" {
+        let repeat = json!({"text": texts::repeat_order(lang), "web_app": {"url": bot.url(&format!("/orders/{}?repeat", order.id))}});
+        json!({"inline_keyboard": [[open, repeat]]})
+    } else {
+        json!({"inline_keyboard": [[open]]})
+    }
 }
 
 /// Staff buttons: the next statuses an order can take, as callback data `st:<order>:<status>`,
@@ -98,7 +106,7 @@ async fn customer_message(
             Some(c) => texts::master_change_message(to.lang, &order, c),
             None => texts::order_status_message(to.lang, &order),
         },
-        "reply_markup": web_app_button(texts::open_order(to.lang), bot.url(&format!("/orders/{order_id}"))),
+        "reply_markup": order_buttons(bot, to.lang, &order),
     });
     bot.enqueue_send("sendMessage", params, Some(to.customer_id), None, dedupe)
         .await

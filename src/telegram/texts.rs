@@ -273,6 +273,14 @@ pub fn open_order(lang: Lang) -> &'static str {
     }
 }
 
+/// The delivered-order message's second button: the order's items back into the cart.
+pub fn repeat_order(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Повторить",
+        Lang::En => "Order again",
+    }
+}
+
 pub fn open_shop(lang: Lang) -> &'static str {
     match lang {
         Lang::Ru => "Открыть магазин",

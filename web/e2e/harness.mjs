@@ -1,5 +1,7 @@
 // Shared setup for the browser tests: Debian's Chromium through playwright-core, a phone
 // viewport, and an emulation of the Telegram client for the tests that need one.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.VITRINA_URL ?? 'http://127.0.0.1:8080';
@@ -56,7 +58,7 @@ export const THEMES = {
  */
 export async function openInTelegram(
   page,
-  { user, theme = 'light', startParam, version = '8.0', platform = 'ios', signature = true } = {},
+  { user, theme = 'light', startParam, version = '8.0', platform = 'ios', signature = true, botInline = false } = {},
 ) {
   // Clients before Bot API 8.0 send initData without `signature` (the HMAC still holds).
   const res = await fetch(
@@ -77,6 +79,8 @@ export async function openInTelegram(
     tgWebAppPlatform: platform,
     tgWebAppThemeParams: JSON.stringify(THEMES[theme]),
     ...(startParam ? { tgWebAppStartParam: startParam } : {}),
+    // Telegram passes it when the bot has inline mode on (switchInlineQuery needs it).
+    ...(botInline ? { tgWebAppBotInline: '1' } : {}),
   });
   await page.goto(`${BASE}/#${hash.toString()}`);
 }
@@ -96,4 +100,24 @@ export async function api(user, path, init = {}) {
   const { authorization } = await res.json();
   const r = await fetch(`${BASE}${path}`, { ...init, headers: { authorization, ...(init.headers ?? {}) } });
   return r.json();
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core (WCAG 2 A and AA rules) on the page as it is now and returns the serious and
+ * critical violations, each as `rule: target (summary)` lines.
+ */
+export async function axe(page) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${(n.failureSummary ?? '').replace(/\s+/g, ' ').slice(0, 160)})`));
+  });
+  return result;
 }

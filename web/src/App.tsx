@@ -13,6 +13,7 @@ const Product = lazy(() => import('./screens/Product').then((m) => ({ default: m
 const Cart = lazy(() => import('./screens/Cart').then((m) => ({ default: m.Cart })));
 const Checkout = lazy(() => import('./screens/Checkout').then((m) => ({ default: m.Checkout })));
 const Orders = lazy(() => import('./screens/Orders').then((m) => ({ default: m.Orders })));
+const Favorites = lazy(() => import('./screens/Favorites').then((m) => ({ default: m.Favorites })));
 const OrderView = lazy(() => import('./screens/Orders').then((m) => ({ default: m.OrderView })));
 // The staff desk (`startapp=desk`): its own chunk, never loaded by a customer's first open.
 const Desk = lazy(() => import('./desk/Desk').then((m) => ({ default: m.Desk })));
@@ -28,7 +29,10 @@ function Screen() {
   if (path === '/cart') return <Cart />;
   if (path === '/checkout') return <Checkout />;
   if (path === '/orders') return <Orders />;
-  if ((m = match('/orders/:id', path))) return <OrderView id={Number(m.id)} placed={query.has('placed')} />;
+  if (path === '/favorites') return <Favorites />;
+  if ((m = match('/orders/:id', path))) {
+    return <OrderView id={Number(m.id)} placed={query.has('placed')} repeat={query.has('repeat')} />;
+  }
   return <Catalog />;
 }
 
@@ -67,12 +71,17 @@ function Shop({ demo }: { demo: boolean }) {
           </button>
         )}
         <span className="spacer" />
+        <button className="icon" aria-label={t('favorites')} onClick={() => navigate('/favorites')} data-testid="nav-favorites">
+          <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+            <path d="M12 20.5s-7.5-4.6-9.3-9.2C1.4 8 3.4 4.5 7 4.5c2.1 0 3.6 1.2 5 3 1.4-1.8 2.9-3 5-3 3.6 0 5.6 3.5 4.3 6.8-1.8 4.6-9.3 9.2-9.3 9.2z" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinejoin="round" />
+          </svg>
+        </button>
         <button className="icon" aria-label={t('myOrders')} onClick={() => navigate('/orders')} data-testid="nav-orders">
           <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
             <path d="M5 4h14v16H5z M8 8h8 M8 12h8 M8 16h5" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
           </svg>
         </button>
-        <button className="icon cart-icon" aria-label={t('cart')} onClick={() => navigate('/cart')} data-testid="nav-cart">
+        <button className="icon cart-icon" aria-label={count > 0 ? `${t('cart')}: ${count}` : t('cart')} onClick={() => navigate('/cart')} data-testid="nav-cart">
           <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
             <path d="M3 4h2.5l2.2 11h10.1l2-8H7 M9.5 19.5a1 1 0 1 0 0 .01 M17 19.5a1 1 0 1 0 0 .01" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
           </svg>

@@ -733,6 +733,12 @@ export interface components {
             value: string;
         };
         CheckoutOptions: {
+            /**
+             * @description The shop bot's username, for links that open the Mini App from any chat
+             *     (`https://t.me/<bot>?startapp=product_<id>`); absent without a bot, or until Telegram
+             *     has answered `getMe`.
+             */
+            bot_username?: string | null;
             /** @description Whether checkout takes a coupon (shops on Bitrix). */
             coupons: boolean;
             currency: string;

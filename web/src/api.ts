@@ -30,6 +30,13 @@ export type InvoiceLink = Schemas['InvoiceLink'];
 export type Me = Schemas['CustomerProfile'];
 export type FieldError = Schemas['FieldError'];
 export type ClientEvent = Schemas['Event'];
+export type Favorite = Schemas['Favorite'];
+export type Favorites = Schemas['Favorites'];
+export type AlertKind = Schemas['AlertKind'];
+export type Subscription = Schemas['Subscription'];
+export type Subscriptions = Schemas['Subscriptions'];
+export type Repeated = Schemas['Repeated'];
+export type NotAdded = Schemas['NotAdded'];
 /** An RFC 9457 problem as the server sends it. */
 export type Problem = Schemas['Problem'];
 
@@ -170,6 +177,16 @@ export const api = {
   orders: () => request<Order[]>('GET', '/api/v1/orders'),
   invoice: (id: number) => request<InvoiceLink>('POST', `/api/v1/orders/${id}/invoice`),
   order: (id: number) => request<Order>('GET', `/api/v1/orders/${id}`),
+  repeat: (id: number) => request<Repeated>('POST', `/api/v1/orders/${id}/repeat`),
+  favorites: () => request<Favorites>('GET', '/api/v1/favorites'),
+  addFavorite: (productId: string) =>
+    request<Favorites>('PUT', `/api/v1/favorites/${encodeURIComponent(productId)}`),
+  removeFavorite: (productId: string) =>
+    request<Favorites>('DELETE', `/api/v1/favorites/${encodeURIComponent(productId)}`),
+  subscriptions: () => request<Subscriptions>('GET', '/api/v1/subscriptions'),
+  subscribe: (offer_id: string, kind: AlertKind) =>
+    request<Subscription>('POST', '/api/v1/subscriptions', { offer_id, kind }),
+  unsubscribe: (id: number) => request<void>('DELETE', `/api/v1/subscriptions/${id}`),
   me: () => request<Me>('GET', '/api/v1/me'),
   devInitData: (lang: string, id: number) =>
     request<{ init_data: string; authorization: string }>(

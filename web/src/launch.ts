@@ -17,6 +17,8 @@ export interface RawLaunch {
   languageCode: string | null;
   /** Whether initData carries Telegram's Ed25519 `signature` (clients from Bot API 8.0). */
   signed: boolean;
+  /** `tgWebAppBotInline`: the bot has inline mode on, so `switchInlineQuery` can work. */
+  botInline: boolean;
   /** All launch parameters, as a query string. */
   query: string;
 }
@@ -54,6 +56,7 @@ export function readRawLaunch(params: URLSearchParams): RawLaunch {
     startParam: params.get('tgWebAppStartParam') ?? data.get('start_param'),
     languageCode,
     signed: data.has('signature'),
+    botInline: params.get('tgWebAppBotInline') === '1',
     query: params.toString(),
   };
 }
@@ -97,6 +100,8 @@ export const FEATURES = {
   requestPhone: 'web_app_request_phone',
   verticalSwipes: 'web_app_setup_swipe_behavior',
   expand: 'web_app_expand',
+  switchInlineQuery: 'web_app_switch_inline_query',
+  openTelegramLink: 'web_app_open_tg_link',
 } as const;
 
 export type Feature = keyof typeof FEATURES;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryPrice, normalizePhone, orderTotal } from './checkout-math';
-import { parseStartParam, pathFor } from './deeplink';
+import { parseStartParam, pathFor, productLink, startParam } from './deeplink';
 import { formatPrice, plural, setLang } from './i18n';
 
 // i18n touches document.lang; vitest runs in node here.
@@ -72,6 +72,20 @@ describe('deep links', () => {
     const id = 'abc#def';
     const b64 = btoa(id).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     expect(parseStartParam(`product_b64${b64}`)).toEqual({ kind: 'product', id });
+  });
+  it('repeats an order from the delivered-order message', () => {
+    expect(parseStartParam('repeat_42')).toEqual({ kind: 'repeat', id: 42 });
+    expect(pathFor(parseStartParam('repeat_42'))).toBe('/orders/42?repeat');
+    expect(parseStartParam('repeat_1e3')).toBeNull();
+    expect(parseStartParam('repeat_0')).toBeNull();
+  });
+  it('writes start parameters the way the server does and reads them back', () => {
+    expect(startParam('product', 'demo-0001')).toBe('product_demo-0001');
+    // Same as `vitrina links search куртка`.
+    expect(startParam('search', 'куртка')).toBe('search_b640LrRg9GA0YLQutCw');
+    expect(parseStartParam(startParam('product', 'abc#def'))).toEqual({ kind: 'product', id: 'abc#def' });
+    expect(parseStartParam(startParam('product', 'b64x'))).toEqual({ kind: 'product', id: 'b64x' });
+    expect(productLink('demo-0001', '@shop_bot')).toBe('https://t.me/shop_bot?startapp=product_demo-0001');
   });
   it('rejects garbage', () => {
     expect(parseStartParam('')).toBeNull();

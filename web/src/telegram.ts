@@ -11,9 +11,11 @@ import {
   mainButton,
   miniApp,
   mockTelegramEnv,
+  openTelegramLink,
   requestContact,
   retrieveLaunchParams,
   swipeBehavior,
+  switchInlineQuery,
   themeParams,
   viewport,
 } from '@tma.js/sdk-react';
@@ -40,6 +42,8 @@ export interface Launch {
 let inTelegram = false;
 /** The Bot API version of the client (features are used only where it has them). */
 let clientVersion = '6.0';
+/** Whether the client said the bot has inline mode on (`tgWebAppBotInline`). */
+let botInline = false;
 
 function attempt(f: () => unknown): void {
   try {
@@ -80,6 +84,7 @@ export function launch(): Launch {
   if (raw && params) {
     saveLaunch(raw.query);
     clientVersion = raw.version;
+    botInline = raw.botInline;
     // The SDK reads its own copy (from the URL, else from what mockTelegramEnv stores): one it
     // cannot parse is replaced by a repaired copy; the original initData stays ours.
     if (!sdkAccepts(raw.query)) {
@@ -245,4 +250,37 @@ export async function openInvoice(url: string): Promise<string> {
   } catch {
     return 'failed';
   }
+}
+
+/** `https://t.me/share/url?…`: Telegram's own chat picker for a link and its text. */
+export function shareUrl(link: string, text: string): string {
+  return `https://t.me/share/url?url=${encodeURIComponent(link)}&text=${encodeURIComponent(text)}`;
+}
+
+/**
+ * Shares a product into a chat the customer picks. Inside a client that can (Bot API 6.7+, the
+ * bot's inline mode on) it switches to inline mode with the product's name, so the bot answers
+ * with the product card; otherwise Telegram's share link opens with `link`.
+ */
+export function shareProduct(name: string, link: string): 'inline' | 'link' {
+  if (botInline && can('switchInlineQuery')) {
+    try {
+      // The client shows the chat picker, then puts "@bot <name>" into that chat's input.
+      switchInlineQuery(name.slice(0, 256), ['users', 'groups', 'channels']);
+      return 'inline';
+    } catch {
+      // The SDK refused (inline mode off after all): the share link below still works.
+    }
+  }
+  const url = shareUrl(link, name);
+  if (inTelegram) {
+    try {
+      openTelegramLink(url);
+      return 'link';
+    } catch {
+      // Fall through to a plain navigation.
+    }
+  }
+  window.open(url, '_blank', 'noopener');
+  return 'link';
 }

@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { api, type CartLine } from '../api';
 import { formatPrice, t } from '../i18n';
 import { navigate } from '../router';
+import { RepeatNotes } from '../repeat';
 import { haptic, setMainAction } from '../telegram';
 import { Empty, ErrorState, Price, problemText, RetryBanner, Stepper, Thumb } from '../ui';
 
@@ -36,6 +37,7 @@ export function Cart() {
   if (!data || data.lines.length === 0) {
     return (
       <div className="screen">
+        <RepeatNotes />
         <Empty title={t('cartEmpty')} hint={t('cartEmptyHint')}>
           <button className="btn" onClick={() => navigate('/')}>{t('catalog')}</button>
         </Empty>
@@ -46,6 +48,7 @@ export function Cart() {
     <div className="screen">
       <h1 className="title">{t('cart')}</h1>
       <RetryBanner failures={cart.failureCount} />
+      <RepeatNotes />
       <ul className="lines">
         {data.lines.map((l) => (
           <li key={l.offer_id} className={`line-item${l.removed ? ' gone' : ''}`} data-testid="cart-line">

@@ -8,6 +8,7 @@ import { revealApp } from '../prerender';
 import { navigate } from '../router';
 import { haptic } from '../telegram';
 import { Empty, ErrorState, Price, RetryBanner, SkeletonGrid, Thumb } from '../ui';
+import { HeartButton } from '../favorites';
 import { SearchBox } from './Search';
 
 const SORTS = ['popular', 'price_asc', 'price_desc', 'new', 'name'] as const;
@@ -145,22 +146,26 @@ export function Catalog({ section, q }: { section?: string; q?: string }) {
 }
 
 function ProductCard({ p }: { p: ProductSummary }) {
+  // The heart sits beside the link, not inside it (a button in a link is not operable alone).
   return (
-    <a
-      className="card"
-      href={`/product/${encodeURIComponent(p.id)}`}
-      onClick={(e) => {
-        e.preventDefault();
-        navigate(`/product/${encodeURIComponent(p.id)}`);
-      }}
-    >
-      <Thumb src={p.image ?? null} alt={p.name} />
-      <div className="card-name">{p.name}</div>
-      {p.price ? (
-        <Price amount={p.price.amount} currency={p.price.currency} from={p.price_max != null} old={p.old_price} />
-      ) : null}
-      {!p.in_stock ? <div className="hint">{t('outOfStock')}</div> : null}
-    </a>
+    <div className="card-wrap">
+      <a
+        className="card"
+        href={`/product/${encodeURIComponent(p.id)}`}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(`/product/${encodeURIComponent(p.id)}`);
+        }}
+      >
+        <Thumb src={p.image ?? null} alt={p.name} />
+        <div className="card-name">{p.name}</div>
+        {p.price ? (
+          <Price amount={p.price.amount} currency={p.price.currency} from={p.price_max != null} old={p.old_price} />
+        ) : null}
+        {!p.in_stock ? <div className="hint">{t('outOfStock')}</div> : null}
+      </a>
+      <HeartButton product={{ id: p.id, name: p.name, image: p.image }} className="on-card" />
+    </div>
   );
 }
 

@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { api } from '../api';
 import { currentLang, formatDate, formatPrice, formatTime, noteText, t, tk } from '../i18n';
 import { navigate } from '../router';
+import { claimRepeatLink, useRepeat } from '../repeat';
 import { haptic, openInvoice, setMainAction, telegramHas } from '../telegram';
 import { Empty, ErrorState, problemText, RetryBanner } from '../ui';
 
@@ -35,7 +36,7 @@ export function Orders() {
   );
 }
 
-export function OrderView({ id, placed }: { id: number; placed: boolean }) {
+export function OrderView({ id, placed, repeat: fromLink = false }: { id: number; placed: boolean; repeat?: boolean }) {
   const order = useQuery({ queryKey: ['order', id], queryFn: () => api.order(id), refetchInterval: 30_000 });
   const options = useQuery({ queryKey: ['checkout-options'], queryFn: api.checkoutOptions, staleTime: 300_000 });
   const o0 = order.data;
@@ -60,6 +61,11 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
     }
   }, [placed, payable, pay.isPending, o0?.total.amount]);
   useEffect(() => () => setMainAction(null), []);
+  const repeat = useRepeat(id);
+  // `startapp=repeat_<id>` (the delivered-order message's button): repeat at once, once.
+  useEffect(() => {
+    if (fromLink && claimRepeatLink(id)) repeat.mutate();
+  }, [fromLink, id]);
   if (order.isPending) return <div className="screen"><div className="line shimmer" /></div>;
   if (order.isError) return <ErrorState error={order.error} onRetry={() => void order.refetch()} />;
   const o = order.data;
@@ -131,6 +137,15 @@ export function OrderView({ id, placed }: { id: number; placed: boolean }) {
         <span>{formatPrice(o.total.amount, o.total.currency)}</span>
       </div>
       <div className="hint">{o.delivery.address ?? o.delivery.pickup_point ?? ''}</div>
+      {repeat.isError ? <div className="warn" role="alert">{problemText(repeat.error)}</div> : null}
+      <button
+        className="btn-secondary wide"
+        data-testid="repeat"
+        disabled={repeat.isPending}
+        onClick={() => repeat.mutate()}
+      >
+        {repeat.isPending ? <span className="spinner" aria-label={t('loading')} /> : t('repeatOrder')}
+      </button>
     </div>
   );
 }

@@ -2,10 +2,20 @@
 // and are in stock, quantity, and add-to-cart on the main button.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, request, type ClientEvent, type Offer, type Product as ProductT } from '../api';
+import {
+  api,
+  request,
+  type AlertKind,
+  type ClientEvent,
+  type Offer,
+  type Product as ProductT,
+  type Subscriptions,
+} from '../api';
+import { productLink } from '../deeplink';
+import { HeartButton } from '../favorites';
 import { formatPrice, t } from '../i18n';
 import { navigate } from '../router';
-import { haptic, setMainAction } from '../telegram';
+import { haptic, setMainAction, shareProduct } from '../telegram';
 import { ErrorState, Price, problemText, RetryBanner, Stepper, sized } from '../ui';
 
 type Selection = Record<string, string>;
@@ -94,6 +104,8 @@ function ProductView({ p }: { p: ProductT }) {
     onError: () => haptic('error'),
   });
   const price = offer?.price ?? p.price;
+  // The bot's username, for the share link (the same query the order screen uses).
+  const options = useQuery({ queryKey: ['checkout-options'], queryFn: api.checkoutOptions, staleTime: 300_000 });
   useEffect(() => {
     if (added) {
       setMainAction({ text: t('toCart'), onClick: () => navigate('/cart') });
@@ -111,7 +123,8 @@ function ProductView({ p }: { p: ProductT }) {
 
   return (
     <div className="screen product">
-      <div className="gallery" role="region" aria-label={p.name}>
+      {/* Focusable, so the pictures scroll with the arrow keys too. */}
+      <div className="gallery" role="region" aria-label={p.name} tabIndex={0}>
         {p.images.length === 0 ? <div className="slide thumb-empty" /> : null}
         {p.images.map((img, i) => (
           <img
@@ -129,7 +142,22 @@ function ProductView({ p }: { p: ProductT }) {
         ))}
       </div>
       {p.images.length > 1 ? <div className="dots">{p.images.map((i) => <span key={i.large} />)}</div> : null}
-      <h1 className="title">{p.name}</h1>
+      <div className="title-row">
+        <h1 className="title">{p.name}</h1>
+        <HeartButton product={{ id: p.id, name: p.name, image: p.images[0]?.thumb ?? null }} />
+        <button
+          type="button"
+          className="icon share"
+          aria-label={t('share')}
+          title={t('share')}
+          data-testid="share"
+          onClick={() => shareProduct(p.name, productLink(p.id, options.data?.bot_username))}
+        >
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+            <path d="M12 15V4 M7.5 8.5 12 4l4.5 4.5 M5 13v6h14v-6" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+        </button>
+      </div>
       {price ? <div className="big-price"><Price amount={price.amount} currency={price.currency} old={offer ? offer.old_price : p.old_price} /></div> : null}
       {dims.map((d) => (
         <fieldset key={d.name} className="variants">
@@ -154,6 +182,7 @@ function ProductView({ p }: { p: ProductT }) {
         </fieldset>
       ))}
       {offer && !offer.in_stock ? <div className="warn">{t('outOfStock')}</div> : null}
+      {offer ? <Alerts offerId={offer.id} inStock={offer.in_stock} /> : null}
       {offer?.in_stock ? (
         <div className="row">
           <Stepper value={qty} max={max} label={t('items')} onChange={(n) => setQty(Math.max(1, n))} />
@@ -176,6 +205,53 @@ function ProductView({ p }: { p: ProductT }) {
         </section>
       ) : null}
       {p.description ? <p className="description">{p.description}</p> : null}
+    </div>
+  );
+}
+
+/** «Сообщить о поступлении» (an offer out of stock) and «Сообщить о снижении цены». */
+function Alerts({ offerId, inStock }: { offerId: string; inStock: boolean }) {
+  const qc = useQueryClient();
+  const subs = useQuery({ queryKey: ['subscriptions'], queryFn: api.subscriptions, staleTime: 60_000 });
+  const toggle = useMutation({
+    mutationFn: async ({ kind, id }: { kind: AlertKind; id: number | null }) => {
+      if (id !== null) await api.unsubscribe(id);
+      else await api.subscribe(offerId, kind);
+    },
+    onSuccess: () => haptic('success'),
+    onError: () => haptic('error'),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ['subscriptions'] }),
+  });
+  const open = (kind: AlertKind) =>
+    (subs.data as Subscriptions | undefined)?.items.find((x) => x.offer_id === offerId && x.kind === kind) ?? null;
+  const kinds: AlertKind[] = inStock ? ['price_drop'] : ['back_in_stock', 'price_drop'];
+  return (
+    <div className="alerts">
+      {kinds.map((kind) => {
+        const sub = open(kind);
+        const busy = subs.isPending || (toggle.isPending && toggle.variables?.kind === kind);
+        const label =
+          kind === 'back_in_stock'
+            ? sub ? t('notifyStockOn') : t('notifyStock')
+            : sub ? t('notifyPriceOn') : t('notifyPrice');
+        return (
+          <button
+            key={kind}
+            type="button"
+            className={`alert-toggle${sub ? ' on' : ''}`}
+            aria-pressed={sub !== null}
+            data-testid={`alert-${kind}`}
+            disabled={busy || subs.isError}
+            onClick={() => toggle.mutate({ kind, id: sub?.id ?? null })}
+          >
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15zM10 20.5h4" fill={sub ? 'currentColor' : 'none'} stroke="currentColor" strokeWidth="1.8" strokeLinejoin="round" />
+            </svg>
+            {label}
+          </button>
+        );
+      })}
+      {toggle.isError ? <div className="warn" role="alert">{problemText(toggle.error)}</div> : null}
     </div>
   );
 }
