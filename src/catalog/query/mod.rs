@@ -496,10 +496,7 @@ fn sorted_page(
 }
 
 /// The products a filter can match: a section's own list, or all.
-fn candidates<'a>(
-    snapshot: &'a Snapshot,
-    query: &Query,
-) -> Box<dyn Iterator<Item = u32> + 'a> {
+fn candidates<'a>(snapshot: &'a Snapshot, query: &Query) -> Box<dyn Iterator<Item = u32> + 'a> {
     match query.section {
         Some(s) => Box::new(snapshot.sections[s as usize].products.iter().copied()),
         None => Box::new(0..snapshot.products.len() as u32),
