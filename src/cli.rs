@@ -169,7 +169,7 @@ pub enum OrdersCommand {
     /// Orders staff must look at: paid after they were cancelled (refund them with
     /// `vitrina payments refund`, which clears the mark).
     Attention,
-    /// Orders placed on the days from..=to (the shop's time zone, orders.utc_offset) as CSV
+    /// Orders placed on the days from..=to (the shop's time zone, shop.time_zone) as CSV
     /// for Excel: the same bytes as the desk's GET /api/v1/staff/orders.csv.
     Export {
         /// First day, YYYY-MM-DD.

@@ -109,7 +109,7 @@ impl Application {
             .map_err(|e| StartError::Bitrix(e.to_string()))?;
         let checkout_hooks = crate::dev::hooks(&config);
         let funnel = Arc::new(crate::desk::funnel::Funnel::new(
-            config.orders.utc_offset_ms(),
+            config.shop.utc_offset_ms(),
         ));
         let state = AppState::new(Shared {
             auth,

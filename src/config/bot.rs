@@ -89,7 +89,7 @@ impl From<QuietHours> for String {
 #[serde(deny_unknown_fields, default)]
 pub struct ShopConfig {
     /// The shop's IANA time zone (`Europe/Moscow`, `Asia/Yekaterinburg`): the bot's quiet
-    /// hours are in it.
+    /// hours and the staff desk's days (date filters, the summary, the CSV export) are in it.
     pub time_zone: String,
 }
 
@@ -105,6 +105,13 @@ impl ShopConfig {
     /// The time zone, as validation has checked it exists.
     pub fn tz(&self) -> jiff::tz::TimeZone {
         jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// The zone's offset from UTC now, in milliseconds east. The desk counts its days with one
+    /// offset per request (SQL groups by it): exact for Russia, which keeps no daylight saving
+    /// time; elsewhere a day across a clock change may be off by that hour.
+    pub fn utc_offset_ms(&self) -> i64 {
+        i64::from(self.tz().to_offset(jiff::Timestamp::now()).seconds()) * 1000
     }
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {

@@ -193,9 +193,6 @@ pub struct OrdersConfig {
     pub restock_on: Vec<String>,
     /// Printed before the order number: `V-000042`.
     pub number_prefix: String,
-    /// The shop's time zone as a fixed offset from UTC (`+03:00`, Moscow; Russia keeps no
-    /// daylight saving time): the staff desk's days, date filters and export dates.
-    pub utc_offset: String,
 }
 
 impl Default for OrdersConfig {
@@ -226,7 +223,6 @@ impl Default for OrdersConfig {
             .collect(),
             restock_on: vec!["cancelled".into()],
             number_prefix: "V-".into(),
-            utc_offset: "+03:00".into(),
         }
     }
 }
@@ -375,44 +371,11 @@ impl ReceiptConfig {
     }
 }
 
-/// `+HH:MM` / `-HH:MM` (or `Z`) as milliseconds east of UTC, within ±14 hours.
-pub fn parse_utc_offset(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s == "Z" || s == "UTC" {
-        return Some(0);
-    }
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-    if h > 14 || m > 59 || (h == 14 && m > 0) {
-        return None;
-    }
-    Some(sign * (h * 3600 + m * 60) * 1000)
-}
-
 impl OrdersConfig {
-    /// The shop's offset from UTC in milliseconds (validated at start; UTC+3 otherwise).
-    pub fn utc_offset_ms(&self) -> i64 {
-        parse_utc_offset(&self.utc_offset).unwrap_or(3 * 3600 * 1000)
-    }
-
     /// At least one status, and transitions only between known statuses.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         if self.statuses.is_empty() {
             return invalid("orders.statuses", "expected at least one status");
-        }
-        if parse_utc_offset(&self.utc_offset).is_none() {
-            return invalid(
-                "orders.utc_offset",
-                "expected an offset from UTC such as \"+03:00\" (Moscow) or \"+07:00\"",
-            );
         }
         for (from, tos) in &self.transitions {
             for status in std::iter::once(from).chain(tos) {
@@ -521,19 +484,6 @@ mod rule_tests {
     #[test]
     fn orders_rules() {
         assert_eq!(refused_key(OrdersConfig::default().validate()), None);
-        for bad in ["3", "+3:00", "+15:00", "MSK", ""] {
-            let o = OrdersConfig {
-                utc_offset: bad.into(),
-                ..Default::default()
-            };
-            assert_eq!(
-                refused_key(o.validate()),
-                Some("orders.utc_offset"),
-                "{bad}"
-            );
-        }
-        assert_eq!(parse_utc_offset("+03:00"), Some(3 * 3600 * 1000));
-        assert_eq!(parse_utc_offset("-04:30"), Some(-(4 * 3600 + 1800) * 1000));
         let mut o = OrdersConfig::default();
         o.statuses.clear();
         assert_eq!(refused_key(o.validate()), Some("orders.statuses"));

@@ -283,6 +283,13 @@ fn bot_and_shop_sections() {
         Duration::from_secs(3 * 3600)
     );
     assert_eq!(String::from(defaults.bot.quiet_hours), "22:00-09:00");
+    let c = load_str("[shop]\ntime_zone = \"Asia/Yekaterinburg\"\n", &[]).unwrap();
+    assert_eq!(
+        c.shop.utc_offset_ms(),
+        5 * 3_600_000,
+        "the desk's days start at local midnight"
+    );
+    assert_eq!(Config::default().shop.utc_offset_ms(), 3 * 3_600_000);
     let err = load_str("[shop]\ntime_zone = \"Moscow/Europe\"\n", &[])
         .unwrap_err()
         .to_string();

@@ -102,7 +102,7 @@ pub async fn export(
     from: Day,
     to: Day,
 ) -> Result<Vec<u8>, StoreError> {
-    let offset = config.orders.utc_offset_ms();
+    let offset = config.shop.utc_offset_ms();
     let (start, end) = (from.start_ms(offset), to.next().start_ms(offset));
     let delivery_name = |id: &str| {
         config

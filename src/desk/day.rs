@@ -1,4 +1,4 @@
-//! Calendar days in the shop's time zone (`orders.utc_offset`), as the desk's filters, the
+//! Calendar days in the shop's time zone (`shop.time_zone`), as the desk's filters, the
 //! summary and the export count them: `YYYY-MM-DD`, days since 1970-01-01.
 
 const DAY_MS: i64 = 86_400_000;

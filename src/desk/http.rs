@@ -98,7 +98,7 @@ pub struct OrderListParams {
     status: Option<String>,
     /// Matches the order number, the contact phone (by digits) and the contact name.
     q: Option<String>,
-    /// First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`), inclusive.
+    /// First day, `YYYY-MM-DD` in the shop's time zone (`shop.time_zone`), inclusive.
     #[param(pattern = r"^\d{4}-\d{2}-\d{2}$")]
     from: Option<String>,
     /// Last day, `YYYY-MM-DD`, inclusive.
@@ -148,7 +148,7 @@ fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
 }
 
 fn list_filter(state: &AppState, raw: Option<&str>) -> Result<ListFilter, ApiError> {
-    let offset = state.config.orders.utc_offset_ms();
+    let offset = state.config.shop.utc_offset_ms();
     let mut f = ListFilter {
         limit: 50,
         ..Default::default()
@@ -589,7 +589,7 @@ fn range(raw: Option<&str>) -> Result<(Day, Day), ApiError> {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct RangeParams {
-    /// First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`).
+    /// First day, `YYYY-MM-DD` in the shop's time zone (`shop.time_zone`).
     #[param(pattern = r"^\d{4}-\d{2}-\d{2}$")]
     from: String,
     /// Last day, inclusive; at most 366 days after `from`.

@@ -82,7 +82,7 @@ pub async fn summary(
     from: Day,
     to: Day,
 ) -> Result<Summary, StoreError> {
-    let offset = config.orders.utc_offset_ms();
+    let offset = config.shop.utc_offset_ms();
     let (start, end) = (from.start_ms(offset), to.next().start_ms(offset));
     let cancelled = &config.orders.restock_on;
     let in_list: Vec<String> = (4..4 + cancelled.len()).map(|i| format!("${i}")).collect();

@@ -3422,7 +3422,7 @@ export interface operations {
                 status?: string;
                 /** @description Matches the order number, the contact phone (by digits) and the contact name. */
                 q?: string;
-                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`), inclusive. */
+                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`shop.time_zone`), inclusive. */
                 from?: string;
                 /** @description Last day, `YYYY-MM-DD`, inclusive. */
                 to?: string;
@@ -3496,7 +3496,7 @@ export interface operations {
     staff_orders_csv: {
         parameters: {
             query: {
-                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`). */
+                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`shop.time_zone`). */
                 from: string;
                 /** @description Last day, inclusive; at most 366 days after `from`. */
                 to: string;
@@ -3885,7 +3885,7 @@ export interface operations {
     staff_summary: {
         parameters: {
             query: {
-                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`orders.utc_offset`). */
+                /** @description First day, `YYYY-MM-DD` in the shop's time zone (`shop.time_zone`). */
                 from: string;
                 /** @description Last day, inclusive; at most 366 days after `from`. */
                 to: string;
