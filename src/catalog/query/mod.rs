@@ -273,7 +273,7 @@ impl Query {
             .all(|(prop, wanted)| has_any(p, *prop, wanted))
     }
 
-    pub(super) fn price_matches(&self, p: &Product) -> bool {
+    fn price_matches(&self, p: &Product) -> bool {
         !(self.params.price_min.is_some_and(|min| p.max_price < min)
             || self.params.price_max.is_some_and(|max| p.min_price > max))
     }
@@ -287,7 +287,7 @@ impl Query {
     }
 }
 
-pub(super) fn has_any(p: &Product, prop: u32, wanted: &[u32]) -> bool {
+fn has_any(p: &Product, prop: u32, wanted: &[u32]) -> bool {
     p.facet_values
         .iter()
         .any(|(pp, vs)| *pp == prop && vs.iter().any(|v| wanted.contains(v)))
@@ -496,10 +496,7 @@ fn sorted_page(
 }
 
 /// The products a filter can match: a section's own list, or all.
-pub(super) fn candidates<'a>(
-    snapshot: &'a Snapshot,
-    query: &Query,
-) -> Box<dyn Iterator<Item = u32> + 'a> {
+fn candidates<'a>(snapshot: &'a Snapshot, query: &Query) -> Box<dyn Iterator<Item = u32> + 'a> {
     match query.section {
         Some(s) => Box::new(snapshot.sections[s as usize].products.iter().copied()),
         None => Box::new(0..snapshot.products.len() as u32),
